@@ -1,0 +1,1 @@
+//! Integration tests of the `giamngheo` binary: run it as a user or script would.

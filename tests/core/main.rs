@@ -1,0 +1,1 @@
+//! Integration tests of giamngheo-core: one binary, one module per area.
