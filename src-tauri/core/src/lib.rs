@@ -4,6 +4,7 @@
 //! clock directly (time comes in through [`clock::Clock`]).
 
 pub mod clock;
+pub mod db;
 pub mod error;
 
 pub use error::{Error, Result};
