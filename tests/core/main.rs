@@ -1,1 +1,6 @@
 //! Integration tests of giamngheo-core: one binary, one module per area.
+
+mod common;
+mod ledger;
+mod open;
+mod register;

@@ -98,12 +98,15 @@ pub fn open(path: &Path) -> Result<Connection, Error> {
         )));
     }
     // Is another process holding the write lock? Find out before changing anything.
-    conn.execute_batch("BEGIN IMMEDIATE; COMMIT;").map_err(|e| match describe_sqlite_error(&e) {
-        Error::Database(m) => Error::Database(format!("{m} ({})", path.display())),
-        other => other,
-    })?;
+    conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")
+        .map_err(|e| match describe_sqlite_error(&e) {
+            Error::Database(m) => Error::Database(format!("{m} ({})", path.display())),
+            other => other,
+        })?;
 
-    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+    )?;
     migrate(&conn, version)?;
     Ok(conn)
 }
@@ -154,7 +157,12 @@ pub fn schema_dump(conn: &Connection) -> Result<String, Error> {
         "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY type, name",
     )?;
     let rows = stmt.query_map([], |r| {
-        Ok(format!("-- {} {}\n{};\n", r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+        Ok(format!(
+            "-- {} {}\n{};\n",
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?
+        ))
     })?;
     let mut out = String::new();
     for r in rows {

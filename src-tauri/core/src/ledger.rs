@@ -110,7 +110,12 @@ pub struct EntityDef {
 
 /// Every entity the ledger knows. Adding one = a migration with its table + a line here.
 pub static ENTITIES: &[EntityDef] = &[
-    EntityDef { name: "province", table: "province", fields: &["name"], critical: &[] },
+    EntityDef {
+        name: "province",
+        table: "province",
+        fields: &["name"],
+        critical: &[],
+    },
     EntityDef {
         name: "commune",
         table: "commune",
@@ -120,7 +125,14 @@ pub static ENTITIES: &[EntityDef] = &[
     EntityDef {
         name: "village",
         table: "village",
-        fields: &["commune_code", "code", "name", "kind", "sort_order", "deleted"],
+        fields: &[
+            "commune_code",
+            "code",
+            "name",
+            "kind",
+            "sort_order",
+            "deleted",
+        ],
         critical: &[],
     },
     EntityDef {
@@ -148,7 +160,13 @@ pub static ENTITIES: &[EntityDef] = &[
             "deleted",
             "created_at",
         ],
-        critical: &["head_member_id", "ethnic_minority", "no_labour", "merit", "deleted"],
+        critical: &[
+            "head_member_id",
+            "ethnic_minority",
+            "no_labour",
+            "merit",
+            "deleted",
+        ],
     },
     EntityDef {
         name: "member",
@@ -224,7 +242,12 @@ pub struct Change {
 
 impl Change {
     pub fn new(entity: &'static str, row_id: impl Into<String>, kind: OpKind) -> Self {
-        Change { entity, row_id: row_id.into(), kind, set: Map::new() }
+        Change {
+            entity,
+            row_id: row_id.into(),
+            kind,
+            set: Map::new(),
+        }
     }
     /// Set a field (builder style).
     pub fn with(mut self, field: &str, value: impl Into<Value>) -> Self {
@@ -316,19 +339,36 @@ impl Ledger {
     pub fn current_user_id(&self) -> Result<Option<String>> {
         Ok(self
             .conn
-            .query_row("SELECT value FROM setting WHERE key = 'current_user_id'", [], |r| r.get(0))
+            .query_row(
+                "SELECT value FROM setting WHERE key = 'current_user_id'",
+                [],
+                |r| r.get(0),
+            )
             .optional()?)
     }
 
     /// Run `f` as ONE transaction of the write path: every `Writer::apply` becomes an op, derived
     /// columns are refreshed, an audit event is chained, and all of it commits or none of it does.
-    pub fn transact<T>(&mut self, action: &str, f: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
+    pub fn transact<T>(
+        &mut self,
+        action: &str,
+        f: impl FnOnce(&mut Writer<'_>) -> Result<T>,
+    ) -> Result<T> {
         let identity = local_identity(&self.conn)?.ok_or_else(|| {
-            Error::Conflict("Chưa thiết lập đơn vị: hãy hoàn thành màn hình thiết lập trước.".into())
+            Error::Conflict(
+                "Chưa thiết lập đơn vị: hãy hoàn thành màn hình thiết lập trước.".into(),
+            )
         })?;
-        let user_id = self.current_user_id()?.unwrap_or_else(|| "system".to_owned());
-        let device_time = self.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let user_id = self
+            .current_user_id()?
+            .unwrap_or_else(|| "system".to_owned());
+        let device_time = self
+            .clock
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let (next_seq, lamport, next_code): (i64, i64, i64) = tx.query_row(
             "SELECT next_seq, lamport, next_code FROM local_node WHERE id = 1",
             [],
@@ -365,7 +405,9 @@ impl Ledger {
     /// same [`apply_op`] as local writes. Returns how many were new and how many duplicates.
     /// An op whose key is known with another body (equivocation) aborts everything.
     pub fn apply_remote(&mut self, ops: &[Op], received_in: Option<&str>) -> Result<RemoteApply> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut touched = BTreeSet::new();
         let mut result = RemoteApply::default();
         let mut max_lamport = 0;
@@ -386,6 +428,27 @@ impl Ledger {
         result.conflicts = tx.query_row("SELECT count(*) FROM conflict", [], |r| r.get(0))?;
         tx.commit()?;
         Ok(result)
+    }
+
+    /// Make another node known (the office, a device of this commune) so its ops can be applied.
+    /// Enrolment (certificates, keys) is the exchange's business; this records the identity only.
+    pub fn register_node(
+        &mut self,
+        node_id: &str,
+        short_code: &str,
+        role: &str,
+        commune_code: Option<&str>,
+    ) -> Result<()> {
+        let now = self
+            .clock
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        self.conn.execute(
+            "INSERT INTO node (node_id, short_code, role, commune_code, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(node_id) DO UPDATE SET short_code = excluded.short_code, role = excluded.role, commune_code = excluded.commune_code",
+            params![node_id, short_code, role, commune_code, now],
+        )?;
+        Ok(())
     }
 
     /// All ops in (origin, seq) order — for the exchange and for convergence tests.
@@ -496,13 +559,19 @@ impl Writer<'_> {
 
     /// Record one change as an op and apply it.
     pub fn apply(&mut self, change: Change) -> Result<OpKey> {
-        let def = entity_def(change.entity)
-            .ok_or_else(|| Error::Invalid(format!("Loại bản ghi không tồn tại: {}", change.entity)))?;
+        let def = entity_def(change.entity).ok_or_else(|| {
+            Error::Invalid(format!("Loại bản ghi không tồn tại: {}", change.entity))
+        })?;
         let rev = load_rev(&self.tx, def, &change.row_id)?;
         let base = change
             .set
             .keys()
-            .map(|f| (f.clone(), rev.as_ref().map(|r| r.head_keys(f)).unwrap_or_default()))
+            .map(|f| {
+                (
+                    f.clone(),
+                    rev.as_ref().map(|r| r.head_keys(f)).unwrap_or_default(),
+                )
+            })
             .filter(|(_, heads)| !heads.is_empty())
             .collect();
         self.lamport += 1;
@@ -516,7 +585,10 @@ impl Writer<'_> {
             entity: change.entity.to_owned(),
             row_id: change.row_id,
             kind: change.kind,
-            body: OpBody { set: change.set, base },
+            body: OpBody {
+                set: change.set,
+                base,
+            },
             schema_ver: OP_SCHEMA_VERSION,
         };
         self.next_seq += 1;
@@ -537,8 +609,18 @@ impl Writer<'_> {
         if !self.written.is_empty() {
             let first = &self.written[0];
             let last = &self.written[self.written.len() - 1];
-            let details = serde_json::json!({ "ops": [first.1, last.1], "count": self.written.len() });
-            append_audit(&self.tx, self.lamport, &self.device_time, &self.user_id, action, None, None, &details)?;
+            let details =
+                serde_json::json!({ "ops": [first.1, last.1], "count": self.written.len() });
+            append_audit(
+                &self.tx,
+                self.lamport,
+                &self.device_time,
+                &self.user_id,
+                action,
+                None,
+                None,
+                &details,
+            )?;
         }
         self.tx.commit()?;
         Ok(())
@@ -558,7 +640,11 @@ pub(crate) fn append_audit(
     details: &Value,
 ) -> Result<()> {
     let prev: String = conn
-        .query_row("SELECT sha256 FROM audit_event ORDER BY seq DESC LIMIT 1", [], |r| r.get(0))
+        .query_row(
+            "SELECT sha256 FROM audit_event ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
         .optional()?
         .unwrap_or_else(|| "0".repeat(64));
     let details = details.to_string();
@@ -639,13 +725,18 @@ impl RevState {
             .unwrap_or_default()
     }
     fn head_keys(&self, field: &str) -> Vec<OpKey> {
-        self.heads(field).into_iter().map(|r| OpKey(r.0, r.1)).collect()
+        self.heads(field)
+            .into_iter()
+            .map(|r| OpKey(r.0, r.1))
+            .collect()
     }
-    /// Rebuild from explicit heads per field, dropping unreferenced revisions.
+    /// Rebuild from explicit heads per field, dropping unreferenced revisions. The result is
+    /// canonical (independent of arrival order), so replicas store byte-identical `_rev`s.
     fn from_parts(heads: BTreeMap<String, Vec<RevOp>>, p: BTreeMap<String, Vec<OpKey>>) -> Self {
         let mut o: Vec<RevOp> = Vec::new();
         let mut h = BTreeMap::new();
-        for (field, revs) in heads {
+        for (field, mut revs) in heads {
+            revs.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
             let mut ix = Vec::with_capacity(revs.len());
             for r in revs {
                 let i = match o.iter().position(|x| *x == r) {
@@ -666,13 +757,17 @@ impl RevState {
 
 fn load_rev(conn: &Connection, def: &EntityDef, row_id: &str) -> Result<Option<RevState>> {
     let sql = format!("SELECT _rev FROM {} WHERE id = ?1", def.table);
-    let raw: Option<String> =
-        conn.prepare_cached(&sql)?.query_row([row_id], |r| r.get(0)).optional()?;
+    let raw: Option<String> = conn
+        .prepare_cached(&sql)?
+        .query_row([row_id], |r| r.get(0))
+        .optional()?;
     match raw {
         None => Ok(None),
-        Some(s) => serde_json::from_str(&s)
-            .map(Some)
-            .map_err(|e| Error::Database(format!("Trạng thái phiên bản của bản ghi {row_id} bị hỏng: {e}"))),
+        Some(s) => serde_json::from_str(&s).map(Some).map_err(|e| {
+            Error::Database(format!(
+                "Trạng thái phiên bản của bản ghi {row_id} bị hỏng: {e}"
+            ))
+        }),
     }
 }
 
@@ -703,7 +798,9 @@ fn value_written_by(conn: &Connection, key: &OpKey, field: &str) -> Result<Value
         .prepare_cached("SELECT body FROM op WHERE origin = ?1 AND seq = ?2")?
         .query_row(params![key.0, key.1], |r| r.get(0))
         .optional()?;
-    let Some(body) = body else { return Ok(Value::Null) };
+    let Some(body) = body else {
+        return Ok(Value::Null);
+    };
     let body: OpBody = serde_json::from_str(&body)
         .map_err(|e| Error::Database(format!("Nội dung thao tác hỏng: {e}")))?;
     Ok(body.set.get(field).cloned().unwrap_or(Value::Null))
@@ -780,8 +877,11 @@ pub fn apply_op(
     let state = load_rev(conn, def, &op.row_id)?;
     let is_new_row = state.is_none();
     let state = state.unwrap_or_default();
-    let mut heads: BTreeMap<String, Vec<RevOp>> =
-        state.h.keys().map(|f| (f.clone(), state.heads(f))).collect();
+    let mut heads: BTreeMap<String, Vec<RevOp>> = state
+        .h
+        .keys()
+        .map(|f| (f.clone(), state.heads(f)))
+        .collect();
     let mut superseded = state.p.clone();
     let this: RevOp = (op.origin.clone(), op.seq, op.authority, op.lamport);
     let this_key = op.key();
@@ -789,7 +889,10 @@ pub fn apply_op(
     let mut columns: Vec<(&str, rusqlite::types::Value)> = Vec::new();
     for (field, value) in &op.body.set {
         let field_heads = heads.entry(field.clone()).or_default();
-        let before = field_heads.iter().max_by(|a, b| order_key(a).cmp(&order_key(b))).cloned();
+        let before = field_heads
+            .iter()
+            .max_by(|a, b| order_key(a).cmp(&order_key(b)))
+            .cloned();
         let base = op.body.base.get(field).cloned().unwrap_or_default();
         if !base.is_empty() {
             let p = superseded.entry(field.clone()).or_default();
@@ -805,7 +908,10 @@ pub fn apply_op(
         if !is_superseded && !field_heads.contains(&this) {
             field_heads.push(this.clone());
         }
-        let after = field_heads.iter().max_by(|a, b| order_key(a).cmp(&order_key(b))).cloned();
+        let after = field_heads
+            .iter()
+            .max_by(|a, b| order_key(a).cmp(&order_key(b)))
+            .cloned();
         let col = def
             .fields
             .iter()
@@ -845,7 +951,8 @@ pub fn apply_op(
         rusqlite::types::Value::Text(rev_json),
     ];
     values.extend(columns.into_iter().map(|(_, v)| v));
-    conn.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(values))?;
+    conn.prepare_cached(&sql)?
+        .execute(rusqlite::params_from_iter(values))?;
     Ok(Applied::New)
 }
 

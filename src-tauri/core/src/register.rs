@@ -21,7 +21,12 @@ pub struct RefItem {
 }
 
 fn items(list: &[(&str, &str)]) -> Vec<RefItem> {
-    list.iter().map(|(c, l)| RefItem { code: (*c).into(), label: (*l).into() }).collect()
+    list.iter()
+        .map(|(c, l)| RefItem {
+            code: (*c).into(),
+            label: (*l).into(),
+        })
+        .collect()
 }
 
 pub const RELATIONS: &[(&str, &str)] = &[
@@ -51,7 +56,10 @@ pub const WORK_STATUSES: &[(&str, &str)] = &[
     ("farming", "Làm nông, lâm, ngư, diêm nghiệp"),
     ("self_employed", "Tự kinh doanh, buôn bán, dịch vụ"),
     ("wage", "Làm công ăn lương"),
-    ("unemployed", "Thất nghiệp (muốn làm nhưng không tìm được việc)"),
+    (
+        "unemployed",
+        "Thất nghiệp (muốn làm nhưng không tìm được việc)",
+    ),
     ("student", "Đang đi học"),
     ("housework", "Nội trợ"),
     ("retired", "Nghỉ hưu"),
@@ -73,11 +81,17 @@ pub const EVENT_KINDS: &[(&str, &str)] = &[
     ("merge", "Nhập hộ"),
     ("move_village", "Chuyển thôn/xóm"),
 ];
-pub const MEMBER_STATUSES: &[(&str, &str)] =
-    &[("present", "Đang ở trong hộ"), ("dead", "Đã chết"), ("moved_away", "Đã chuyển đi")];
+pub const MEMBER_STATUSES: &[(&str, &str)] = &[
+    ("present", "Đang ở trong hộ"),
+    ("dead", "Đã chết"),
+    ("moved_away", "Đã chuyển đi"),
+];
 
 fn label_of(list: &[(&str, &str)], code: &str) -> String {
-    list.iter().find(|(c, _)| *c == code).map(|(_, l)| (*l).to_owned()).unwrap_or_else(|| code.to_owned())
+    list.iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, l)| (*l).to_owned())
+        .unwrap_or_else(|| code.to_owned())
 }
 
 /// Every code list the forms need, with Vietnamese labels.
@@ -99,7 +113,10 @@ pub fn reference_lists() -> ReferenceLists {
     ReferenceLists {
         ethnicities: crate::ethnicity::ethnicities()
             .iter()
-            .map(|e| RefItem { code: e.code.to_string(), label: e.name.to_string() })
+            .map(|e| RefItem {
+                code: e.code.to_string(),
+                label: e.name.to_string(),
+            })
             .collect(),
         relations: items(RELATIONS),
         sexes: items(SEXES),
@@ -109,11 +126,17 @@ pub fn reference_lists() -> ReferenceLists {
         event_kinds: items(EVENT_KINDS),
         village_kinds: VillageKind::all()
             .iter()
-            .map(|k| RefItem { code: k.as_str().into(), label: k.label().into() })
+            .map(|k| RefItem {
+                code: k.as_str().into(),
+                label: k.label().into(),
+            })
             .collect(),
         roles: [Role::Reviewer, Role::CommuneOfficer, Role::OfficeOfficer]
             .iter()
-            .map(|r| RefItem { code: r.as_str().into(), label: r.label().into() })
+            .map(|r| RefItem {
+                code: r.as_str().into(),
+                label: r.label().into(),
+            })
             .collect(),
     }
 }
@@ -352,7 +375,8 @@ fn age_text(birth_date: Option<&str>, birth_year: Option<i32>, today: NaiveDate)
     if let Some(d) = birth_date.and_then(parse_date) {
         let a = age_on(d, today);
         if a < 1 {
-            let months = (today.year() - d.year()) * 12 + today.month() as i32 - d.month() as i32
+            let months = (today.year() - d.year()) * 12 + today.month() as i32
+                - d.month() as i32
                 - i32::from(today.day() < d.day());
             return format!("{} tháng tuổi", months.max(0));
         }
@@ -388,36 +412,72 @@ pub fn check_household_input(
 ) -> Result<Vec<FieldIssue>> {
     let mut out = Vec::new();
     let err = |out: &mut Vec<FieldIssue>, f: String, m: String| {
-        out.push(FieldIssue { field: f, message: m, severity: "error".into() })
+        out.push(FieldIssue {
+            field: f,
+            message: m,
+            severity: "error".into(),
+        })
     };
     let warn = |out: &mut Vec<FieldIssue>, f: String, m: String| {
-        out.push(FieldIssue { field: f, message: m, severity: "warning".into() })
+        out.push(FieldIssue {
+            field: f,
+            message: m,
+            severity: "warning".into(),
+        })
     };
     if input.village_id.trim().is_empty() {
         err(&mut out, "village_id".into(), "Chưa chọn thôn/xóm.".into());
     } else {
         let exists: bool = conn
-            .query_row("SELECT 1 FROM village WHERE id = ?1 AND deleted = 0", [&input.village_id], |_| Ok(true))
+            .query_row(
+                "SELECT 1 FROM village WHERE id = ?1 AND deleted = 0",
+                [&input.village_id],
+                |_| Ok(true),
+            )
             .optional()?
             .unwrap_or(false);
         if !exists {
-            err(&mut out, "village_id".into(), "Thôn/xóm không tồn tại.".into());
+            err(
+                &mut out,
+                "village_id".into(),
+                "Thôn/xóm không tồn tại.".into(),
+            );
         }
     }
     if let Some(e) = input.ethnicity.as_deref().filter(|e| !e.is_empty()) {
         if crate::ethnicity::by_code(e).is_none() {
-            err(&mut out, "ethnicity".into(), format!("Mã dân tộc không hợp lệ: {e}"));
+            err(
+                &mut out,
+                "ethnicity".into(),
+                format!("Mã dân tộc không hợp lệ: {e}"),
+            );
         }
     }
     if input.members.is_empty() {
-        err(&mut out, "members".into(), "Hộ phải có ít nhất một thành viên (chủ hộ).".into());
+        err(
+            &mut out,
+            "members".into(),
+            "Hộ phải có ít nhất một thành viên (chủ hộ).".into(),
+        );
     }
-    let heads = input.members.iter().filter(|m| m.relation == "head").count();
+    let heads = input
+        .members
+        .iter()
+        .filter(|m| m.relation == "head")
+        .count();
     if !input.members.is_empty() && heads == 0 {
-        err(&mut out, "members".into(), "Chưa chọn chủ hộ: một thành viên phải có quan hệ “Chủ hộ”.".into());
+        err(
+            &mut out,
+            "members".into(),
+            "Chưa chọn chủ hộ: một thành viên phải có quan hệ “Chủ hộ”.".into(),
+        );
     }
     if heads > 1 {
-        err(&mut out, "members".into(), "Mỗi hộ chỉ có một chủ hộ.".into());
+        err(
+            &mut out,
+            "members".into(),
+            "Mỗi hộ chỉ có một chủ hộ.".into(),
+        );
     }
     let mut ids_seen: Vec<(usize, String)> = Vec::new();
     for (i, m) in input.members.iter().enumerate() {
@@ -426,15 +486,27 @@ pub fn check_household_input(
         if name.is_empty() {
             err(&mut out, f("full_name"), "Chưa nhập họ và tên.".into());
         } else if name.chars().any(|c| c.is_ascii_digit()) {
-            err(&mut out, f("full_name"), "Họ và tên không được chứa chữ số.".into());
+            err(
+                &mut out,
+                f("full_name"),
+                "Họ và tên không được chứa chữ số.".into(),
+            );
         } else if name.chars().count() > 80 {
-            err(&mut out, f("full_name"), "Họ và tên quá dài (tối đa 80 ký tự).".into());
+            err(
+                &mut out,
+                f("full_name"),
+                "Họ và tên quá dài (tối đa 80 ký tự).".into(),
+            );
         }
         if !valid_code(SEXES, &m.sex) {
             err(&mut out, f("sex"), "Chưa chọn giới tính (Nam/Nữ).".into());
         }
         if !valid_code(RELATIONS, &m.relation) {
-            err(&mut out, f("relation"), "Chưa chọn quan hệ với chủ hộ.".into());
+            err(
+                &mut out,
+                f("relation"),
+                "Chưa chọn quan hệ với chủ hộ.".into(),
+            );
         }
         let mut year = m.birth_year;
         match m.birth_date.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -483,7 +555,11 @@ pub fn check_household_input(
         }
         if let Some(e) = m.ethnicity.as_deref().filter(|e| !e.is_empty()) {
             if crate::ethnicity::by_code(e).is_none() {
-                err(&mut out, f("ethnicity"), format!("Mã dân tộc không hợp lệ: {e}"));
+                err(
+                    &mut out,
+                    f("ethnicity"),
+                    format!("Mã dân tộc không hợp lệ: {e}"),
+                );
             }
         }
         if let Some(raw) = m.id_number.as_deref().filter(|s| !s.trim().is_empty()) {
@@ -501,7 +577,10 @@ pub fn check_household_input(
                     err(
                         &mut out,
                         f("id_number"),
-                        format!("Số định danh trùng với thành viên thứ {} trong cùng hộ.", j + 1),
+                        format!(
+                            "Số định danh trùng với thành viên thứ {} trong cùng hộ.",
+                            j + 1
+                        ),
                     );
                 } else {
                     ids_seen.push((i, normalized.clone()));
@@ -523,7 +602,11 @@ pub fn check_household_input(
                 }
             }
         }
-        if let Some(card) = m.health_insurance_card.as_deref().filter(|s| !s.trim().is_empty()) {
+        if let Some(card) = m
+            .health_insurance_card
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+        {
             if !is_bhyt_card(card) {
                 warn(
                     &mut out,
@@ -560,7 +643,10 @@ fn issues_to_error(issues: &[FieldIssue]) -> Option<Error> {
     let errors: Vec<FieldError> = issues
         .iter()
         .filter(|i| i.severity == "error")
-        .map(|i| FieldError { field: i.field.clone(), message: i.message.clone() })
+        .map(|i| FieldError {
+            field: i.field.clone(),
+            message: i.message.clone(),
+        })
         .collect();
     (!errors.is_empty()).then_some(Error::Fields(errors))
 }
@@ -604,7 +690,9 @@ fn row_to_member(r: &rusqlite::Row<'_>, today: NaiveDate) -> rusqlite::Result<Me
 }
 
 fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 impl Ledger {
@@ -615,7 +703,10 @@ impl Ledger {
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
         if let Some(s) = &q.search {
             for term in crate::text::search_terms(s) {
-                args.push(rusqlite::types::Value::Text(format!("%{}%", escape_like(&term))));
+                args.push(rusqlite::types::Value::Text(format!(
+                    "%{}%",
+                    escape_like(&term)
+                )));
                 clauses.push(format!("h.search_text LIKE ?{} ESCAPE '\\'", args.len()));
             }
         }
@@ -665,7 +756,11 @@ impl Ledger {
         for item in &mut items {
             item.class = self.latest_class(&item.id)?;
         }
-        Ok(HouseholdPage { total: total as u64, offset: q.offset, items })
+        Ok(HouseholdPage {
+            total: total as u64,
+            offset: q.offset,
+            items,
+        })
     }
 
     /// The latest decided class of a household, once the review module records one.
@@ -709,7 +804,9 @@ impl Ledger {
             )
             .optional()?;
         let Some((mut detail, deleted)) = base else {
-            return Err(Error::NotFound(format!("Không tìm thấy hộ có mã nội bộ {id}.")));
+            return Err(Error::NotFound(format!(
+                "Không tìm thấy hộ có mã nội bộ {id}."
+            )));
         };
         if deleted != 0 {
             return Err(Error::NotFound("Hộ này đã bị xoá khỏi sổ.".into()));
@@ -718,8 +815,9 @@ impl Ledger {
             "SELECT {MEMBER_COLUMNS} FROM member WHERE household_id = ?1 AND deleted = 0
              ORDER BY CASE status WHEN 'present' THEN 0 ELSE 1 END, position, id"
         ))?;
-        detail.members =
-            stmt.query_map([id], |r| row_to_member(r, today))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        detail.members = stmt
+            .query_map([id], |r| row_to_member(r, today))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         let mut stmt = conn.prepare_cached(
             "SELECT id, coalesce(household_id, ''), coalesce(kind, ''), coalesce(date, ''), member_id, coalesce(note, ''),
                     other_household_id, village_id
@@ -753,22 +851,33 @@ impl Ledger {
     fn name_of_member(&self, id: &str) -> Result<String> {
         Ok(self
             .conn()
-            .query_row("SELECT full_name FROM member WHERE id = ?1", [id], |r| r.get::<_, Option<String>>(0))
+            .query_row("SELECT full_name FROM member WHERE id = ?1", [id], |r| {
+                r.get::<_, Option<String>>(0)
+            })
             .optional()?
             .flatten()
             .unwrap_or_else(|| "(không rõ)".into()))
     }
 
-    fn event_summary(&self, e: &HouseholdEvent, other: Option<&str>, village: Option<&str>) -> Result<String> {
+    fn event_summary(
+        &self,
+        e: &HouseholdEvent,
+        other: Option<&str>,
+        village: Option<&str>,
+    ) -> Result<String> {
         let who = match &e.member_id {
             Some(m) => self.name_of_member(m)?,
             None => String::new(),
         };
-        let date = parse_date(&e.date).map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default();
+        let date = parse_date(&e.date)
+            .map(|d| d.format("%d/%m/%Y").to_string())
+            .unwrap_or_default();
         let other_code = match other {
             Some(h) => self
                 .conn()
-                .query_row("SELECT code FROM household WHERE id = ?1", [h], |r| r.get::<_, Option<String>>(0))
+                .query_row("SELECT code FROM household WHERE id = ?1", [h], |r| {
+                    r.get::<_, Option<String>>(0)
+                })
                 .optional()?
                 .flatten()
                 .unwrap_or_default(),
@@ -777,7 +886,9 @@ impl Ledger {
         let village_name = match village {
             Some(v) => self
                 .conn()
-                .query_row("SELECT name FROM village WHERE id = ?1", [v], |r| r.get::<_, Option<String>>(0))
+                .query_row("SELECT name FROM village WHERE id = ?1", [v], |r| {
+                    r.get::<_, Option<String>>(0)
+                })
                 .optional()?
                 .flatten()
                 .unwrap_or_default(),
@@ -802,7 +913,11 @@ impl Ledger {
     pub fn check_household(&self, input: &HouseholdInput) -> Vec<FieldIssue> {
         match check_household_input(self.conn(), input, self.clock().today()) {
             Ok(v) => v,
-            Err(e) => vec![FieldIssue { field: String::new(), message: e.to_string(), severity: "error".into() }],
+            Err(e) => vec![FieldIssue {
+                field: String::new(),
+                message: e.to_string(),
+                severity: "error".into(),
+            }],
         }
     }
 
@@ -814,7 +929,10 @@ impl Ledger {
         if let Some(e) = issues_to_error(&issues) {
             return Err(e);
         }
-        let warnings: Vec<FieldIssue> = issues.into_iter().filter(|i| i.severity == "warning").collect();
+        let warnings: Vec<FieldIssue> = issues
+            .into_iter()
+            .filter(|i| i.severity == "warning")
+            .collect();
         let existing = match &input.id {
             Some(id) => Some(self.household(id)?),
             None => None,
@@ -824,7 +942,11 @@ impl Ledger {
             let mut hh = Change::new(
                 "household",
                 id.clone(),
-                if existing.is_some() { OpKind::Update } else { OpKind::Create },
+                if existing.is_some() {
+                    OpKind::Update
+                } else {
+                    OpKind::Create
+                },
             );
             let old = existing.as_ref();
             if old.is_none() {
@@ -834,19 +956,55 @@ impl Ledger {
                 hh.put("created_at", w.device_time().to_owned());
             }
             let ethnicity = input.ethnicity.clone().filter(|e| !e.is_empty());
-            set_if_changed(&mut hh, "village_id", old.map(|o| json_str(&o.village_id)), json_str(&input.village_id));
-            set_if_changed(&mut hh, "address", old.map(|o| json_str(&o.address)), json_str(input.address.trim()));
-            set_if_changed(&mut hh, "ethnicity", old.map(|o| json_opt(&o.ethnicity)), json_opt(&ethnicity));
-            set_if_changed(&mut hh, "ethnic_minority", old.map(|o| o.ethnic_minority.into()), input.ethnic_minority.into());
-            set_if_changed(&mut hh, "no_labour", old.map(|o| o.no_labour.into()), input.no_labour.into());
-            set_if_changed(&mut hh, "merit", old.map(|o| o.merit.into()), input.merit.into());
-            set_if_changed(&mut hh, "note", old.map(|o| json_str(&o.note)), json_str(input.note.trim()));
+            set_if_changed(
+                &mut hh,
+                "village_id",
+                old.map(|o| json_str(&o.village_id)),
+                json_str(&input.village_id),
+            );
+            set_if_changed(
+                &mut hh,
+                "address",
+                old.map(|o| json_str(&o.address)),
+                json_str(input.address.trim()),
+            );
+            set_if_changed(
+                &mut hh,
+                "ethnicity",
+                old.map(|o| json_opt(&o.ethnicity)),
+                json_opt(&ethnicity),
+            );
+            set_if_changed(
+                &mut hh,
+                "ethnic_minority",
+                old.map(|o| o.ethnic_minority.into()),
+                input.ethnic_minority.into(),
+            );
+            set_if_changed(
+                &mut hh,
+                "no_labour",
+                old.map(|o| o.no_labour.into()),
+                input.no_labour.into(),
+            );
+            set_if_changed(
+                &mut hh,
+                "merit",
+                old.map(|o| o.merit.into()),
+                input.merit.into(),
+            );
+            set_if_changed(
+                &mut hh,
+                "note",
+                old.map(|o| json_str(&o.note)),
+                json_str(input.note.trim()),
+            );
 
             let mut head_id = None;
             let mut member_changes = Vec::new();
             for (pos, m) in input.members.iter().enumerate() {
                 let mid = m.id.clone().unwrap_or_else(new_id);
-                let before = old.and_then(|o| o.members.iter().find(|x| Some(&x.id) == m.id.as_ref()));
+                let before =
+                    old.and_then(|o| o.members.iter().find(|x| Some(&x.id) == m.id.as_ref()));
                 if m.id.is_some() && before.is_none() {
                     return Err(Error::NotFound(format!(
                         "Thành viên thứ {} không thuộc hộ này (có thể đã bị xoá).",
@@ -856,7 +1014,15 @@ impl Ledger {
                 if m.relation == "head" {
                     head_id = Some(mid.clone());
                 }
-                let mut c = Change::new("member", mid, if before.is_some() { OpKind::Update } else { OpKind::Create });
+                let mut c = Change::new(
+                    "member",
+                    mid,
+                    if before.is_some() {
+                        OpKind::Update
+                    } else {
+                        OpKind::Create
+                    },
+                );
                 if before.is_none() {
                     c.put("household_id", id.clone());
                     c.put("status", "present");
@@ -881,15 +1047,25 @@ impl Ledger {
             // Members left out of the form are removed (an entry mistake); people who die or
             // move away are recorded with an event instead, which keeps them in the history.
             if let Some(o) = old {
-                for gone in o.members.iter().filter(|x| !input.members.iter().any(|m| m.id.as_ref() == Some(&x.id))) {
+                for gone in o
+                    .members
+                    .iter()
+                    .filter(|x| !input.members.iter().any(|m| m.id.as_ref() == Some(&x.id)))
+                {
                     if gone.status == "present" {
-                        w.apply(Change::new("member", gone.id.clone(), OpKind::Delete).with("deleted", true))?;
+                        w.apply(
+                            Change::new("member", gone.id.clone(), OpKind::Delete)
+                                .with("deleted", true),
+                        )?;
                     }
                 }
             }
             Ok(id)
         })?;
-        Ok(SaveOutcome { household: self.household(&id)?, warnings })
+        Ok(SaveOutcome {
+            household: self.household(&id)?,
+            warnings,
+        })
     }
 
     /// Record a household event (birth, death, …) and the register changes it implies, at once.
@@ -897,19 +1073,37 @@ impl Ledger {
         let today = self.clock().today();
         let hh = self.household(&e.household_id)?;
         if hh.status != "active" {
-            return Err(Error::Conflict("Hộ này không còn hoạt động trong sổ (đã nhập hộ khác hoặc chuyển đi).".into()));
+            return Err(Error::Conflict(
+                "Hộ này không còn hoạt động trong sổ (đã nhập hộ khác hoặc chuyển đi).".into(),
+            ));
         }
         let date = match parse_date(&e.date) {
-            Some(d) if d > today => return Err(Error::field("date", "Ngày biến động ở tương lai: kiểm tra lại.")),
+            Some(d) if d > today => {
+                return Err(Error::field(
+                    "date",
+                    "Ngày biến động ở tương lai: kiểm tra lại.",
+                ))
+            }
             Some(d) => d,
-            None => return Err(Error::field("date", "Ngày biến động không hợp lệ (nhập ngày/tháng/năm).")),
+            None => {
+                return Err(Error::field(
+                    "date",
+                    "Ngày biến động không hợp lệ (nhập ngày/tháng/năm).",
+                ))
+            }
         };
         if !valid_code(EVENT_KINDS, &e.kind) {
             return Err(Error::field("kind", "Loại biến động không hợp lệ."));
         }
-        let present: Vec<&Member> = hh.members.iter().filter(|m| m.status == "present").collect();
+        let present: Vec<&Member> = hh
+            .members
+            .iter()
+            .filter(|m| m.status == "present")
+            .collect();
         let member = |id: &Option<String>, field: &str| -> Result<&Member> {
-            let id = id.as_deref().ok_or_else(|| Error::field(field, "Chưa chọn thành viên."))?;
+            let id = id
+                .as_deref()
+                .ok_or_else(|| Error::field(field, "Chưa chọn thành viên."))?;
             present
                 .iter()
                 .copied()
@@ -921,13 +1115,23 @@ impl Ledger {
             let probe = HouseholdInput {
                 id: Some(hh.id.clone()),
                 village_id: hh.village_id.clone(),
-                members: vec![MemberInput { relation: if nm.relation == "head" { "other".into() } else { nm.relation.clone() }, ..nm.clone() }],
+                members: vec![MemberInput {
+                    relation: if nm.relation == "head" {
+                        "other".into()
+                    } else {
+                        nm.relation.clone()
+                    },
+                    ..nm.clone()
+                }],
                 ..Default::default()
             };
             let issues: Vec<FieldIssue> = check_household_input(self.conn(), &probe, today)?
                 .into_iter()
                 .filter(|i| i.field.starts_with("members[0]"))
-                .map(|i| FieldIssue { field: i.field.replacen("members[0]", "new_member", 1), ..i })
+                .map(|i| FieldIssue {
+                    field: i.field.replacen("members[0]", "new_member", 1),
+                    ..i
+                })
                 .collect();
             if let Some(err) = issues_to_error(&issues) {
                 return Err(err);
@@ -943,12 +1147,21 @@ impl Ledger {
         let mut new_household: Option<(String, Vec<String>, String, String)> = None;
         match e.kind.as_str() {
             "birth" => {
-                let nm = e.new_member.as_ref().ok_or_else(|| Error::field("new_member", "Chưa nhập thông tin trẻ mới sinh."))?;
+                let nm = e.new_member.as_ref().ok_or_else(|| {
+                    Error::field("new_member", "Chưa nhập thông tin trẻ mới sinh.")
+                })?;
                 let mid = new_id();
                 let mut c = Change::new("member", mid.clone(), OpKind::Create)
                     .with("household_id", hh.id.clone())
                     .with("status", "present");
-                let nm = MemberInput { relation: if nm.relation.is_empty() || nm.relation == "head" { "child".into() } else { nm.relation.clone() }, ..nm.clone() };
+                let nm = MemberInput {
+                    relation: if nm.relation.is_empty() || nm.relation == "head" {
+                        "child".into()
+                    } else {
+                        nm.relation.clone()
+                    },
+                    ..nm.clone()
+                };
                 member_fields(&mut c, None, &nm, hh.members.len() as i64);
                 changes.push(c);
                 event.put("member_id", mid);
@@ -959,67 +1172,125 @@ impl Ledger {
                     let mut c = Change::new("member", mid.clone(), OpKind::Create)
                         .with("household_id", hh.id.clone())
                         .with("status", "present");
-                    let nm = MemberInput { relation: if nm.relation.is_empty() || nm.relation == "head" { "spouse".into() } else { nm.relation.clone() }, ..nm.clone() };
+                    let nm = MemberInput {
+                        relation: if nm.relation.is_empty() || nm.relation == "head" {
+                            "spouse".into()
+                        } else {
+                            nm.relation.clone()
+                        },
+                        ..nm.clone()
+                    };
                     member_fields(&mut c, None, &nm, hh.members.len() as i64);
                     changes.push(c);
                     event.put("member_id", mid);
                 } else {
                     let m = member(&e.member_id, "member_id")?;
                     if Some(&m.id) == hh.head_member_id.as_ref() && present.len() > 1 {
-                        return Err(Error::field("member_id", "Chủ hộ chuyển đi: hãy đổi chủ hộ trước."));
+                        return Err(Error::field(
+                            "member_id",
+                            "Chủ hộ chuyển đi: hãy đổi chủ hộ trước.",
+                        ));
                     }
-                    changes.push(Change::new("member", m.id.clone(), OpKind::Update).with("status", "moved_away"));
+                    changes.push(
+                        Change::new("member", m.id.clone(), OpKind::Update)
+                            .with("status", "moved_away"),
+                    );
                     event.put("member_id", m.id.clone());
                 }
             }
             "death" | "move_away" => {
                 if e.kind == "move_away" && e.member_id.is_none() {
-                    changes.push(Change::new("household", hh.id.clone(), OpKind::Update).with("status", "moved_away"));
+                    changes.push(
+                        Change::new("household", hh.id.clone(), OpKind::Update)
+                            .with("status", "moved_away"),
+                    );
                 } else {
                     let m = member(&e.member_id, "member_id")?;
                     let is_head = Some(&m.id) == hh.head_member_id.as_ref();
-                    let status = if e.kind == "death" { "dead" } else { "moved_away" };
-                    changes.push(Change::new("member", m.id.clone(), OpKind::Update).with("status", status));
+                    let status = if e.kind == "death" {
+                        "dead"
+                    } else {
+                        "moved_away"
+                    };
+                    changes.push(
+                        Change::new("member", m.id.clone(), OpKind::Update).with("status", status),
+                    );
                     event.put("member_id", m.id.clone());
                     if is_head && present.len() > 1 {
-                        let new_head = member(&e.new_head_member_id, "new_head_member_id").map_err(|_| {
-                            Error::field("new_head_member_id", "Chủ hộ không còn ở trong hộ: hãy chọn chủ hộ mới.")
-                        })?;
+                        let new_head = member(&e.new_head_member_id, "new_head_member_id")
+                            .map_err(|_| {
+                                Error::field(
+                                    "new_head_member_id",
+                                    "Chủ hộ không còn ở trong hộ: hãy chọn chủ hộ mới.",
+                                )
+                            })?;
                         if new_head.id == m.id {
-                            return Err(Error::field("new_head_member_id", "Chủ hộ mới phải là người khác."));
+                            return Err(Error::field(
+                                "new_head_member_id",
+                                "Chủ hộ mới phải là người khác.",
+                            ));
                         }
                         changes.extend(head_change(&hh, new_head, Some(m)));
                     }
                 }
             }
             "change_head" => {
-                let new_head = member(&e.new_head_member_id.clone().or(e.member_id.clone()), "new_head_member_id")?;
+                let new_head = member(
+                    &e.new_head_member_id.clone().or(e.member_id.clone()),
+                    "new_head_member_id",
+                )?;
                 if Some(&new_head.id) == hh.head_member_id.as_ref() {
-                    return Err(Error::field("new_head_member_id", "Người này đã là chủ hộ."));
+                    return Err(Error::field(
+                        "new_head_member_id",
+                        "Người này đã là chủ hộ.",
+                    ));
                 }
-                let old_head = present.iter().copied().find(|m| Some(&m.id) == hh.head_member_id.as_ref());
+                let old_head = present
+                    .iter()
+                    .copied()
+                    .find(|m| Some(&m.id) == hh.head_member_id.as_ref());
                 changes.extend(head_change(&hh, new_head, old_head));
                 event.put("member_id", new_head.id.clone());
             }
             "split" => {
                 if e.member_ids.is_empty() {
-                    return Err(Error::field("member_ids", "Chưa chọn thành viên tách sang hộ mới."));
+                    return Err(Error::field(
+                        "member_ids",
+                        "Chưa chọn thành viên tách sang hộ mới.",
+                    ));
                 }
                 for id in &e.member_ids {
                     member(&Some(id.clone()), "member_ids")?;
                 }
                 if e.member_ids.len() >= present.len() {
-                    return Err(Error::field("member_ids", "Phải còn ít nhất một người ở lại hộ cũ."));
+                    return Err(Error::field(
+                        "member_ids",
+                        "Phải còn ít nhất một người ở lại hộ cũ.",
+                    ));
                 }
-                if e.member_ids.iter().any(|id| Some(id) == hh.head_member_id.as_ref()) {
-                    return Err(Error::field("member_ids", "Chủ hộ ở lại hộ cũ; muốn chủ hộ tách đi, hãy đổi chủ hộ trước."));
+                if e.member_ids
+                    .iter()
+                    .any(|id| Some(id) == hh.head_member_id.as_ref())
+                {
+                    return Err(Error::field(
+                        "member_ids",
+                        "Chủ hộ ở lại hộ cũ; muốn chủ hộ tách đi, hãy đổi chủ hộ trước.",
+                    ));
                 }
                 let new_head = e
                     .new_head_member_id
                     .clone()
                     .filter(|h| e.member_ids.contains(h))
-                    .ok_or_else(|| Error::field("new_head_member_id", "Chọn chủ hộ của hộ mới trong số người tách đi."))?;
-                let village = e.target_village_id.clone().unwrap_or_else(|| hh.village_id.clone());
+                    .ok_or_else(|| {
+                        Error::field(
+                            "new_head_member_id",
+                            "Chọn chủ hộ của hộ mới trong số người tách đi.",
+                        )
+                    })?;
+                let village = e
+                    .target_village_id
+                    .clone()
+                    .unwrap_or_else(|| hh.village_id.clone());
                 let new_hid = new_id();
                 event.put("other_household_id", new_hid.clone());
                 new_household = Some((new_hid, e.member_ids.clone(), new_head, village));
@@ -1030,11 +1301,19 @@ impl Ledger {
                     .clone()
                     .ok_or_else(|| Error::field("target_household_id", "Chưa chọn hộ nhập vào."))?;
                 if target == hh.id {
-                    return Err(Error::field("target_household_id", "Không thể nhập hộ vào chính nó."));
+                    return Err(Error::field(
+                        "target_household_id",
+                        "Không thể nhập hộ vào chính nó.",
+                    ));
                 }
-                let t = self.household(&target).map_err(|_| Error::field("target_household_id", "Không tìm thấy hộ nhập vào."))?;
+                let t = self.household(&target).map_err(|_| {
+                    Error::field("target_household_id", "Không tìm thấy hộ nhập vào.")
+                })?;
                 if t.status != "active" {
-                    return Err(Error::field("target_household_id", "Hộ nhập vào không còn hoạt động."));
+                    return Err(Error::field(
+                        "target_household_id",
+                        "Hộ nhập vào không còn hoạt động.",
+                    ));
                 }
                 let start = t.members.len() as i64;
                 for (i, m) in present.iter().enumerate() {
@@ -1053,14 +1332,20 @@ impl Ledger {
                 event.put("other_household_id", target);
             }
             "move_village" => {
-                let v = e.target_village_id.clone().ok_or_else(|| Error::field("target_village_id", "Chưa chọn thôn/xóm mới."))?;
+                let v = e
+                    .target_village_id
+                    .clone()
+                    .ok_or_else(|| Error::field("target_village_id", "Chưa chọn thôn/xóm mới."))?;
                 if v == hh.village_id {
                     return Err(Error::field("target_village_id", "Hộ đã ở thôn/xóm này."));
                 }
                 if !self.villages()?.iter().any(|x| x.id == v) {
                     return Err(Error::field("target_village_id", "Thôn/xóm không tồn tại."));
                 }
-                changes.push(Change::new("household", hh.id.clone(), OpKind::Update).with("village_id", v.clone()));
+                changes.push(
+                    Change::new("household", hh.id.clone(), OpKind::Update)
+                        .with("village_id", v.clone()),
+                );
                 event.put("village_id", v);
             }
             _ => unreachable!("kinds were validated above"),
@@ -1135,12 +1420,18 @@ impl Ledger {
                 .set
                 .iter()
                 .filter(|(f, _)| !matches!(f.as_str(), "position" | "commune_code" | "created_at"))
-                .map(|(f, v)| HistoryChange { field: f.clone(), label: field_label(f).into(), value: display_value(f, v) })
+                .map(|(f, v)| HistoryChange {
+                    field: f.clone(),
+                    label: field_label(f).into(),
+                    value: display_value(f, v),
+                })
                 .collect();
             let what = match (entity.as_str(), kind.as_str()) {
                 ("household", "create") => "Tạo hộ".to_owned(),
                 ("household", _) => "Sửa thông tin hộ".to_owned(),
-                ("member", "create") => format!("Thêm thành viên {}", self.name_of_member(&row_id)?),
+                ("member", "create") => {
+                    format!("Thêm thành viên {}", self.name_of_member(&row_id)?)
+                }
                 ("member", "delete") => format!("Xoá thành viên {}", self.name_of_member(&row_id)?),
                 ("member", _) => format!("Sửa thành viên {}", self.name_of_member(&row_id)?),
                 ("household_event", _) => {
@@ -1149,7 +1440,13 @@ impl Ledger {
                 }
                 (e, _) => e.to_owned(),
             };
-            out.push(HistoryEntry { time, user, device, what, changes });
+            out.push(HistoryEntry {
+                time,
+                user,
+                device,
+                what,
+                changes,
+            });
         }
         Ok(out)
     }
@@ -1157,7 +1454,8 @@ impl Ledger {
 
 fn head_change(hh: &HouseholdDetail, new_head: &Member, old_head: Option<&Member>) -> Vec<Change> {
     let mut v = vec![
-        Change::new("household", hh.id.clone(), OpKind::Update).with("head_member_id", new_head.id.clone()),
+        Change::new("household", hh.id.clone(), OpKind::Update)
+            .with("head_member_id", new_head.id.clone()),
         Change::new("member", new_head.id.clone(), OpKind::Update).with("relation", "head"),
     ];
     if let Some(old) = old_head.filter(|o| o.id != new_head.id && o.status == "present") {
@@ -1199,29 +1497,112 @@ fn member_fields(c: &mut Change, before: Option<&Member>, m: &MemberInput, posit
         .as_deref()
         .map(|s| s.chars().filter(|c| !c.is_whitespace()).collect::<String>())
         .filter(|s| !s.is_empty());
-    let card = m.health_insurance_card.as_deref().map(|s| s.trim().to_uppercase()).filter(|s| !s.is_empty());
-    let birth_date = m.birth_date.as_deref().and_then(parse_date).map(|d| d.format("%Y-%m-%d").to_string());
+    let card = m
+        .health_insurance_card
+        .as_deref()
+        .map(|s| s.trim().to_uppercase())
+        .filter(|s| !s.is_empty());
+    let birth_date = m
+        .birth_date
+        .as_deref()
+        .and_then(parse_date)
+        .map(|d| d.format("%Y-%m-%d").to_string());
     let birth_year = birth_date
         .as_deref()
         .and_then(parse_date)
         .map(|d| d.year())
         .or(m.birth_year);
-    set_if_changed(c, "full_name", b.map(|o| json_str(&o.full_name)), json_str(&normalize_name(&m.full_name)));
-    set_if_changed(c, "birth_date", b.map(|o| json_opt(&o.birth_date)), json_opt(&birth_date));
-    set_if_changed(c, "birth_year", b.map(|o| o.birth_year.map(Value::from).unwrap_or(Value::Null)), birth_year.map(Value::from).unwrap_or(Value::Null));
+    set_if_changed(
+        c,
+        "full_name",
+        b.map(|o| json_str(&o.full_name)),
+        json_str(&normalize_name(&m.full_name)),
+    );
+    set_if_changed(
+        c,
+        "birth_date",
+        b.map(|o| json_opt(&o.birth_date)),
+        json_opt(&birth_date),
+    );
+    set_if_changed(
+        c,
+        "birth_year",
+        b.map(|o| o.birth_year.map(Value::from).unwrap_or(Value::Null)),
+        birth_year.map(Value::from).unwrap_or(Value::Null),
+    );
     set_if_changed(c, "sex", b.map(|o| json_str(&o.sex)), json_str(&m.sex));
-    set_if_changed(c, "ethnicity", b.map(|o| json_opt(&o.ethnicity)), json_opt(&m.ethnicity));
-    set_if_changed(c, "relation", b.map(|o| json_str(&o.relation)), json_str(&m.relation));
-    set_if_changed(c, "id_number", b.map(|o| json_opt(&o.id_number)), json_opt(&id_number));
-    set_if_changed(c, "health_insurance_card", b.map(|o| json_opt(&o.health_insurance_card)), json_opt(&card));
-    set_if_changed(c, "health_insurance", b.map(|o| json_opt_bool(o.health_insurance)), json_opt_bool(m.health_insurance));
-    set_if_changed(c, "attending_school", b.map(|o| json_opt_bool(o.attending_school)), json_opt_bool(m.attending_school));
-    set_if_changed(c, "education_level", b.map(|o| json_opt(&o.education_level)), json_opt(&m.education_level));
-    set_if_changed(c, "work_status", b.map(|o| json_opt(&o.work_status)), json_opt(&m.work_status));
-    set_if_changed(c, "labour_contract", b.map(|o| json_opt_bool(o.labour_contract)), json_opt_bool(m.labour_contract));
-    set_if_changed(c, "disability", b.map(|o| json_opt_bool(o.disability)), json_opt_bool(m.disability));
-    set_if_changed(c, "social_allowance", b.map(|o| json_opt_bool(o.social_allowance)), json_opt_bool(m.social_allowance));
-    set_if_changed(c, "nutrition_status", b.map(|o| json_opt(&o.nutrition_status)), json_opt(&m.nutrition_status));
+    set_if_changed(
+        c,
+        "ethnicity",
+        b.map(|o| json_opt(&o.ethnicity)),
+        json_opt(&m.ethnicity),
+    );
+    set_if_changed(
+        c,
+        "relation",
+        b.map(|o| json_str(&o.relation)),
+        json_str(&m.relation),
+    );
+    set_if_changed(
+        c,
+        "id_number",
+        b.map(|o| json_opt(&o.id_number)),
+        json_opt(&id_number),
+    );
+    set_if_changed(
+        c,
+        "health_insurance_card",
+        b.map(|o| json_opt(&o.health_insurance_card)),
+        json_opt(&card),
+    );
+    set_if_changed(
+        c,
+        "health_insurance",
+        b.map(|o| json_opt_bool(o.health_insurance)),
+        json_opt_bool(m.health_insurance),
+    );
+    set_if_changed(
+        c,
+        "attending_school",
+        b.map(|o| json_opt_bool(o.attending_school)),
+        json_opt_bool(m.attending_school),
+    );
+    set_if_changed(
+        c,
+        "education_level",
+        b.map(|o| json_opt(&o.education_level)),
+        json_opt(&m.education_level),
+    );
+    set_if_changed(
+        c,
+        "work_status",
+        b.map(|o| json_opt(&o.work_status)),
+        json_opt(&m.work_status),
+    );
+    set_if_changed(
+        c,
+        "labour_contract",
+        b.map(|o| json_opt_bool(o.labour_contract)),
+        json_opt_bool(m.labour_contract),
+    );
+    set_if_changed(
+        c,
+        "disability",
+        b.map(|o| json_opt_bool(o.disability)),
+        json_opt_bool(m.disability),
+    );
+    set_if_changed(
+        c,
+        "social_allowance",
+        b.map(|o| json_opt_bool(o.social_allowance)),
+        json_opt_bool(m.social_allowance),
+    );
+    set_if_changed(
+        c,
+        "nutrition_status",
+        b.map(|o| json_opt(&o.nutrition_status)),
+        json_opt(&m.nutrition_status),
+    );
     if b.is_none() {
         c.put("position", position);
     }
@@ -1233,7 +1614,10 @@ pub fn normalize_name(s: &str) -> String {
         .map(|w| {
             let mut cs = w.chars();
             match cs.next() {
-                Some(f) => f.to_uppercase().chain(cs.flat_map(char::to_lowercase)).collect::<String>(),
+                Some(f) => f
+                    .to_uppercase()
+                    .chain(cs.flat_map(char::to_lowercase))
+                    .collect::<String>(),
                 None => String::new(),
             }
         })
@@ -1292,8 +1676,12 @@ fn display_value(field: &str, v: &Value) -> String {
             "nutrition_status" => label_of(NUTRITION_STATUSES, s),
             "status" => label_of(MEMBER_STATUSES, s),
             "kind" => label_of(EVENT_KINDS, s),
-            "ethnicity" => crate::ethnicity::by_code(s).map(|e| e.name.to_string()).unwrap_or_else(|| s.clone()),
-            "birth_date" | "date" => parse_date(s).map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_else(|| s.clone()),
+            "ethnicity" => crate::ethnicity::by_code(s)
+                .map(|e| e.name.to_string())
+                .unwrap_or_else(|| s.clone()),
+            "birth_date" | "date" => parse_date(s)
+                .map(|d| d.format("%d/%m/%Y").to_string())
+                .unwrap_or_else(|| s.clone()),
             _ => s.clone(),
         },
         other => other.to_string(),

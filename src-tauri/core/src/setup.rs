@@ -121,7 +121,13 @@ impl VillageKind {
         }
     }
     pub fn all() -> [VillageKind; 5] {
-        [VillageKind::Thon, VillageKind::Xom, VillageKind::Ban, VillageKind::Ap, VillageKind::ToDanPho]
+        [
+            VillageKind::Thon,
+            VillageKind::Xom,
+            VillageKind::Ban,
+            VillageKind::Ap,
+            VillageKind::ToDanPho,
+        ]
     }
 }
 
@@ -186,32 +192,53 @@ pub struct SetupInfo {
 
 fn check_setup(input: &SetupInput) -> Vec<FieldError> {
     let mut errs = Vec::new();
-    let mut err = |f: &str, m: &str| errs.push(FieldError { field: f.into(), message: m.into() });
+    let mut err = |f: &str, m: &str| {
+        errs.push(FieldError {
+            field: f.into(),
+            message: m.into(),
+        })
+    };
     let pc = input.province_code.trim();
     if pc.len() != 2 || !pc.chars().all(|c| c.is_ascii_digit()) {
-        err("province_code", "Mã tỉnh phải gồm đúng 2 chữ số (ví dụ 04 là Cao Bằng).");
+        err(
+            "province_code",
+            "Mã tỉnh phải gồm đúng 2 chữ số (ví dụ 04 là Cao Bằng).",
+        );
     }
     if input.province_name.trim().is_empty() {
         err("province_name", "Chưa nhập tên tỉnh/thành phố.");
     }
     let cc = input.commune_code.trim();
     if cc.len() != 5 || !cc.chars().all(|c| c.is_ascii_digit()) {
-        err("commune_code", "Mã đơn vị hành chính cấp xã phải gồm đúng 5 chữ số (theo Quyết định 19/2025/QĐ-TTg).");
+        err(
+            "commune_code",
+            "Mã đơn vị hành chính cấp xã phải gồm đúng 5 chữ số (theo Quyết định 19/2025/QĐ-TTg).",
+        );
     }
     if input.commune_name.trim().is_empty() {
         err(
             "commune_name",
-            if input.kind == NodeKind::Commune { "Chưa nhập tên xã/phường." } else { "Chưa nhập tên cơ quan." },
+            if input.kind == NodeKind::Commune {
+                "Chưa nhập tên xã/phường."
+            } else {
+                "Chưa nhập tên cơ quan."
+            },
         );
     }
     if input.user_name.trim().is_empty() {
         err("user_name", "Chưa nhập họ tên người sử dụng.");
     }
     if input.kind == NodeKind::Commune && input.user_role == Role::OfficeOfficer {
-        err("user_role", "Tại UBND xã, người dùng là rà soát viên hoặc cán bộ xã.");
+        err(
+            "user_role",
+            "Tại UBND xã, người dùng là rà soát viên hoặc cán bộ xã.",
+        );
     }
     if input.kind == NodeKind::Office && input.user_role != Role::OfficeOfficer {
-        err("user_role", "Tại cơ quan cấp trên, người dùng là cán bộ cơ quan cấp trên.");
+        err(
+            "user_role",
+            "Tại cơ quan cấp trên, người dùng là cán bộ cơ quan cấp trên.",
+        );
     }
     let mut seen = std::collections::BTreeSet::new();
     for (i, v) in input.villages.iter().enumerate() {
@@ -230,16 +257,24 @@ fn provisional_short_code(node_id: &str) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     use sha2::{Digest, Sha256};
     let h = Sha256::digest(node_id.as_bytes());
-    (0..3).map(|i| ALPHABET[(h[i] as usize) % ALPHABET.len()] as char).collect()
+    (0..3)
+        .map(|i| ALPHABET[(h[i] as usize) % ALPHABET.len()] as char)
+        .collect()
 }
 
 impl Ledger {
     /// `None` until the first-run setup is done.
     pub fn setup_info(&self) -> Result<Option<SetupInfo>> {
-        let Some(id) = self.local_identity()? else { return Ok(None) };
+        let Some(id) = self.local_identity()? else {
+            return Ok(None);
+        };
         let conn = self.conn();
         let province_name: String = conn
-            .query_row("SELECT name FROM province WHERE id = ?1", [&id.province_code], |r| r.get(0))
+            .query_row(
+                "SELECT name FROM province WHERE id = ?1",
+                [&id.province_code],
+                |r| r.get(0),
+            )
             .optional()?
             .flatten()
             .unwrap_or_default();
@@ -253,10 +288,17 @@ impl Ledger {
             .unwrap_or_default();
         let users = self.users()?;
         let current = self.current_user_id()?;
-        let current_user = users.iter().find(|u| Some(&u.id) == current.as_ref()).cloned();
+        let current_user = users
+            .iter()
+            .find(|u| Some(&u.id) == current.as_ref())
+            .cloned();
         let schema_version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         Ok(Some(SetupInfo {
-            kind: if id.kind == "office" { NodeKind::Office } else { NodeKind::Commune },
+            kind: if id.kind == "office" {
+                NodeKind::Office
+            } else {
+                NodeKind::Commune
+            },
             node_id: id.node_id,
             short_code: id.short_code,
             province_code: id.province_code,
@@ -276,7 +318,9 @@ impl Ledger {
     /// First-run setup. Refused if already set up; field errors come back as `Error::Fields`.
     pub fn setup(&mut self, input: &SetupInput) -> Result<SetupInfo> {
         if self.local_identity()?.is_some() {
-            return Err(Error::Conflict("Cơ sở dữ liệu này đã được thiết lập.".into()));
+            return Err(Error::Conflict(
+                "Cơ sở dữ liệu này đã được thiết lập.".into(),
+            ));
         }
         let errs = check_setup(input);
         if !errs.is_empty() {
@@ -291,7 +335,10 @@ impl Ledger {
                 _ => "commune_officer",
             },
         };
-        let now = self.clock().now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let now = self
+            .clock()
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let user_id = new_id();
         {
             let tx = self.conn_mut().transaction()?;
@@ -333,7 +380,12 @@ impl Ledger {
                 .with("province_code", input.province_code.trim())
                 .with("name", input.commune_name.trim())
                 .with("area", input.area.as_str());
-            if let Some(r) = input.b1_region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+            if let Some(r) = input
+                .b1_region
+                .as_deref()
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+            {
                 commune.put("b1_region", r);
             }
             w.apply(commune)?;
@@ -351,14 +403,21 @@ impl Ledger {
             tx.commit()?;
             return Err(e);
         }
-        self.setup_info()?.ok_or_else(|| Error::Database("Thiết lập không được lưu.".into()))
+        self.setup_info()?
+            .ok_or_else(|| Error::Database("Thiết lập không được lưu.".into()))
     }
 
     pub fn users(&self) -> Result<Vec<User>> {
         let mut stmt = self.conn().prepare(
             "SELECT id, coalesce(name, ''), coalesce(role, 'reviewer') FROM app_user WHERE deleted = 0 ORDER BY name",
         )?;
-        let rows = stmt.query_map([], |r| Ok(User { id: r.get(0)?, name: r.get(1)?, role: r.get(2)? }))?;
+        let rows = stmt.query_map([], |r| {
+            Ok(User {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                role: r.get(2)?,
+            })
+        })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
@@ -368,7 +427,10 @@ impl Ledger {
             return Err(Error::field("name", "Chưa nhập họ tên người sử dụng."));
         }
         let id = new_id();
-        let node_id = self.local_identity()?.map(|i| i.node_id).unwrap_or_default();
+        let node_id = self
+            .local_identity()?
+            .map(|i| i.node_id)
+            .unwrap_or_default();
         self.write(
             "add_user",
             vec![Change::new("user", id.clone(), OpKind::Create)
@@ -376,7 +438,11 @@ impl Ledger {
                 .with("role", role.as_str())
                 .with("node_id", node_id)],
         )?;
-        Ok(User { id, name: name.to_owned(), role: role.as_str().to_owned() })
+        Ok(User {
+            id,
+            name: name.to_owned(),
+            role: role.as_str().to_owned(),
+        })
     }
 
     pub fn set_current_user(&mut self, user_id: &str) -> Result<()> {
@@ -392,7 +458,13 @@ impl Ledger {
              FROM village WHERE deleted = 0 ORDER BY sort_order, name",
         )?;
         let rows = stmt.query_map([], |r| {
-            Ok(Village { id: r.get(0)?, commune_code: r.get(1)?, code: r.get(2)?, name: r.get(3)?, kind: r.get(4)? })
+            Ok(Village {
+                id: r.get(0)?,
+                commune_code: r.get(1)?,
+                code: r.get(2)?,
+                name: r.get(3)?,
+                kind: r.get(4)?,
+            })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
@@ -405,7 +477,10 @@ impl Ledger {
             return Err(Error::field("name", "Chưa nhập tên thôn/xóm."));
         }
         let existing = self.villages()?;
-        if existing.iter().any(|x| crate::text::fold(&x.name) == crate::text::fold(v.name.trim())) {
+        if existing
+            .iter()
+            .any(|x| crate::text::fold(&x.name) == crate::text::fold(v.name.trim()))
+        {
             return Err(Error::field("name", "Tên thôn/xóm bị trùng."));
         }
         let change = village_change(&identity.commune_code, v, existing.len() as i64 + 1);
@@ -421,7 +496,9 @@ impl Ledger {
     pub fn setting(&self, key: &str) -> Result<Option<String>> {
         Ok(self
             .conn()
-            .query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| r.get(0))
+            .query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
             .optional()?)
     }
 
