@@ -507,3 +507,27 @@ fn setup_is_validated_and_cannot_run_twice() {
     t.ledger.setup(&setup_input()).unwrap();
     assert!(t.ledger.setup(&setup_input()).is_err());
 }
+
+#[test]
+fn households_whose_head_matches_come_before_matches_on_other_members() {
+    let mut t = set_up();
+    t.ledger
+        .save_household(&household(
+            &t.ledger,
+            vec![
+                member("Hoàng Văn An", "head", "male", "1970-01-01"),
+                member("Nông Thị Phương", "spouse", "female", "1972-01-01"),
+            ],
+        ))
+        .unwrap();
+    t.ledger
+        .save_household(&household(
+            &t.ledger,
+            vec![member("Nông Thị Phương", "head", "female", "1960-01-01")],
+        ))
+        .unwrap();
+    let page = t.ledger.list_households(&query("nong thi phuong")).unwrap();
+    assert_eq!(page.total, 2);
+    assert_eq!(page.items[0].head_name, "Nông Thị Phương");
+    assert_eq!(page.items[1].head_name, "Hoàng Văn An");
+}

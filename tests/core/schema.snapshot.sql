@@ -74,7 +74,8 @@ CREATE TABLE household (
   -- derived, recomputed after every write; never exchanged
   head_name        TEXT NOT NULL DEFAULT '',
   member_count     INTEGER NOT NULL DEFAULT 0,
-  search_text      TEXT NOT NULL DEFAULT '',
+  search_text      TEXT NOT NULL DEFAULT '',   -- folded code, head, members, address
+  head_search      TEXT NOT NULL DEFAULT '',   -- folded head name (ranks head matches first)
   sort_key         TEXT NOT NULL DEFAULT '',
   _rev             TEXT NOT NULL DEFAULT '{}'
 );

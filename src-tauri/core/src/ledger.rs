@@ -1052,9 +1052,10 @@ pub(crate) fn refresh_household_derived(conn: &Connection, household_id: &str) -
         address.unwrap_or_default()
     ));
     let sort_key = crate::text::name_sort_key(&head_name);
+    let head_search = crate::text::fold(&head_name);
     conn.prepare_cached(
-        "UPDATE household SET head_name = ?2, member_count = ?3, search_text = ?4, sort_key = ?5 WHERE id = ?1",
+        "UPDATE household SET head_name = ?2, member_count = ?3, search_text = ?4, sort_key = ?5, head_search = ?6 WHERE id = ?1",
     )?
-    .execute(params![household_id, head_name, count, search, sort_key])?;
+    .execute(params![household_id, head_name, count, search, sort_key, head_search])?;
     Ok(())
 }

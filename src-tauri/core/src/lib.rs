@@ -6,9 +6,12 @@
 pub mod cccd;
 pub mod clock;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod ethnicity;
 pub mod ledger;
+pub mod paths;
+pub mod populate;
 pub mod register;
 pub mod setup;
 pub mod text;

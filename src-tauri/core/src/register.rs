@@ -701,6 +701,8 @@ impl Ledger {
     pub fn list_households(&self, q: &HouseholdQuery) -> Result<HouseholdPage> {
         let mut clauses = vec!["h.deleted = 0".to_owned(), "h.status = 'active'".to_owned()];
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        // Households whose head matches every term come first, then matches on other members.
+        let mut head_rank = Vec::new();
         if let Some(s) = &q.search {
             for term in crate::text::search_terms(s) {
                 args.push(rusqlite::types::Value::Text(format!(
@@ -708,8 +710,14 @@ impl Ledger {
                     escape_like(&term)
                 )));
                 clauses.push(format!("h.search_text LIKE ?{} ESCAPE '\\'", args.len()));
+                head_rank.push(format!("h.head_search LIKE ?{} ESCAPE '\\'", args.len()));
             }
         }
+        let rank = if head_rank.is_empty() {
+            String::new()
+        } else {
+            format!("CASE WHEN {} THEN 0 ELSE 1 END, ", head_rank.join(" AND "))
+        };
         if let Some(v) = q.village_id.as_deref().filter(|v| !v.is_empty()) {
             args.push(rusqlite::types::Value::Text(v.to_owned()));
             clauses.push(format!("h.village_id = ?{}", args.len()));
@@ -733,7 +741,7 @@ impl Ledger {
             "SELECT h.id, coalesce(h.code, ''), h.head_name, coalesce(h.village_id, ''), coalesce(v.name, ''),
                     h.member_count, coalesce(h.address, ''), h.ethnic_minority, h.no_labour, h.merit
              FROM household h LEFT JOIN village v ON v.id = h.village_id
-             WHERE {filter} ORDER BY h.sort_key, h.code LIMIT {limit} OFFSET {}",
+             WHERE {filter} ORDER BY {rank}h.sort_key, h.code LIMIT {limit} OFFSET {}",
             q.offset
         );
         let mut stmt = self.conn().prepare(&sql)?;
