@@ -1138,3 +1138,325 @@ impl RuleSets {
 pub fn builtin(id: &str) -> Result<Arc<RuleSet>> {
     RuleSets::builtin()?.require_latest(id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base_json() -> serde_json::Value {
+        serde_json::from_str(BUILTIN_FILES[0].1).unwrap()
+    }
+
+    fn err_of(v: &serde_json::Value) -> String {
+        match RuleSet::from_json(&v.to_string()) {
+            Err(Error::Invalid(m)) => m,
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn builtin_sets_parse_with_the_official_indicator_ids() {
+        let r = RuleSets::builtin().unwrap();
+        assert_eq!(
+            r.ids(),
+            vec!["2022-2025".to_string(), "2027-2030".to_string()]
+        );
+        let a = r.latest("2022-2025").unwrap();
+        let ids: Vec<&str> = a.indicators.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "employment",
+                "dependants",
+                "nutrition",
+                "health_insurance",
+                "adult_education",
+                "child_schooling",
+                "housing_quality",
+                "housing_area",
+                "water",
+                "sanitation",
+                "telecom",
+                "information_access"
+            ]
+        );
+        assert_eq!(
+            a.score_a_line,
+            Some(PerArea {
+                rural: 140,
+                urban: 175
+            })
+        );
+        assert_eq!(
+            a.income_line,
+            PerArea {
+                rural: 1_500_000,
+                urban: 2_000_000
+            }
+        );
+        assert!(a.b1_table.is_none() && a.phieu_a.is_none());
+        assert_eq!(a.valid_to, NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
+        let b = r.latest("2027-2030").unwrap();
+        let ids: Vec<&str> = b.indicators.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(&ids[..10], &ids_of(&a)[..10]);
+        assert_eq!(&ids[10..], ["digital_services", "waste"]);
+        assert!(b.indicators.iter().all(|i| i.provisional));
+        assert!(b.score_a_line.is_none() && b.average_band.is_none());
+        assert_eq!(
+            b.income_line,
+            PerArea {
+                rural: 2_200_000,
+                urban: 2_800_000
+            }
+        );
+    }
+
+    fn ids_of(s: &RuleSet) -> Vec<&str> {
+        s.indicators.iter().map(|i| i.id.as_str()).collect()
+    }
+
+    #[test]
+    fn duplicate_indicator_ids_are_rejected() {
+        let mut v = base_json();
+        v["indicators"][1]["id"] = "employment".into();
+        let m = err_of(&v);
+        assert!(m.contains("mã chỉ số «employment» bị trùng"), "{m}");
+    }
+
+    #[test]
+    fn negative_and_zero_lines_are_rejected() {
+        let mut v = base_json();
+        v["income_line"]["rural"] = (-1).into();
+        v["score_a_line"]["urban"] = 0.into();
+        let m = err_of(&v);
+        assert!(m.contains("chuẩn thu nhập nông thôn phải lớn hơn 0"), "{m}");
+        assert!(m.contains("ngưỡng điểm A thành thị phải lớn hơn 0"), "{m}");
+    }
+
+    #[test]
+    fn missing_fields_are_named() {
+        let mut v = base_json();
+        v.as_object_mut().unwrap().remove("legal_basis");
+        assert!(err_of(&v).contains("thiếu trường bắt buộc «legal_basis»"));
+        let mut v = base_json();
+        v["indicators"][3].as_object_mut().unwrap().remove("name");
+        let m = err_of(&v);
+        assert!(m.contains("indicators[3]") && m.contains("«name»"), "{m}");
+    }
+
+    #[test]
+    fn newer_format_versions_are_refused_with_advice() {
+        let mut v = base_json();
+        v["format_version"] = 2.into();
+        let m = err_of(&v);
+        assert!(
+            m.contains("phiên bản 2") && m.contains("cập nhật ứng dụng"),
+            "{m}"
+        );
+        v["format_version"] = 0.into();
+        assert!(err_of(&v).contains("format_version"));
+    }
+
+    #[test]
+    fn syntax_errors_give_a_position() {
+        match RuleSet::from_json("{\n  \"id\": ") {
+            Err(Error::Invalid(m)) => assert!(m.contains("dòng 2"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_derivation_parameters_and_bands_are_rejected() {
+        let mut v = base_json();
+        v["indicators"][5]["derivation"][0]["below_age"] = 2.into();
+        v["indicators"][7]["derivation"][0]["below_m2"] = (-8.0).into();
+        v["average_band"]["urban"]["up_to"] = 1_000_000.into();
+        v["poor_min_score_b"] = 500.into();
+        let m = err_of(&v);
+        assert!(
+            m.contains("«below_age» (2) phải lớn hơn «min_age» (3)"),
+            "{m}"
+        );
+        assert!(m.contains("«below_m2» phải là số dương"), "{m}");
+        assert!(m.contains("khoảng mức sống trung bình thành thị"), "{m}");
+        assert!(m.contains("poor_min_score_b"), "{m}");
+    }
+
+    #[test]
+    fn unknown_fields_and_kinds_are_rejected() {
+        let mut v = base_json();
+        v["income_lines"] = 1.into();
+        assert!(err_of(&v).contains("«income_lines» không được hỗ trợ"));
+        let mut v = base_json();
+        v["indicators"][0]["derivation"][0]["kind"] = "magic".into();
+        assert!(err_of(&v).contains("«magic» không hợp lệ"));
+    }
+
+    #[test]
+    fn diff_between_periods_lists_every_change_in_vietnamese() {
+        let r = RuleSets::builtin().unwrap();
+        let a = r.latest("2022-2025").unwrap();
+        let b = r.latest("2027-2030").unwrap();
+        assert!(a.diff(&a).is_empty());
+        let d = a.diff(&b);
+        let text: Vec<&str> = d.iter().map(|c| c.description.as_str()).collect();
+        assert!(
+            text.contains(&"Chuẩn thu nhập nông thôn: 1.500.000 đồng → 2.200.000 đồng/người/tháng"),
+            "{text:#?}"
+        );
+        assert!(
+            text.contains(&"Ngưỡng điểm A thành thị: 175 điểm → (không có)"),
+            "{text:#?}"
+        );
+        assert!(
+            text.contains(&"Bỏ chỉ số «Sử dụng dịch vụ viễn thông» (telecom)"),
+            "{text:#?}"
+        );
+        assert!(text
+            .iter()
+            .any(|t| t.starts_with("Thêm chỉ số «Thu gom, xử lý rác thải sinh hoạt» (waste)")));
+        assert!(
+            text.contains(&"Chỉ số «Bảo hiểm y tế» chuyển thành tạm thời"),
+            "{text:#?}"
+        );
+        assert!(d.iter().any(|c| c.path == "average_band.rural"));
+    }
+
+    #[test]
+    fn diff_of_a_province_update_shows_only_what_changed() {
+        let mut v = base_json();
+        v["version"] = 2.into();
+        v["indicators"][7]["derivation"][0]["below_m2"] = 9.0.into();
+        let a = RuleSet::from_json(BUILTIN_FILES[0].1).unwrap();
+        let b = RuleSet::from_json(&v.to_string()).unwrap();
+        let d = a.diff(&b);
+        assert_eq!(d.len(), 2, "{d:#?}");
+        assert_eq!(d[0].description, "Phiên bản: 1 → 2");
+        assert_eq!(d[1].path, "indicators.housing_area.derivation");
+        assert!(
+            d[1].description.contains("dưới 8 m²/người")
+                && d[1].description.contains("dưới 9 m²/người")
+        );
+    }
+
+    #[test]
+    fn registry_keeps_versions_and_refuses_a_changed_file_with_the_same_version() {
+        let mut r = RuleSets::builtin().unwrap();
+        let mut v = base_json();
+        v["income_line"]["rural"] = 1_600_000.into();
+        match r.load_json(&v.to_string()) {
+            Err(Error::Conflict(m)) => assert!(m.contains("phiên bản 1")),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(r.latest("2022-2025").unwrap().income_line.rural, 1_500_000);
+        v["version"] = 3.into();
+        let (_, changes) = r.preview_update(&v.to_string()).unwrap();
+        assert_eq!(changes.unwrap().len(), 2);
+        r.load_json(&v.to_string()).unwrap();
+        assert_eq!(r.latest("2022-2025").unwrap().version, 3);
+        assert_eq!(r.get("2022-2025", 1).unwrap().income_line.rural, 1_500_000);
+        // Loading the identical file again is harmless.
+        r.load_json(BUILTIN_FILES[0].1).unwrap();
+        assert!(r.latest("2016-2020").is_none());
+        match r.require_latest("2016-2020") {
+            Err(Error::NotFound(m)) => assert!(m.contains("2022-2025, 2027-2030"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        let day = NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+        assert_eq!(r.applicable_on(day).unwrap().id, "2027-2030");
+    }
+
+    fn b1_json() -> serde_json::Value {
+        serde_json::json!({
+            "variants": [
+                {"id": "TT", "label": "Thành thị", "area": "urban"},
+                {"id": "NT1", "label": "Nông thôn Đồng bằng sông Hồng", "area": "rural", "base_points": 5}
+            ],
+            "questions": [
+                {"id": "size", "label": "Số nhân khẩu", "options": [
+                    {"id": "1", "label": "1 người", "points": {"TT": 80, "NT1": 75}},
+                    {"id": "2", "label": "2 người", "points": {"TT": 55, "NT1": 65}}
+                ]},
+                {"id": "pension", "label": "Có lương hưu", "options": [
+                    {"id": "no", "label": "Không", "points": {"TT": 0, "NT1": 0}},
+                    {"id": "yes", "label": "Có", "points": {"TT": 20, "NT1": 25}}
+                ]}
+            ]
+        })
+    }
+
+    #[test]
+    fn a_loaded_b1_table_computes_score_a_and_requires_every_answer() {
+        let mut v = base_json();
+        v["b1_table"] = b1_json();
+        let s = RuleSet::from_json(&v.to_string()).unwrap();
+        let mut answers = BTreeMap::new();
+        answers.insert("size".to_string(), "2".to_string());
+        assert!(s
+            .score_a_from_b1("NT1", &answers)
+            .unwrap_err()
+            .to_string()
+            .contains("Có lương hưu"));
+        answers.insert("pension".to_string(), "yes".to_string());
+        assert_eq!(s.score_a_from_b1("NT1", &answers).unwrap(), 5 + 65 + 25);
+        assert_eq!(s.score_a_from_b1("TT", &answers).unwrap(), 55 + 20);
+        assert!(s.score_a_from_b1("NT9", &answers).is_err());
+        answers.insert("pension".to_string(), "maybe".to_string());
+        assert!(s.score_a_from_b1("TT", &answers).is_err());
+        // Without a table the app never invents points.
+        let plain = RuleSet::from_json(BUILTIN_FILES[0].1).unwrap();
+        let m = plain
+            .score_a_from_b1("TT", &answers)
+            .unwrap_err()
+            .to_string();
+        assert!(m.contains("nhập tổng điểm A"), "{m}");
+    }
+
+    #[test]
+    fn b1_tables_missing_points_or_without_a_score_line_are_rejected() {
+        let mut v = base_json();
+        let mut t = b1_json();
+        t["questions"][0]["options"][1]["points"]
+            .as_object_mut()
+            .unwrap()
+            .remove("NT1");
+        v["b1_table"] = t;
+        assert!(err_of(&v).contains("lựa chọn «2» thiếu điểm cho vùng «NT1»"));
+        let mut v: serde_json::Value = serde_json::from_str(BUILTIN_FILES[1].1).unwrap();
+        v["b1_table"] = b1_json();
+        assert!(err_of(&v).contains("cần có ngưỡng điểm A"));
+    }
+
+    #[test]
+    fn phieu_a_any_ticked_item_stops_the_review() {
+        let mut v = base_json();
+        v["phieu_a"] = serde_json::json!({"items": [
+            {"id": "car", "label": "Có ô tô"},
+            {"id": "salary", "label": "Có người hưởng lương từ ngân sách"}
+        ]});
+        let s = RuleSet::from_json(&v.to_string()).unwrap();
+        let none = BTreeSet::new();
+        assert_eq!(s.phieu_a_outcome(&none).unwrap(), PhieuAOutcome::Continue);
+        let car: BTreeSet<String> = ["car".to_string()].into();
+        assert_eq!(
+            s.phieu_a_outcome(&car).unwrap(),
+            PhieuAOutcome::Stop {
+                items: vec!["car".into()]
+            }
+        );
+        let bad: BTreeSet<String> = ["boat".to_string()].into();
+        assert!(s.phieu_a_outcome(&bad).is_err());
+        let plain = RuleSet::from_json(BUILTIN_FILES[0].1).unwrap();
+        assert!(plain.phieu_a_outcome(&none).is_err());
+    }
+
+    #[test]
+    fn fingerprint_changes_with_content() {
+        let a = RuleSet::from_json(BUILTIN_FILES[0].1).unwrap();
+        let mut b = a.clone();
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        b.poor_min_score_b = 40;
+        assert_ne!(a.fingerprint(), b.fingerprint());
+        assert_eq!(RuleSet::from_json(&a.to_json_pretty()).unwrap(), a);
+    }
+}
