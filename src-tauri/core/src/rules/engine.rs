@@ -282,10 +282,12 @@ fn eval_rule(rule: &Derivation, facts: &HouseholdFacts, ages: &[Age]) -> Fire {
             let mut dependants = 0usize;
             for (m, age) in facts.members.iter().zip(ages) {
                 let child = age.within(None, Some(*child_below_age));
+                // The allowance must be recorded for every member (children included): a
+                // household whose allowance status was never asked derives nothing.
                 match (child, m.social_allowance) {
-                    (Some(true), _) | (_, Some(true)) => dependants += 1,
+                    (_, None) | (None, Some(false)) => return Fire::Unknown,
+                    (Some(true), Some(_)) | (_, Some(true)) => dependants += 1,
                     (Some(false), Some(false)) => {}
-                    _ => return Fire::Unknown,
                 }
             }
             let total = facts.members.len();

@@ -48,7 +48,13 @@ fn translate(msg: &str) -> String {
         return format!("trường «{name}» không được hỗ trợ (có thể viết sai tên)");
     }
     if let Some(name) = between(msg, "unknown variant `", "`") {
-        let expected = msg.split("expected ").nth(1).unwrap_or("").replace('`', "");
+        let expected = msg
+            .split("expected ")
+            .nth(1)
+            .unwrap_or("")
+            .replace('`', "")
+            .replace("one of ", "")
+            .replace(" or ", " hoặc ");
         return format!("giá trị «{name}» không hợp lệ; giá trị được chấp nhận: {expected}");
     }
     if let Some(name) = between(msg, "duplicate field `", "`") {

@@ -174,7 +174,7 @@ pub enum Derivation {
     FloorAreaPerPerson { below_m2: f64 },
     /// Deprived when dependants (children under `child_below_age`, members on a monthly social
     /// allowance) are more than `more_than_percent` % of members. Derived only when every
-    /// member's status is known.
+    /// member's age and `social_allowance` are recorded.
     DependantShare {
         child_below_age: u32,
         more_than_percent: u32,
