@@ -1,1 +1,3 @@
 //! Integration tests of giamngheo-core: one binary, one module per area.
+
+mod rules;
