@@ -1,4 +1,5 @@
 //! Integration tests of the `giamngheo` binary: run it as a user or a script would.
 
+mod classify;
 mod common;
 mod register;

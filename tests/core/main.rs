@@ -4,3 +4,4 @@ mod common;
 mod ledger;
 mod open;
 mod register;
+mod rules;

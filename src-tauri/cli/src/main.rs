@@ -9,6 +9,7 @@
 //! - 4 not found (no such household, rule set, …)
 
 mod args;
+mod classify;
 
 use args::{Args, UsageError};
 use giamngheo_core::register::HouseholdQuery;
@@ -375,8 +376,19 @@ fn cmd_household_show(args: &Args, id: &str) -> CmdResult {
     Ok(())
 }
 
-fn cmd_classify(_args: &Args) -> CmdResult {
-    Err(Failure::Usage(
-        "Lệnh classify chưa có trong bản dựng này.".into(),
-    ))
+/// `classify --rules ID`: the stable JSON Lines contract (see classify.rs). Exit status 0 unless
+/// stdin cannot be read; an unknown rule set is a usage error (2).
+fn cmd_classify(args: &Args) -> CmdResult {
+    args.only(&["rules", "db"])?;
+    let rules_id = args.required("rules")?;
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut err = std::io::stderr();
+    let code = classify::run(rules_id, &mut input, &mut out, &mut err);
+    if code != 0 {
+        std::process::exit(code);
+    }
+    Ok(())
 }
