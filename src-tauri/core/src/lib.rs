@@ -3,8 +3,10 @@
 //! Deliberately absent: any dependency on Tauri or a webview, async code, and reading the wall
 //! clock directly (time comes in through [`clock::Clock`]).
 
+pub mod cccd;
 pub mod clock;
 pub mod db;
 pub mod error;
+pub mod ethnicity;
 
 pub use error::{Error, Result};
