@@ -6,6 +6,7 @@
 pub mod cccd;
 pub mod clock;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod ethnicity;
 
