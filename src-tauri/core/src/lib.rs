@@ -9,5 +9,12 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod ethnicity;
+pub mod ledger;
+pub mod paths;
+pub mod populate;
+pub mod register;
+pub mod setup;
+pub mod text;
 
 pub use error::{Error, Result};
+pub use ledger::Ledger;
