@@ -5,4 +5,5 @@ mod demo;
 mod ledger;
 mod open;
 mod register;
+mod review;
 mod rules;

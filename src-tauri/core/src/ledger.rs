@@ -255,12 +255,26 @@ pub static ENTITIES: &[EntityDef] = &[
             "locked",
             "deleted",
         ],
-        critical: &["rules_id", "rules_version", "reference_date", "status", "locked"],
+        critical: &[
+            "rules_id",
+            "rules_version",
+            "reference_date",
+            "status",
+            "locked",
+        ],
     },
     EntityDef {
         name: "application",
         table: "application",
-        fields: &["round_id", "household_id", "form", "purpose", "reason", "received_date", "deleted"],
+        fields: &[
+            "round_id",
+            "household_id",
+            "form",
+            "purpose",
+            "reason",
+            "received_date",
+            "deleted",
+        ],
         critical: &[],
     },
     EntityDef {
@@ -307,7 +321,16 @@ pub static ENTITIES: &[EntityDef] = &[
     EntityDef {
         name: "village_meeting",
         table: "village_meeting",
-        fields: &["round_id", "village_id", "date", "attendees", "agreed", "result", "chair", "note"],
+        fields: &[
+            "round_id",
+            "village_id",
+            "date",
+            "attendees",
+            "agreed",
+            "result",
+            "chair",
+            "note",
+        ],
         critical: &["attendees", "agreed", "result"],
     },
     EntityDef {

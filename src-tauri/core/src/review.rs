@@ -10,7 +10,9 @@
 use crate::error::{Error, FieldError, Result};
 use crate::ledger::{new_id, Change, Ledger, OpKind};
 use crate::register::{age_on, parse_date};
-use crate::rules::{self, Area, Class, HouseholdFacts, IndicatorOutcome, MemberFacts, RuleSet, RuleSets};
+use crate::rules::{
+    self, Area, Class, HouseholdFacts, IndicatorOutcome, MemberFacts, RuleSet, RuleSets,
+};
 use chrono::{Datelike, NaiveDate, Weekday};
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -24,7 +26,14 @@ use std::sync::Arc;
 pub fn derived_id(kind: &str, a: &str, b: &str) -> String {
     let h = Sha256::digest(format!("{kind}|{a}|{b}").as_bytes());
     let x = hex::encode(&h[..16]);
-    format!("{}-{}-8{}-{}-{}", &x[0..8], &x[8..12], &x[13..16], &x[16..20], &x[20..32])
+    format!(
+        "{}-{}-8{}-{}-{}",
+        &x[0..8],
+        &x[8..12],
+        &x[13..16],
+        &x[16..20],
+        &x[20..32]
+    )
 }
 
 /// Add `n` working days (Monday–Friday) to `start`, counting `start` as the first day when it is a
@@ -323,11 +332,14 @@ pub struct WhatIf {
 }
 
 fn class_label(code: &str) -> String {
-    Class::from_code(code).map(|c| c.label().to_owned()).unwrap_or_else(|| code.to_owned())
+    Class::from_code(code)
+        .map(|c| c.label().to_owned())
+        .unwrap_or_else(|| code.to_owned())
 }
 
 fn date_field(field: &str, s: &str, what: &str) -> Result<NaiveDate> {
-    parse_date(s).ok_or_else(|| Error::field(field, format!("{what} không hợp lệ: nhập ngày/tháng/năm.")))
+    parse_date(s)
+        .ok_or_else(|| Error::field(field, format!("{what} không hợp lệ: nhập ngày/tháng/năm.")))
 }
 
 fn json_text(v: &impl Serialize) -> String {
@@ -341,7 +353,9 @@ impl Ledger {
     /// The built-in rule sets plus every rule-set file loaded into this ledger.
     pub fn rule_sets(&self) -> Result<RuleSets> {
         let mut sets = RuleSets::builtin()?;
-        let mut stmt = self.conn().prepare("SELECT json FROM ruleset WHERE json IS NOT NULL ORDER BY rules_id, version")?;
+        let mut stmt = self.conn().prepare(
+            "SELECT json FROM ruleset WHERE json IS NOT NULL ORDER BY rules_id, version",
+        )?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         for json in rows {
             sets.load_json(&json?)?;
@@ -350,7 +364,10 @@ impl Ledger {
     }
 
     /// Check a rule-set file and describe what it would change, without loading it.
-    pub fn preview_rule_set(&self, json: &str) -> Result<(RuleSet, Option<Vec<crate::rules::RuleChange>>)> {
+    pub fn preview_rule_set(
+        &self,
+        json: &str,
+    ) -> Result<(RuleSet, Option<Vec<crate::rules::RuleChange>>)> {
         self.rule_sets()?.preview_update(json)
     }
 
@@ -359,9 +376,17 @@ impl Ledger {
         let mut sets = self.rule_sets()?;
         let set = sets.load_json(json)?;
         let row = format!("{}@{}", set.id, set.version);
-        let exists: bool = self.conn().query_row("SELECT count(*) FROM ruleset WHERE id = ?1", [&row], |r| r.get::<_, i64>(0))? > 0;
+        let exists: bool =
+            self.conn()
+                .query_row("SELECT count(*) FROM ruleset WHERE id = ?1", [&row], |r| {
+                    r.get::<_, i64>(0)
+                })?
+                > 0;
         if !exists {
-            let now = self.clock().now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let now = self
+                .clock()
+                .now()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
             self.write(
                 "load_rule_set",
                 vec![Change::new("ruleset", row, OpKind::Create)
@@ -375,19 +400,34 @@ impl Ledger {
     }
 
     fn rules_for(&self, id: &str, version: u32) -> Result<Arc<RuleSet>> {
-        self.rule_sets()?
-            .get(id, version)
-            .ok_or_else(|| Error::NotFound(format!("Không có chuẩn nghèo {id} phiên bản {version} trong cơ sở dữ liệu.")))
+        self.rule_sets()?.get(id, version).ok_or_else(|| {
+            Error::NotFound(format!(
+                "Không có chuẩn nghèo {id} phiên bản {version} trong cơ sở dữ liệu."
+            ))
+        })
     }
 
     fn commune_area(&self) -> Result<(Area, Option<String>)> {
-        let id = self.local_identity()?.ok_or_else(|| Error::Conflict("Chưa thiết lập đơn vị.".into()))?;
+        let id = self
+            .local_identity()?
+            .ok_or_else(|| Error::Conflict("Chưa thiết lập đơn vị.".into()))?;
         let (area, region): (Option<String>, Option<String>) = self
             .conn()
-            .query_row("SELECT area, b1_region FROM commune WHERE id = ?1", [&id.commune_code], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(
+                "SELECT area, b1_region FROM commune WHERE id = ?1",
+                [&id.commune_code],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?
             .unwrap_or((None, None));
-        Ok((if area.as_deref() == Some("urban") { Area::Urban } else { Area::Rural }, region))
+        Ok((
+            if area.as_deref() == Some("urban") {
+                Area::Urban
+            } else {
+                Area::Rural
+            },
+            region,
+        ))
     }
 }
 
@@ -408,7 +448,9 @@ fn row_to_round(r: &rusqlite::Row<'_>) -> rusqlite::Result<RoundSummary> {
     let start: String = r.get(9)?;
     let year: i32 = r.get(3)?;
     let deadline = match (kind.as_str(), parse_date(&start)) {
-        ("monthly", Some(d)) => (d + chrono::Duration::days(15)).format("%Y-%m-%d").to_string(),
+        ("monthly", Some(d)) => (d + chrono::Duration::days(15))
+            .format("%Y-%m-%d")
+            .to_string(),
         _ => format!("{year}-12-14"),
     };
     Ok(RoundSummary {
@@ -449,7 +491,13 @@ impl Ledger {
 
     pub fn round_summary(&self, id: &str) -> Result<RoundSummary> {
         self.conn()
-            .query_row(&format!("SELECT {ROUND_COLUMNS} FROM review_round r WHERE r.id = ?1 AND r.deleted = 0"), [id], row_to_round)
+            .query_row(
+                &format!(
+                    "SELECT {ROUND_COLUMNS} FROM review_round r WHERE r.id = ?1 AND r.deleted = 0"
+                ),
+                [id],
+                row_to_round,
+            )
             .optional()?
             .ok_or_else(|| Error::NotFound("Không tìm thấy đợt rà soát.".into()))
     }
@@ -457,31 +505,54 @@ impl Ledger {
     /// Open a review round and build its household list (Phụ lục I).
     pub fn create_round(&mut self, input: &RoundInput) -> Result<RoundDetail> {
         let mut errors = Vec::new();
-        let mut err = |f: &str, m: String| errors.push(FieldError { field: f.into(), message: m });
+        let mut err = |f: &str, m: String| {
+            errors.push(FieldError {
+                field: f.into(),
+                message: m,
+            })
+        };
         let kind = input.kind.as_str();
         if !matches!(kind, "periodic" | "monthly") {
-            err("kind", "Chọn loại đợt: định kỳ hằng năm hoặc thường xuyên hằng tháng.".into());
+            err(
+                "kind",
+                "Chọn loại đợt: định kỳ hằng năm hoặc thường xuyên hằng tháng.".into(),
+            );
         }
-        let scope = if input.scope.is_empty() { "listed" } else { input.scope.as_str() };
+        let scope = if input.scope.is_empty() {
+            "listed"
+        } else {
+            input.scope.as_str()
+        };
         if !matches!(scope, "listed" | "full") {
             err("scope", "Phạm vi rà soát không hợp lệ.".into());
         }
         let start = parse_date(&input.start_date);
         match start {
-            None => err("start_date", "Ngày bắt đầu không hợp lệ: nhập ngày/tháng/năm.".into()),
+            None => err(
+                "start_date",
+                "Ngày bắt đầu không hợp lệ: nhập ngày/tháng/năm.".into(),
+            ),
             Some(d) if kind == "periodic" => {
                 let from = NaiveDate::from_ymd_opt(d.year(), 9, 1);
                 let to = NaiveDate::from_ymd_opt(d.year(), 12, 14);
                 if from.is_some_and(|f| d < f) || to.is_some_and(|t| d > t) {
-                    err("start_date", "Rà soát định kỳ diễn ra từ ngày 01/9 đến ngày 14/12 hằng năm.".into());
+                    err(
+                        "start_date",
+                        "Rà soát định kỳ diễn ra từ ngày 01/9 đến ngày 14/12 hằng năm.".into(),
+                    );
                 }
             }
-            Some(d) if d.day() < 15 => {
-                err("start_date", "Rà soát thường xuyên bắt đầu từ ngày 15 hằng tháng.".into())
-            }
+            Some(d) if d.day() < 15 => err(
+                "start_date",
+                "Rà soát thường xuyên bắt đầu từ ngày 15 hằng tháng.".into(),
+            ),
             Some(_) => {}
         }
-        let reference = match input.reference_date.as_deref().filter(|s| !s.trim().is_empty()) {
+        let reference = match input
+            .reference_date
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+        {
             Some(s) => match parse_date(s) {
                 Some(d) => Some(d),
                 None => {
@@ -493,12 +564,18 @@ impl Ledger {
         };
         let posting_days = input.posting_days.unwrap_or(3);
         if !(1..=30).contains(&posting_days) {
-            err("posting_days", "Số ngày niêm yết phải từ 1 đến 30 ngày làm việc.".into());
+            err(
+                "posting_days",
+                "Số ngày niêm yết phải từ 1 đến 30 ngày làm việc.".into(),
+            );
         }
         let sets = self.rule_sets()?;
         let rules = sets.latest(&input.rules_id);
         if rules.is_none() {
-            err("rules_id", format!("Không có chuẩn nghèo “{}”.", input.rules_id));
+            err(
+                "rules_id",
+                format!("Không có chuẩn nghèo “{}”.", input.rules_id),
+            );
         }
         if !errors.is_empty() {
             return Err(Error::Fields(errors));
@@ -507,9 +584,15 @@ impl Ledger {
             return Err(Error::Invalid("Dữ liệu đợt rà soát không hợp lệ.".into()));
         };
         if kind == "periodic"
-            && self.rounds()?.iter().any(|r| r.kind == "periodic" && r.year == start.year())
+            && self
+                .rounds()?
+                .iter()
+                .any(|r| r.kind == "periodic" && r.year == start.year())
         {
-            return Err(Error::field("start_date", format!("Xã đã có đợt rà soát định kỳ năm {}.", start.year())));
+            return Err(Error::field(
+                "start_date",
+                format!("Xã đã có đợt rà soát định kỳ năm {}.", start.year()),
+            ));
         }
         let mut warnings = Vec::new();
         if !rules.is_valid_on(reference) {
@@ -532,16 +615,27 @@ impl Ledger {
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             for (h, v) in all {
                 let keep = scope == "full"
-                    || matches!(self.latest_class(&h)?.as_deref(), Some("poor") | Some("near_poor"));
+                    || matches!(
+                        self.latest_class(&h)?.as_deref(),
+                        Some("poor") | Some("near_poor")
+                    );
                 if keep {
                     listed.push((h, v));
                 }
             }
         }
-        let title = input.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| match kind {
-            "periodic" => format!("Rà soát định kỳ năm {}", start.year()),
-            _ => format!("Rà soát thường xuyên tháng {}/{}", start.month(), start.year()),
-        });
+        let title = input
+            .title
+            .clone()
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or_else(|| match kind {
+                "periodic" => format!("Rà soát định kỳ năm {}", start.year()),
+                _ => format!(
+                    "Rà soát thường xuyên tháng {}/{}",
+                    start.month(),
+                    start.year()
+                ),
+            });
         let round_id = new_id();
         let source = if scope == "full" { "full" } else { "listed" };
         self.transact("create_round", |w| {
@@ -551,7 +645,14 @@ impl Ledger {
                     .with("kind", kind)
                     .with("scope", scope)
                     .with("year", start.year())
-                    .with("month", if kind == "monthly" { Value::from(start.month()) } else { Value::Null })
+                    .with(
+                        "month",
+                        if kind == "monthly" {
+                            Value::from(start.month())
+                        } else {
+                            Value::Null
+                        },
+                    )
                     .with("title", title.clone())
                     .with("rules_id", rules.id.clone())
                     .with("rules_version", rules.version)
@@ -635,14 +736,17 @@ impl Ledger {
                 blockers.push("Danh sách hộ cần rà soát đang trống.".into());
             }
             if pending > 0 {
-                blockers.push(format!("Còn {pending} hộ chưa rà soát hoặc phải rà soát lại."));
+                blockers.push(format!(
+                    "Còn {pending} hộ chưa rà soát hoặc phải rà soát lại."
+                ));
             }
             for v in villages.iter().filter(|v| v.total > 0) {
                 match &v.meeting {
                     None => blockers.push(format!("{}: chưa họp dân.", v.village)),
-                    Some(m) if m.result != "passed" => {
-                        blockers.push(format!("{}: họp dân chưa đạt 50% đồng ý, phải rà soát lại và họp lại.", v.village))
-                    }
+                    Some(m) if m.result != "passed" => blockers.push(format!(
+                        "{}: họp dân chưa đạt 50% đồng ý, phải rà soát lại và họp lại.",
+                        v.village
+                    )),
                     Some(_) => {}
                 }
             }
@@ -652,7 +756,9 @@ impl Ledger {
                     if parse_date(end).is_some_and(|e| e >= self.clock().today()) {
                         blockers.push(format!(
                             "Đang niêm yết đến hết ngày {}.",
-                            parse_date(end).map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default()
+                            parse_date(end)
+                                .map(|d| d.format("%d/%m/%Y").to_string())
+                                .unwrap_or_default()
                         ));
                     }
                 }
@@ -666,10 +772,18 @@ impl Ledger {
         if !round.locked && parse_date(&round.deadline).is_some_and(|d| self.clock().today() > d) {
             warnings.push(format!(
                 "Đã quá thời hạn ra quyết định ({}).",
-                parse_date(&round.deadline).map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default()
+                parse_date(&round.deadline)
+                    .map(|d| d.format("%d/%m/%Y").to_string())
+                    .unwrap_or_default()
             ));
         }
-        Ok(RoundDetail { round, villages, complaints, blockers, warnings })
+        Ok(RoundDetail {
+            round,
+            villages,
+            complaints,
+            blockers,
+            warnings,
+        })
     }
 
     fn meeting(&self, round_id: &str, village_id: &str) -> Result<Option<Meeting>> {
@@ -698,7 +812,11 @@ impl Ledger {
     }
 
     /// The round's household list (Phụ lục I) with survey state, optionally for one village.
-    pub fn round_households(&self, round_id: &str, village_id: Option<&str>) -> Result<Vec<SurveyRow>> {
+    pub fn round_households(
+        &self,
+        round_id: &str,
+        village_id: Option<&str>,
+    ) -> Result<Vec<SurveyRow>> {
         let mut stmt = self.conn().prepare(
             "SELECT s.id, coalesce(s.household_id, ''), coalesce(h.code, ''), coalesce(h.head_name, ''), coalesce(s.village_id, ''),
                     coalesce(v.name, ''), coalesce(h.member_count, 0), coalesce(s.source, ''), coalesce(s.status, 'pending'),
@@ -753,11 +871,22 @@ impl Ledger {
             ("mau01", "average") => "average",
             ("mau04", "" | "exit_poor") => "exit_poor",
             ("mau04", "exit_near_poor") => "exit_near_poor",
-            ("mau01" | "mau04", _) => return Err(Error::field("purpose", "Mục đích đề nghị không hợp lệ.")),
-            _ => return Err(Error::field("form", "Chọn loại giấy đề nghị: Mẫu số 01 hoặc Mẫu số 04.")),
+            ("mau01" | "mau04", _) => {
+                return Err(Error::field("purpose", "Mục đích đề nghị không hợp lệ."))
+            }
+            _ => {
+                return Err(Error::field(
+                    "form",
+                    "Chọn loại giấy đề nghị: Mẫu số 01 hoặc Mẫu số 04.",
+                ))
+            }
         };
         let survey = derived_id("survey", &round.id, &hh.id);
-        let in_list: bool = self.conn().query_row("SELECT count(*) FROM survey WHERE id = ?1 AND deleted = 0", [&survey], |r| r.get::<_, i64>(0))? > 0;
+        let in_list: bool = self.conn().query_row(
+            "SELECT count(*) FROM survey WHERE id = ?1 AND deleted = 0",
+            [&survey],
+            |r| r.get::<_, i64>(0),
+        )? > 0;
         self.transact("add_application", |w| {
             w.apply(
                 Change::new("application", new_id(), OpKind::Create)
@@ -784,7 +913,12 @@ impl Ledger {
     }
 
     /// What the register says about the household at the round's reference date.
-    fn facts(&self, round: &RoundSummary, household_id: &str, input: Option<&SurveyInput>) -> Result<HouseholdFacts> {
+    fn facts(
+        &self,
+        round: &RoundSummary,
+        household_id: &str,
+        input: Option<&SurveyInput>,
+    ) -> Result<HouseholdFacts> {
         let (area, _) = self.commune_area()?;
         let reference = parse_date(&round.reference_date).unwrap_or_else(|| self.clock().today());
         let hh = self.household(household_id)?;
@@ -816,7 +950,10 @@ impl Ledger {
         Ok(facts)
     }
 
-    fn saved_survey(&self, survey_id: &str) -> Result<Option<(SurveyInput, Option<SurveyOutcomeStored>, String)>> {
+    fn saved_survey(
+        &self,
+        survey_id: &str,
+    ) -> Result<Option<(SurveyInput, Option<SurveyOutcomeStored>, String)>> {
         let row = self
             .conn()
             .query_row(
@@ -865,7 +1002,11 @@ impl Ledger {
         let saved = self.saved_survey(&survey_id)?;
         let source: Option<String> = self
             .conn()
-            .query_row("SELECT source FROM survey WHERE id = ?1", [&survey_id], |r| r.get(0))
+            .query_row(
+                "SELECT source FROM survey WHERE id = ?1",
+                [&survey_id],
+                |r| r.get(0),
+            )
             .optional()?
             .flatten();
         let b1_questions = match (&rules.b1_table, region.as_deref()) {
@@ -885,11 +1026,20 @@ impl Ledger {
             indicators: rules
                 .indicators
                 .iter()
-                .map(|i| IndicatorInfo { id: i.id.clone(), name: i.name.clone(), dimension: i.dimension.clone(), provisional: i.provisional })
+                .map(|i| IndicatorInfo {
+                    id: i.id.clone(),
+                    name: i.name.clone(),
+                    dimension: i.dimension.clone(),
+                    provisional: i.provisional,
+                })
                 .collect(),
             derived,
             applies_phieu_a: source.as_deref() == Some("applicant") && rules.phieu_a.is_some(),
-            phieu_a_items: rules.phieu_a.as_ref().map(|a| a.items.clone()).unwrap_or_default(),
+            phieu_a_items: rules
+                .phieu_a
+                .as_ref()
+                .map(|a| a.items.clone())
+                .unwrap_or_default(),
             b1_questions,
             saved: saved_input,
             outcome,
@@ -909,20 +1059,41 @@ impl Ledger {
         let mut input = input.clone();
         if !input.b1_answers.is_empty() {
             let variant = region.clone().unwrap_or_default();
-            input.score_a = Some(rules.score_a_from_b1(&variant, &input.b1_answers).map_err(|e| Error::field("b1_answers", e.to_string()))?);
+            input.score_a = Some(
+                rules
+                    .score_a_from_b1(&variant, &input.b1_answers)
+                    .map_err(|e| Error::field("b1_answers", e.to_string()))?,
+            );
         }
         let facts = self.facts(round, &input.household_id, Some(&input))?;
         // An answer that contradicts the register needs a reason.
-        let derived = rules::derive(&rules, &HouseholdFacts { deprivations: BTreeMap::new(), override_reasons: BTreeMap::new(), ..facts.clone() })?;
+        let derived = rules::derive(
+            &rules,
+            &HouseholdFacts {
+                deprivations: BTreeMap::new(),
+                override_reasons: BTreeMap::new(),
+                ..facts.clone()
+            },
+        )?;
         let mut errors = Vec::new();
         for (id, value) in &input.deprivations {
             let Some(d) = derived.iter().find(|d| &d.id == id) else {
-                errors.push(FieldError { field: format!("deprivations.{id}"), message: format!("Chỉ số “{id}” không có trong chuẩn nghèo {}.", rules.label) });
+                errors.push(FieldError {
+                    field: format!("deprivations.{id}"),
+                    message: format!("Chỉ số “{id}” không có trong chuẩn nghèo {}.", rules.label),
+                });
                 continue;
             };
-            let reason = input.override_reasons.get(id).map(|s| s.trim()).unwrap_or("");
+            let reason = input
+                .override_reasons
+                .get(id)
+                .map(|s| s.trim())
+                .unwrap_or("");
             if d.derived.is_some_and(|x| x != *value) && reason.is_empty() {
-                let name = rules.indicator(id).map(|i| i.name.clone()).unwrap_or_else(|| id.clone());
+                let name = rules
+                    .indicator(id)
+                    .map(|i| i.name.clone())
+                    .unwrap_or_else(|| id.clone());
                 errors.push(FieldError {
                     field: format!("deprivations.{id}"),
                     message: format!(
@@ -939,16 +1110,32 @@ impl Ledger {
         // Phiếu A: for applicants, a ticked item stops the review.
         let source: Option<String> = self
             .conn()
-            .query_row("SELECT source FROM survey WHERE id = ?1", [derived_id("survey", &round.id, &input.household_id)], |r| r.get(0))
+            .query_row(
+                "SELECT source FROM survey WHERE id = ?1",
+                [derived_id("survey", &round.id, &input.household_id)],
+                |r| r.get(0),
+            )
             .optional()?
             .flatten();
-        if source.as_deref() == Some("applicant") && rules.phieu_a.is_some() && !input.phieu_a_ticked.is_empty() {
+        if source.as_deref() == Some("applicant")
+            && rules.phieu_a.is_some()
+            && !input.phieu_a_ticked.is_empty()
+        {
             let ticked: BTreeSet<String> = input.phieu_a_ticked.iter().cloned().collect();
-            if let rules::PhieuAOutcome::Stop { items } = rules.phieu_a_outcome(&ticked).map_err(|e| Error::field("phieu_a_ticked", e.to_string()))? {
+            if let rules::PhieuAOutcome::Stop { items } = rules
+                .phieu_a_outcome(&ticked)
+                .map_err(|e| Error::field("phieu_a_ticked", e.to_string()))?
+            {
                 let labels: Vec<String> = rules
                     .phieu_a
                     .as_ref()
-                    .map(|a| a.items.iter().filter(|i| items.contains(&i.id)).map(|i| i.label.clone()).collect())
+                    .map(|a| {
+                        a.items
+                            .iter()
+                            .filter(|i| items.contains(&i.id))
+                            .map(|i| i.label.clone())
+                            .collect()
+                    })
                     .unwrap_or_default();
                 let t = rules::transition(previous, ever_poor, Class::NotPoor);
                 return Ok(SurveyOutcome {
@@ -960,7 +1147,11 @@ impl Ledger {
                     score_a: None,
                     score_b: 0,
                     deprived: Vec::new(),
-                    explanation: format!("Dừng rà soát sau Phiếu A: {}; {}", labels.join("; "), rules.citation()),
+                    explanation: format!(
+                        "Dừng rà soát sau Phiếu A: {}; {}",
+                        labels.join("; "),
+                        rules.citation()
+                    ),
                     rules_id: rules.id.clone(),
                     rules_version: rules.version,
                     indicators: Vec::new(),
@@ -997,8 +1188,14 @@ impl Ledger {
              WHERE s.household_id = ?1 AND s.round_id != ?2 AND s.deleted = 0 AND r.deleted = 0 AND r.status = 'decided'
              ORDER BY r.decision_date DESC, r.start_date DESC",
         )?;
-        let classes: Vec<Option<String>> = stmt.query_map(params![household_id, round_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-        let previous = classes.first().cloned().flatten().and_then(|c| Class::from_code(&c));
+        let classes: Vec<Option<String>> = stmt
+            .query_map(params![household_id, round_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let previous = classes
+            .first()
+            .cloned()
+            .flatten()
+            .and_then(|c| Class::from_code(&c));
         let ever = classes.iter().flatten().any(|c| c == "poor");
         Ok((previous, ever))
     }
@@ -1021,16 +1218,36 @@ impl Ledger {
         if input.reviewer.trim().is_empty() {
             return Err(Error::field("reviewer", "Ghi tên người rà soát."));
         }
-        if input.floor_area_m2.is_some_and(|a| !(0.0..=10_000.0).contains(&a)) {
-            return Err(Error::field("floor_area_m2", "Diện tích nhà ở không hợp lý."));
+        if input
+            .floor_area_m2
+            .is_some_and(|a| !(0.0..=10_000.0).contains(&a))
+        {
+            return Err(Error::field(
+                "floor_area_m2",
+                "Diện tích nhà ở không hợp lý.",
+            ));
         }
         let outcome = self.evaluate_survey(&round, input)?;
         let (before, _, _) = self.saved_survey(&survey_id)?.unwrap_or_default();
         let mut c = Change::new("survey", survey_id, OpKind::Update)
             .with("phieu_a_ticked", json_text(&input.phieu_a_ticked))
-            .with("phieu_a_result", if outcome.phieu_a_stop { "stop" } else { "continue" })
+            .with(
+                "phieu_a_result",
+                if outcome.phieu_a_stop {
+                    "stop"
+                } else {
+                    "continue"
+                },
+            )
             .with("score_a", outcome.score_a)
-            .with("b1_answers", if input.b1_answers.is_empty() { Value::Null } else { json_text(&input.b1_answers).into() })
+            .with(
+                "b1_answers",
+                if input.b1_answers.is_empty() {
+                    Value::Null
+                } else {
+                    json_text(&input.b1_answers).into()
+                },
+            )
             .with("income_per_capita_month", input.income_per_capita_month)
             .with("agricultural", input.agricultural)
             .with("floor_area_m2", input.floor_area_m2)
@@ -1069,32 +1286,47 @@ impl Ledger {
             return Err(Error::field("attendees", "Số người dự họp phải lớn hơn 0."));
         }
         if m.agreed < 0 || m.agreed > m.attendees {
-            return Err(Error::field("agreed", "Số người đồng ý phải từ 0 đến số người dự họp."));
+            return Err(Error::field(
+                "agreed",
+                "Số người đồng ý phải từ 0 đến số người dự họp.",
+            ));
         }
         let rows = self.round_households(&round.id, Some(&m.village_id))?;
         if rows.is_empty() {
-            return Err(Error::field("village_id", "Thôn/xóm này không có hộ nào trong danh sách rà soát."));
+            return Err(Error::field(
+                "village_id",
+                "Thôn/xóm này không có hộ nào trong danh sách rà soát.",
+            ));
         }
         let pending = rows.iter().filter(|r| r.status != "surveyed").count();
         if pending > 0 {
-            return Err(Error::Conflict(format!("Còn {pending} hộ của thôn/xóm chưa rà soát xong: chưa thể họp dân.")));
+            return Err(Error::Conflict(format!(
+                "Còn {pending} hộ của thôn/xóm chưa rà soát xong: chưa thể họp dân."
+            )));
         }
         let passed = m.agreed * 2 >= m.attendees;
         self.transact("record_meeting", |w| {
             w.apply(
-                Change::new("village_meeting", derived_id("meeting", &round.id, &m.village_id), OpKind::Update)
-                    .with("round_id", round.id.clone())
-                    .with("village_id", m.village_id.clone())
-                    .with("date", date.format("%Y-%m-%d").to_string())
-                    .with("attendees", m.attendees)
-                    .with("agreed", m.agreed)
-                    .with("result", if passed { "passed" } else { "resurvey" })
-                    .with("chair", m.chair.trim())
-                    .with("note", m.note.trim()),
+                Change::new(
+                    "village_meeting",
+                    derived_id("meeting", &round.id, &m.village_id),
+                    OpKind::Update,
+                )
+                .with("round_id", round.id.clone())
+                .with("village_id", m.village_id.clone())
+                .with("date", date.format("%Y-%m-%d").to_string())
+                .with("attendees", m.attendees)
+                .with("agreed", m.agreed)
+                .with("result", if passed { "passed" } else { "resurvey" })
+                .with("chair", m.chair.trim())
+                .with("note", m.note.trim()),
             )?;
             if !passed {
                 for r in &rows {
-                    w.apply(Change::new("survey", r.survey_id.clone(), OpKind::Update).with("status", "resurvey"))?;
+                    w.apply(
+                        Change::new("survey", r.survey_id.clone(), OpKind::Update)
+                            .with("status", "resurvey"),
+                    )?;
                 }
             }
             Ok(())
@@ -1110,24 +1342,41 @@ impl Ledger {
         let not_ready: Vec<String> = detail
             .villages
             .iter()
-            .filter(|v| v.total > 0 && v.meeting.as_ref().map(|m| m.result != "passed").unwrap_or(true))
+            .filter(|v| {
+                v.total > 0
+                    && v.meeting
+                        .as_ref()
+                        .map(|m| m.result != "passed")
+                        .unwrap_or(true)
+            })
             .map(|v| v.village.clone())
             .collect();
         if !not_ready.is_empty() {
-            return Err(Error::Conflict(format!("Chưa thể niêm yết: chưa họp dân đạt yêu cầu ở {}.", not_ready.join(", "))));
+            return Err(Error::Conflict(format!(
+                "Chưa thể niêm yết: chưa họp dân đạt yêu cầu ở {}.",
+                not_ready.join(", ")
+            )));
         }
         let end = last_working_day(start, round.posting_days);
         self.write(
             "start_posting",
-            vec![Change::new("review_round", round.id.clone(), OpKind::Update)
-                .with("posting_start", start.format("%Y-%m-%d").to_string())
-                .with("posting_end", end.format("%Y-%m-%d").to_string())
-                .with("status", "posting")],
+            vec![
+                Change::new("review_round", round.id.clone(), OpKind::Update)
+                    .with("posting_start", start.format("%Y-%m-%d").to_string())
+                    .with("posting_end", end.format("%Y-%m-%d").to_string())
+                    .with("status", "posting"),
+            ],
         )?;
         self.round(round_id)
     }
 
-    pub fn add_complaint(&mut self, round_id: &str, household_id: &str, date: &str, content: &str) -> Result<RoundDetail> {
+    pub fn add_complaint(
+        &mut self,
+        round_id: &str,
+        household_id: &str,
+        date: &str,
+        content: &str,
+    ) -> Result<RoundDetail> {
         let round = self.require_open_round(round_id)?;
         self.household(household_id)?;
         let d = date_field("date", date, "Ngày khiếu nại")?;
@@ -1147,10 +1396,19 @@ impl Ledger {
     }
 
     /// Close a complaint after the re-check (phúc tra); a changed survey is saved separately.
-    pub fn resolve_complaint(&mut self, complaint_id: &str, date: &str, result: &str) -> Result<RoundDetail> {
+    pub fn resolve_complaint(
+        &mut self,
+        complaint_id: &str,
+        date: &str,
+        result: &str,
+    ) -> Result<RoundDetail> {
         let round_id: String = self
             .conn()
-            .query_row("SELECT round_id FROM complaint WHERE id = ?1 AND deleted = 0", [complaint_id], |r| r.get(0))
+            .query_row(
+                "SELECT round_id FROM complaint WHERE id = ?1 AND deleted = 0",
+                [complaint_id],
+                |r| r.get(0),
+            )
             .optional()?
             .ok_or_else(|| Error::NotFound("Không tìm thấy khiếu nại.".into()))?;
         self.require_open_round(&round_id)?;
@@ -1173,7 +1431,10 @@ impl Ledger {
     pub fn decide_round(&mut self, d: &DecisionInput) -> Result<RoundDetail> {
         let round = self.require_open_round(&d.round_id)?;
         if d.number.trim().is_empty() {
-            return Err(Error::field("number", "Ghi số quyết định (ví dụ 125/QĐ-UBND)."));
+            return Err(Error::field(
+                "number",
+                "Ghi số quyết định (ví dụ 125/QĐ-UBND).",
+            ));
         }
         let date = date_field("date", &d.date, "Ngày quyết định")?;
         if date > self.clock().today() {
@@ -1181,10 +1442,21 @@ impl Ledger {
         }
         let detail = self.round(&round.id)?;
         if !detail.blockers.is_empty() {
-            return Err(Error::Conflict(format!("Chưa thể ra quyết định: {}", detail.blockers.join(" "))));
+            return Err(Error::Conflict(format!(
+                "Chưa thể ra quyết định: {}",
+                detail.blockers.join(" ")
+            )));
         }
-        if round.posting_end.as_deref().and_then(parse_date).is_some_and(|e| date <= e) {
-            return Err(Error::field("date", "Ngày quyết định phải sau khi hết thời gian niêm yết."));
+        if round
+            .posting_end
+            .as_deref()
+            .and_then(parse_date)
+            .is_some_and(|e| date <= e)
+        {
+            return Err(Error::field(
+                "date",
+                "Ngày quyết định phải sau khi hết thời gian niêm yết.",
+            ));
         }
         let rows = self.round_households(&round.id, None)?;
         let year_prefix = format!("{}-", date.year());
@@ -1195,15 +1467,22 @@ impl Ledger {
         )?;
         self.transact("decide_round", |w| {
             let mut n = issued;
-            for r in rows.iter().filter(|r| matches!(r.class.as_deref(), Some("poor") | Some("near_poor"))) {
+            for r in rows
+                .iter()
+                .filter(|r| matches!(r.class.as_deref(), Some("poor") | Some("near_poor")))
+            {
                 n += 1;
                 w.apply(
-                    Change::new("certificate", derived_id("certificate", &round.id, &r.household_id), OpKind::Create)
-                        .with("round_id", round.id.clone())
-                        .with("household_id", r.household_id.clone())
-                        .with("number", format!("{n}/GCN-HN.HCN"))
-                        .with("class", r.class.clone())
-                        .with("issued_date", date.format("%Y-%m-%d").to_string()),
+                    Change::new(
+                        "certificate",
+                        derived_id("certificate", &round.id, &r.household_id),
+                        OpKind::Create,
+                    )
+                    .with("round_id", round.id.clone())
+                    .with("household_id", r.household_id.clone())
+                    .with("number", format!("{n}/GCN-HN.HCN"))
+                    .with("class", r.class.clone())
+                    .with("issued_date", date.format("%Y-%m-%d").to_string()),
                 )?;
             }
             w.apply(
@@ -1226,7 +1505,14 @@ impl Ledger {
              ORDER BY CAST(c.number AS INTEGER)",
         )?;
         let rows = stmt.query_map([round_id], |r| {
-            Ok(CertificateRow { household_id: r.get(0)?, code: r.get(1)?, head_name: r.get(2)?, number: r.get(3)?, class: r.get(4)?, issued_date: r.get(5)? })
+            Ok(CertificateRow {
+                household_id: r.get(0)?,
+                code: r.get(1)?,
+                head_name: r.get(2)?,
+                number: r.get(3)?,
+                class: r.get(4)?,
+                issued_date: r.get(5)?,
+            })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
@@ -1235,32 +1521,44 @@ impl Ledger {
     pub fn what_if(&self, round_id: &str, rules_id: &str) -> Result<WhatIf> {
         let round = self.round_summary(round_id)?;
         let sets = self.rule_sets()?;
-        let other = sets.latest(rules_id).ok_or_else(|| Error::NotFound(format!("Không có chuẩn nghèo “{rules_id}”.")))?;
+        let other = sets
+            .latest(rules_id)
+            .ok_or_else(|| Error::NotFound(format!("Không có chuẩn nghèo “{rules_id}”.")))?;
         let rows = self.round_households(round_id, None)?;
         let mut changed = Vec::new();
         let mut unclassifiable = Vec::new();
         let mut villages: BTreeMap<String, WhatIfVillage> = BTreeMap::new();
         for r in rows.iter().filter(|r| r.status == "surveyed") {
-            let v = villages.entry(r.village.clone()).or_insert_with(|| WhatIfVillage {
-                village: r.village.clone(),
-                households: 0,
-                changed: 0,
-                poor_before: 0,
-                poor_after: 0,
-                near_poor_before: 0,
-                near_poor_after: 0,
-                unclassifiable: 0,
-            });
+            let v = villages
+                .entry(r.village.clone())
+                .or_insert_with(|| WhatIfVillage {
+                    village: r.village.clone(),
+                    households: 0,
+                    changed: 0,
+                    poor_before: 0,
+                    poor_after: 0,
+                    near_poor_before: 0,
+                    near_poor_after: 0,
+                    unclassifiable: 0,
+                });
             v.households += 1;
             match r.class.as_deref() {
                 Some("poor") => v.poor_before += 1,
                 Some("near_poor") => v.near_poor_before += 1,
                 _ => {}
             }
-            let Some((input, _, _)) = self.saved_survey(&r.survey_id)? else { continue };
+            let Some((input, _, _)) = self.saved_survey(&r.survey_id)? else {
+                continue;
+            };
             let mut facts = self.facts(&round, &r.household_id, Some(&input))?;
-            // Explicit answers about indicators the other set does not have are dropped.
-            facts.deprivations.retain(|k, _| other.indicator(k).is_some());
+            // Explicit answers about indicators the other set does not have are dropped, and a
+            // score A means nothing under a set without a score line: its income test is used.
+            facts
+                .deprivations
+                .retain(|k, _| other.indicator(k).is_some());
+            if other.score_a_line.is_none() {
+                facts.score_a = None;
+            }
             let row = |to: Option<String>, explanation: String| WhatIfRow {
                 household_id: r.household_id.clone(),
                 code: r.code.clone(),
@@ -1279,7 +1577,10 @@ impl Ledger {
                     }
                     if Some(c.class.as_str()) != r.class.as_deref() {
                         v.changed += 1;
-                        changed.push(row(Some(c.class.as_str().to_owned()), c.explanation.clone()));
+                        changed.push(row(
+                            Some(c.class.as_str().to_owned()),
+                            c.explanation.clone(),
+                        ));
                     }
                 }
                 Err(e) => {
@@ -1318,7 +1619,9 @@ impl Ledger {
 /// A member's facts at the reference date, in the terms of the rules engine.
 pub fn member_facts(m: &crate::register::Member, reference: NaiveDate) -> MemberFacts {
     let birth = m.birth_date.as_deref().and_then(parse_date);
-    let age = birth.map(|b| age_on(b, reference)).or_else(|| m.birth_year.map(|y| reference.year() - y));
+    let age = birth
+        .map(|b| age_on(b, reference))
+        .or_else(|| m.birth_year.map(|y| reference.year() - y));
     let level = m.education_level.as_deref();
     let rank = |l: &str| match l {
         "none" => 0,
