@@ -418,6 +418,8 @@ pub struct Ledger {
     conn: Connection,
     path: PathBuf,
     clock: Arc<dyn Clock>,
+    /// Built-in plus loaded rule sets; dropped whenever an op touches a `ruleset` row.
+    rules_cache: std::cell::RefCell<Option<crate::rules::RuleSets>>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -435,7 +437,7 @@ impl Ledger {
     pub fn open_with_clock(path: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<Ledger> {
         let path = path.as_ref().to_path_buf();
         let conn = crate::db::open(&path)?;
-        Ok(Ledger { conn, path, clock })
+        Ok(Ledger { conn, path, clock, rules_cache: std::cell::RefCell::new(None) })
     }
 
     pub fn path(&self) -> &Path {
@@ -446,6 +448,14 @@ impl Ledger {
     }
     pub fn set_clock(&mut self, clock: Arc<dyn Clock>) {
         self.clock = clock;
+    }
+
+    /// The cached rule sets, if still valid.
+    pub(crate) fn cached_rule_sets(&self) -> Option<crate::rules::RuleSets> {
+        self.rules_cache.borrow().clone()
+    }
+    pub(crate) fn cache_rule_sets(&self, sets: &crate::rules::RuleSets) {
+        *self.rules_cache.borrow_mut() = Some(sets.clone());
     }
 
     /// Read-only access for queries. Writing through this connection is a bug: use [`Ledger::transact`].
@@ -513,9 +523,14 @@ impl Ledger {
             next_code,
             written: Vec::new(),
             touched_households: BTreeSet::new(),
+            touched_rulesets: false,
         };
         let out = f(&mut w)?;
+        let touched_rules = w.touched_rulesets;
         w.finish(action)?;
+        if touched_rules {
+            self.rules_cache.borrow_mut().take();
+        }
         Ok(out)
     }
 
@@ -556,6 +571,9 @@ impl Ledger {
         )?;
         result.conflicts = tx.query_row("SELECT count(*) FROM conflict", [], |r| r.get(0))?;
         tx.commit()?;
+        if ops.iter().any(|o| o.entity == "ruleset") {
+            self.rules_cache.borrow_mut().take();
+        }
         Ok(result)
     }
 
@@ -662,6 +680,7 @@ pub struct Writer<'a> {
     next_code: i64,
     written: Vec<OpKey>,
     touched_households: BTreeSet<String>,
+    touched_rulesets: bool,
 }
 
 impl Writer<'_> {
@@ -721,6 +740,7 @@ impl Writer<'_> {
             schema_ver: OP_SCHEMA_VERSION,
         };
         self.next_seq += 1;
+        self.touched_rulesets |= op.entity == "ruleset";
         apply_op(&self.tx, &op, None, &mut self.touched_households)?;
         let key = op.key();
         self.written.push(key.clone());

@@ -352,6 +352,9 @@ fn json_text(v: &impl Serialize) -> String {
 impl Ledger {
     /// The built-in rule sets plus every rule-set file loaded into this ledger.
     pub fn rule_sets(&self) -> Result<RuleSets> {
+        if let Some(sets) = self.cached_rule_sets() {
+            return Ok(sets);
+        }
         let mut sets = RuleSets::builtin()?;
         let mut stmt = self.conn().prepare(
             "SELECT json FROM ruleset WHERE json IS NOT NULL ORDER BY rules_id, version",
@@ -360,6 +363,7 @@ impl Ledger {
         for json in rows {
             sets.load_json(&json?)?;
         }
+        self.cache_rule_sets(&sets);
         Ok(sets)
     }
 
@@ -1203,10 +1207,33 @@ impl Ledger {
     /// Save the survey of one household (Phiếu A/B) and its classification.
     pub fn save_survey(&mut self, input: &SurveyInput) -> Result<SurveyOutcome> {
         let round = self.require_open_round(&input.round_id)?;
-        let survey_id = derived_id("survey", &round.id, &input.household_id);
-        if self.saved_survey(&survey_id)?.is_none() {
-            return Err(Error::Conflict("Hộ này chưa có trong danh sách rà soát (Phụ lục I) của đợt: hãy thêm đơn đề nghị trước.".into()));
+        let (change, outcome) = self.survey_change(&round, input)?;
+        self.write("save_survey", vec![change])?;
+        Ok(outcome)
+    }
+
+    /// Save many surveys of one round (data entry in bulk, the demo generator): each is checked
+    /// exactly as [`Ledger::save_survey`] checks it, and they are written 500 to a transaction.
+    pub fn save_surveys(&mut self, round_id: &str, inputs: &[SurveyInput]) -> Result<usize> {
+        let round = self.require_open_round(round_id)?;
+        for chunk in inputs.chunks(500) {
+            let mut changes = Vec::with_capacity(chunk.len());
+            for input in chunk {
+                if input.round_id != round.id {
+                    return Err(Error::Invalid("Phiếu thuộc đợt rà soát khác.".into()));
+                }
+                changes.push(self.survey_change(&round, input)?.0);
+            }
+            self.write("save_surveys", changes)?;
         }
+        Ok(inputs.len())
+    }
+
+    fn survey_change(&self, round: &RoundSummary, input: &SurveyInput) -> Result<(Change, SurveyOutcome)> {
+        let survey_id = derived_id("survey", &round.id, &input.household_id);
+        let Some((before, _, _)) = self.saved_survey(&survey_id)? else {
+            return Err(Error::Conflict("Hộ này chưa có trong danh sách rà soát (Phụ lục I) của đợt: hãy thêm đơn đề nghị trước.".into()));
+        };
         let today = self.clock().today();
         let date = match input.survey_date.trim() {
             "" => today,
@@ -1218,36 +1245,15 @@ impl Ledger {
         if input.reviewer.trim().is_empty() {
             return Err(Error::field("reviewer", "Ghi tên người rà soát."));
         }
-        if input
-            .floor_area_m2
-            .is_some_and(|a| !(0.0..=10_000.0).contains(&a))
-        {
-            return Err(Error::field(
-                "floor_area_m2",
-                "Diện tích nhà ở không hợp lý.",
-            ));
+        if input.floor_area_m2.is_some_and(|a| !(0.0..=10_000.0).contains(&a)) {
+            return Err(Error::field("floor_area_m2", "Diện tích nhà ở không hợp lý."));
         }
-        let outcome = self.evaluate_survey(&round, input)?;
-        let (before, _, _) = self.saved_survey(&survey_id)?.unwrap_or_default();
+        let outcome = self.evaluate_survey(round, input)?;
         let mut c = Change::new("survey", survey_id, OpKind::Update)
             .with("phieu_a_ticked", json_text(&input.phieu_a_ticked))
-            .with(
-                "phieu_a_result",
-                if outcome.phieu_a_stop {
-                    "stop"
-                } else {
-                    "continue"
-                },
-            )
+            .with("phieu_a_result", if outcome.phieu_a_stop { "stop" } else { "continue" })
             .with("score_a", outcome.score_a)
-            .with(
-                "b1_answers",
-                if input.b1_answers.is_empty() {
-                    Value::Null
-                } else {
-                    json_text(&input.b1_answers).into()
-                },
-            )
+            .with("b1_answers", if input.b1_answers.is_empty() { Value::Null } else { json_text(&input.b1_answers).into() })
             .with("income_per_capita_month", input.income_per_capita_month)
             .with("agricultural", input.agricultural)
             .with("floor_area_m2", input.floor_area_m2)
@@ -1271,8 +1277,7 @@ impl Ledger {
         if before.override_reasons == input.override_reasons {
             c.set.remove("override_reasons");
         }
-        self.write("save_survey", vec![c])?;
-        Ok(outcome)
+        Ok((c, outcome))
     }
 
     /// Record the village meeting; under 50 % agreement sends the village back to survey.
