@@ -1,6 +1,8 @@
 //! Conformance tests of the poverty standard engine at every boundary, for both built-in rule
 //! sets, plus property tests (more deprivation or less income never improves a class).
 
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

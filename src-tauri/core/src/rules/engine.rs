@@ -762,6 +762,7 @@ pub fn transition(previous: Option<Class>, ever_poor_before: bool, current: Clas
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

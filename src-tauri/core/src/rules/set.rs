@@ -1140,6 +1140,7 @@ pub fn builtin(id: &str) -> Result<Arc<RuleSet>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
