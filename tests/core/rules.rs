@@ -445,9 +445,17 @@ fn an_explicit_answer_overrides_derivation_and_keeps_both_reasons() {
         (water.deprived, water.source),
         (false, Source::NotDetermined)
     );
-    // An indicator the rule set does not know is an error, not silently ignored.
+    // An indicator the rule set does not know is an error, not silently ignored …
     h.deprivations.insert("waste".into(), true);
     assert!(matches!(classify(&r, &h), Err(Error::Invalid(m)) if m.contains("«waste»")));
+    // … unless the caller restricts the answers to the rule set (what-if under another set).
+    h.deprivations.insert("information_access".into(), true);
+    let r2 = set("2027-2030");
+    let mut h2 = h.restricted_to(&r2);
+    h2.score_a = None;
+    h2.income_per_capita_month = Some(2_000_000);
+    let c2 = classify(&r2, &h2).unwrap();
+    assert_eq!(c2.deprived(), vec!["sanitation", "waste"]);
 }
 
 #[test]

@@ -39,6 +39,19 @@ pub struct HouseholdFacts {
     pub members: Vec<MemberFacts>,
 }
 
+impl HouseholdFacts {
+    /// A copy without explicit answers for indicators `rules` does not know (e.g. to re-run a
+    /// 2022-2025 survey under 2027-2030 in a what-if, where `information_access` is gone).
+    /// `classify` itself refuses unknown indicator ids.
+    pub fn restricted_to(&self, rules: &RuleSet) -> HouseholdFacts {
+        let mut f = self.clone();
+        f.deprivations.retain(|id, _| rules.indicator(id).is_some());
+        f.override_reasons
+            .retain(|id, _| rules.indicator(id).is_some());
+        f
+    }
+}
+
 /// What the engine needs to know about one member (thành viên); missing facts derive nothing.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MemberFacts {

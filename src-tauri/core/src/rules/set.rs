@@ -1050,13 +1050,19 @@ impl RuleSets {
         Self::default()
     }
 
-    /// The built-in sets (2022-2025, 2027-2030).
+    /// The built-in sets (2022-2025, 2027-2030), parsed once per process and then shared.
     pub fn builtin() -> Result<Self> {
-        let mut r = Self::new();
-        for (_, text) in BUILTIN_FILES {
-            r.insert(RuleSet::from_json(text)?)?;
-        }
-        Ok(r)
+        static CACHE: std::sync::OnceLock<std::result::Result<RuleSets, String>> =
+            std::sync::OnceLock::new();
+        let parsed = CACHE.get_or_init(|| {
+            let mut r = Self::new();
+            for (_, text) in BUILTIN_FILES {
+                let set = RuleSet::from_json(text).map_err(|e| e.to_string())?;
+                r.insert(set).map_err(|e| e.to_string())?;
+            }
+            Ok(r)
+        });
+        parsed.clone().map_err(Error::Invalid)
     }
 
     /// Adds a validated set. The same (id, version) with the same content is accepted once;
