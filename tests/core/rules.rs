@@ -615,3 +615,40 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn derivation_tells_not_deprived_from_not_known() {
+    let r = set("2022-2025");
+    let insured = MemberFacts {
+        health_insurance: Some(true),
+        ..MemberFacts::default()
+    };
+    let toddler_uninsured = MemberFacts {
+        health_insurance: Some(false),
+        ..member("2024-01-01")
+    };
+    let unknown = MemberFacts {
+        health_insurance: None,
+        ..member("1990-01-01")
+    };
+    let outcome = |members: Vec<MemberFacts>| {
+        let c = classify(&r, &derived_only(members)).unwrap();
+        let i = c
+            .indicators
+            .iter()
+            .find(|i| i.id == "health_insurance")
+            .unwrap()
+            .clone();
+        (i.deprived, i.source, i.derived)
+    };
+    // Insured members (age irrelevant) and an uninsured child under 6: known, not deprived.
+    assert_eq!(
+        outcome(vec![insured.clone(), toddler_uninsured]),
+        (false, Source::Derived, Some(false))
+    );
+    // An adult whose insurance was not recorded: not known, counted as not deprived.
+    assert_eq!(
+        outcome(vec![insured, unknown]),
+        (false, Source::NotDetermined, None)
+    );
+}

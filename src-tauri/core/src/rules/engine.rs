@@ -245,19 +245,26 @@ fn eval_rule(rule: &Derivation, facts: &HouseholdFacts, ages: &[Age]) -> Fire {
         } => {
             let mut unknown = false;
             for (i, (m, age)) in facts.members.iter().zip(ages).enumerate() {
-                let in_range = age.within(*min_age, *below_age);
-                match (m.flag(*field), in_range) {
-                    (_, Some(false)) => {}
-                    (Some(v), Some(true)) if v == *deprived_when => {
-                        return Fire::Yes(format!(
-                            "{} ({}) {}",
-                            member_label_cap(m, i),
-                            age.text(m),
-                            field.describe(v)
-                        ));
+                match m.flag(*field) {
+                    // The member's value cannot make the household deprived, whatever the age.
+                    Some(v) if v != *deprived_when => {}
+                    Some(v) => match age.within(*min_age, *below_age) {
+                        Some(true) => {
+                            return Fire::Yes(format!(
+                                "{} ({}) {}",
+                                member_label_cap(m, i),
+                                age.text(m),
+                                field.describe(v)
+                            ));
+                        }
+                        Some(false) => {}
+                        None => unknown = true,
+                    },
+                    None => {
+                        if age.within(*min_age, *below_age) != Some(false) {
+                            unknown = true;
+                        }
                     }
-                    (Some(_), Some(true)) => {}
-                    _ => unknown = true,
                 }
             }
             if unknown || facts.members.is_empty() {
