@@ -440,6 +440,15 @@ fn an_explicit_answer_overrides_derivation_and_keeps_both_reasons() {
         reason.contains("đã mua thẻ tháng 8") && reason.contains("không có bảo hiểm y tế"),
         "{reason}"
     );
+    assert_eq!(
+        c.reasons(&r),
+        vec![
+            "Bảo hiểm y tế: không thiếu hụt — người rà soát xác định hộ không thiếu hụt: đã mua \
+             thẻ tháng 8 (dữ liệu hộ cho thấy: Thành viên thứ 1 (26 tuổi) không có bảo hiểm y tế)"
+                .to_string(),
+            "Nhà tiêu hợp vệ sinh: thiếu hụt — người rà soát xác định hộ thiếu hụt".to_string(),
+        ]
+    );
     let water = c.indicators.iter().find(|i| i.id == "water").unwrap();
     assert_eq!(
         (water.deprived, water.source),

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 
 /// What the engine needs to know about a household, independent of how the ledger stores it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HouseholdFacts {
     pub area: Area,
     /// The round's reference date: ages are full years at this date ("từ đủ N tuổi").
@@ -54,6 +55,7 @@ impl HouseholdFacts {
 
 /// What the engine needs to know about one member (thành viên); missing facts derive nothing.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MemberFacts {
     /// Used only to word reasons ("Nguyễn Văn A (7 tuổi) không có bảo hiểm y tế").
     #[serde(default)]
@@ -217,7 +219,7 @@ pub enum Source {
 }
 
 /// One indicator's value for a household, with the reason (lý do) when it can be explained.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndicatorOutcome {
     pub id: String,
     pub deprived: bool,
@@ -497,7 +499,7 @@ impl Class {
 }
 
 /// Which income test decided "within the line".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum IncomeTest {
     /// Điểm A against the score line (≤ line = within).
@@ -507,7 +509,7 @@ pub enum IncomeTest {
 }
 
 /// The full result, with everything needed to store and explain it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Classification {
     pub rules_id: String,
     pub rules_version: u32,
@@ -533,6 +535,28 @@ impl Classification {
             .iter()
             .filter(|i| i.deprived)
             .map(|i| i.id.as_str())
+            .collect()
+    }
+
+    /// One Vietnamese line per indicator that has a reason (every deprived one, and explicit
+    /// answers), e.g. "Bảo hiểm y tế: thiếu hụt — Thành viên thứ 2 (7 tuổi) không có bảo hiểm
+    /// y tế". For the "why" panel under the explanation.
+    pub fn reasons(&self, rules: &RuleSet) -> Vec<String> {
+        self.indicators
+            .iter()
+            .filter_map(|i| {
+                let reason = i.reason.as_deref()?;
+                let name = rules
+                    .indicator(&i.id)
+                    .map(|x| x.name.as_str())
+                    .unwrap_or(&i.id);
+                let state = if i.deprived {
+                    "thiếu hụt"
+                } else {
+                    "không thiếu hụt"
+                };
+                Some(format!("{name}: {state} — {reason}"))
+            })
             .collect()
     }
 }
