@@ -1089,8 +1089,9 @@ impl RuleSets {
         self.insert(RuleSet::from_json(text)?)
     }
 
-    /// The changes a file would bring compared with the latest version of the same id (empty
-    /// list for a brand-new id is not returned: every field is then "new", see `None`).
+    /// Parses and validates a file without adding it, and lists what it would change compared
+    /// with the latest held version of the same id (`None` when the id is new). Show this to
+    /// the office, then call `insert` with the returned set if accepted.
     pub fn preview_update(&self, text: &str) -> Result<(RuleSet, Option<Vec<RuleChange>>)> {
         let set = RuleSet::from_json(text)?;
         let changes = self.latest(&set.id).map(|cur| cur.diff(&set));
