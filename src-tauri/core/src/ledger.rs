@@ -437,7 +437,12 @@ impl Ledger {
     pub fn open_with_clock(path: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<Ledger> {
         let path = path.as_ref().to_path_buf();
         let conn = crate::db::open(&path)?;
-        Ok(Ledger { conn, path, clock, rules_cache: std::cell::RefCell::new(None) })
+        Ok(Ledger {
+            conn,
+            path,
+            clock,
+            rules_cache: std::cell::RefCell::new(None),
+        })
     }
 
     pub fn path(&self) -> &Path {

@@ -2,12 +2,12 @@
 //! The data comes from [`crate::demo`] (pure, deterministic); this module only writes it through
 //! the ledger's write path, in batches, exactly as typed-in data would be.
 
+use crate::demo::DemoHousehold;
 use crate::demo::{generate_commune, DemoParams, DemoVillage, VillageKind as DemoKind};
 use crate::error::Result;
 use crate::ledger::{new_id, Change, Ledger, OpKind};
-use crate::setup::{AreaType, NodeKind, Role, SetupInput, VillageInput, VillageKind};
-use crate::demo::DemoHousehold;
 use crate::review::{DecisionInput, MeetingInput, RoundInput, SurveyInput};
+use crate::setup::{AreaType, NodeKind, Role, SetupInput, VillageInput, VillageKind};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -206,7 +206,11 @@ pub fn populate(ledger: &mut Ledger, households: u32, seed: u64) -> Result<Popul
 /// Run the current year's periodic review on the generated households and decide it, so lists,
 /// reports and the exchange have real classifications to carry. Skipped when the commune already
 /// has a periodic round for that year (a second `generate` only adds households).
-fn complete_demo_round(ledger: &mut Ledger, ids: &[String], households: &[DemoHousehold]) -> Result<Option<String>> {
+fn complete_demo_round(
+    ledger: &mut Ledger,
+    ids: &[String],
+    households: &[DemoHousehold],
+) -> Result<Option<String>> {
     let today = ledger.clock().today();
     // The round of the latest year whose whole calendar (survey, meeting, posting, decision) is past.
     let year = if today >= NaiveDate::from_ymd_opt(today.year(), 10, 31).unwrap_or(today) {
@@ -214,10 +218,19 @@ fn complete_demo_round(ledger: &mut Ledger, ids: &[String], households: &[DemoHo
     } else {
         today.year() - 1
     };
-    if ids.is_empty() || ledger.rounds()?.iter().any(|r| r.kind == "periodic" && r.year == year) {
+    if ids.is_empty()
+        || ledger
+            .rounds()?
+            .iter()
+            .any(|r| r.kind == "periodic" && r.year == year)
+    {
         return Ok(None);
     }
-    let day = |m: u32, d: u32| NaiveDate::from_ymd_opt(year, m, d).map(|x| x.format("%Y-%m-%d").to_string()).unwrap_or_default();
+    let day = |m: u32, d: u32| {
+        NaiveDate::from_ymd_opt(year, m, d)
+            .map(|x| x.format("%Y-%m-%d").to_string())
+            .unwrap_or_default()
+    };
     let round = ledger.create_round(&RoundInput {
         kind: "periodic".into(),
         scope: "full".into(),
@@ -228,9 +241,16 @@ fn complete_demo_round(ledger: &mut Ledger, ids: &[String], households: &[DemoHo
         title: None,
     })?;
     let round_id = round.round.id;
-    let in_round: std::collections::BTreeSet<String> =
-        ledger.round_households(&round_id, None)?.into_iter().map(|r| r.household_id).collect();
-    let reviewer = ledger.setup_info()?.and_then(|i| i.current_user).map(|u| u.name).unwrap_or_else(|| "Rà soát viên".into());
+    let in_round: std::collections::BTreeSet<String> = ledger
+        .round_households(&round_id, None)?
+        .into_iter()
+        .map(|r| r.household_id)
+        .collect();
+    let reviewer = ledger
+        .setup_info()?
+        .and_then(|i| i.current_user)
+        .map(|u| u.name)
+        .unwrap_or_else(|| "Rà soát viên".into());
     let inputs: Vec<SurveyInput> = ids
         .iter()
         .zip(households)
@@ -256,7 +276,12 @@ fn complete_demo_round(ledger: &mut Ledger, ids: &[String], households: &[DemoHo
         })
         .collect();
     ledger.save_surveys(&round_id, &inputs)?;
-    for v in ledger.round(&round_id)?.villages.into_iter().filter(|v| v.total > 0) {
+    for v in ledger
+        .round(&round_id)?
+        .villages
+        .into_iter()
+        .filter(|v| v.total > 0)
+    {
         let attendees = (v.total / 2).clamp(12, 80);
         ledger.record_meeting(&MeetingInput {
             round_id: round_id.clone(),

@@ -930,6 +930,11 @@ impl Ledger {
             .members
             .iter()
             .filter(|m| m.status == "present")
+            // Someone born after the reference date was not a member at that date.
+            .filter(|m| match m.birth_date.as_deref().and_then(parse_date) {
+                Some(b) => b <= reference,
+                None => m.birth_year.is_none_or(|y| y <= reference.year()),
+            })
             .map(|m| member_facts(m, reference))
             .collect();
         let mut facts = HouseholdFacts {
@@ -1229,7 +1234,11 @@ impl Ledger {
         Ok(inputs.len())
     }
 
-    fn survey_change(&self, round: &RoundSummary, input: &SurveyInput) -> Result<(Change, SurveyOutcome)> {
+    fn survey_change(
+        &self,
+        round: &RoundSummary,
+        input: &SurveyInput,
+    ) -> Result<(Change, SurveyOutcome)> {
         let survey_id = derived_id("survey", &round.id, &input.household_id);
         let Some((before, _, _)) = self.saved_survey(&survey_id)? else {
             return Err(Error::Conflict("Hộ này chưa có trong danh sách rà soát (Phụ lục I) của đợt: hãy thêm đơn đề nghị trước.".into()));
@@ -1245,15 +1254,35 @@ impl Ledger {
         if input.reviewer.trim().is_empty() {
             return Err(Error::field("reviewer", "Ghi tên người rà soát."));
         }
-        if input.floor_area_m2.is_some_and(|a| !(0.0..=10_000.0).contains(&a)) {
-            return Err(Error::field("floor_area_m2", "Diện tích nhà ở không hợp lý."));
+        if input
+            .floor_area_m2
+            .is_some_and(|a| !(0.0..=10_000.0).contains(&a))
+        {
+            return Err(Error::field(
+                "floor_area_m2",
+                "Diện tích nhà ở không hợp lý.",
+            ));
         }
         let outcome = self.evaluate_survey(round, input)?;
         let mut c = Change::new("survey", survey_id, OpKind::Update)
             .with("phieu_a_ticked", json_text(&input.phieu_a_ticked))
-            .with("phieu_a_result", if outcome.phieu_a_stop { "stop" } else { "continue" })
+            .with(
+                "phieu_a_result",
+                if outcome.phieu_a_stop {
+                    "stop"
+                } else {
+                    "continue"
+                },
+            )
             .with("score_a", outcome.score_a)
-            .with("b1_answers", if input.b1_answers.is_empty() { Value::Null } else { json_text(&input.b1_answers).into() })
+            .with(
+                "b1_answers",
+                if input.b1_answers.is_empty() {
+                    Value::Null
+                } else {
+                    json_text(&input.b1_answers).into()
+                },
+            )
             .with("income_per_capita_month", input.income_per_capita_month)
             .with("agricultural", input.agricultural)
             .with("floor_area_m2", input.floor_area_m2)
