@@ -362,7 +362,7 @@ fn case_07_empty_zero_and_absurd_lengths_are_rejected_quickly() {
     let kind = |b: &[u8]| open_at(&w, &w.office, b).expect_err("must fail").kind();
     assert_eq!(kind(&[]), "truncated");
     assert_eq!(kind(&vec![0u8; 4096]), "corrupt");
-    assert_eq!(kind(&vec![0u8; 3]), "truncated");
+    assert_eq!(kind(&[0u8; 3]), "truncated");
 
     // header_len = 4 GiB − 1.
     let mut m = good.clone();

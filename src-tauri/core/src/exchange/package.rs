@@ -597,12 +597,7 @@ fn authenticate<'b>(
     // 2. Header and receiver.
     let header: PackageHeader = serde_json::from_slice(&bytes[14..header_end])
         .map_err(|_| E::Corrupt("phần đầu gói không đọc được.".into()))?;
-    if header.receiver_node != me.node_id
-        && !me
-            .also_receive_for
-            .iter()
-            .any(|r| *r == header.receiver_node)
-    {
+    if header.receiver_node != me.node_id && !me.also_receive_for.contains(&header.receiver_node) {
         return Err(E::WrongReceiver);
     }
     // 3. Sender known (or a self-signed enrolment request).
