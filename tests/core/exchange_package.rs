@@ -576,6 +576,14 @@ fn builder_refuses_malformed_ops_and_specs() {
     let mut s = sp.clone();
     s.device_time = "hôm qua".into();
     assert!(build_package(&s, &ok, &w.reviewer.keys, &to).is_err());
+    // Never encrypted to the sender itself (a lost stick must stay unreadable).
+    let own = w.reviewer.recipient();
+    let e = build_package(&sp, &ok, &w.reviewer.keys, &[to[0], own.as_str()]).expect_err("self");
+    assert!(e.to_string().contains("chính bên gửi"));
+    // A self-signed enrolment request cannot carry data ops.
+    let mut s = sp.clone();
+    s.kind = PackageKind::EnrolRequest;
+    assert!(build_package(&s, &ok, &w.reviewer.keys, &to).is_err());
 }
 
 #[test]

@@ -13,23 +13,20 @@ use giamngheo_core::exchange::{
 
 fn op_line(origin: &str, seq: u64) -> String {
     // Shaped like a real op: ids, lamport, author, and a handful of changed household fields.
-    let line = format!(
+    format!(
         concat!(
             r#"{{"origin":"{o}","seq":{s},"lamport":{l},"schema_ver":1,"kind":"upsert","#,
             r#""entity":"household","row_id":"0192f0c2-7a1b-7c3d-9e4f-{s:012}","#,
             r#""author":"rv-03","authority":1,"fields":{{"head_name":"Nguyen Van {s}","#,
-            r#""village":"Thon {v}","area":"rural","income_per_capita":{inc},"#,
-            r#""members":{m},"water":true,"toilet":false}},"seen":{{"income_per_capita":"{o}:{p}"}}}}"#
+            r#""income_per_capita":{inc},"members":{m}}},"seen":{{"income_per_capita":{p}}}}}"#
         ),
         o = origin,
         s = seq,
         l = seq + 10,
-        v = seq % 12,
         inc = 1_000_000 + (seq * 7919) % 2_000_000,
         m = 1 + seq % 7,
         p = seq.saturating_sub(1),
-    );
-    line
+    )
 }
 
 fn main() {

@@ -409,6 +409,16 @@ pub fn build_package(
     if recipients.is_empty() {
         return Err(invalid("Gói phải được mã hoá cho ít nhất một bên nhận."));
     }
+    if spec.kind == PackageKind::EnrolRequest && !payload.ops.is_empty() {
+        return Err(invalid(
+            "Gói yêu cầu đăng ký không được chứa thao tác dữ liệu.",
+        ));
+    }
+    let own = sender.public().enc_recipient;
+    if recipients.iter().any(|r| r.trim() == own) {
+        // A lost stick must not be readable with a key that sits on the sending laptop.
+        return Err(invalid("Không được mã hoá gói cho chính bên gửi."));
+    }
     let mut age_recipients = Vec::with_capacity(recipients.len());
     for r in recipients {
         let pk = PublicKeys {
@@ -674,8 +684,16 @@ pub fn open_package(
     limits: &Limits,
 ) -> Result<OpenedPackage, PackageError> {
     let Authenticated { peeked, payload } = authenticate(bytes, me, senders, limits)?;
-    let plain = decrypt(payload, me.keys)?;
-    let (manifest, ops, sections) = parse_plaintext(&plain, &peeked.header, limits)?;
+    let mut plain = decrypt(payload, me.keys)?;
+    let parsed = parse_plaintext(&plain, &peeked.header, limits);
+    zeroize::Zeroize::zeroize(&mut plain);
+    let (manifest, ops, sections) = parsed?;
+    if matches!(peeked.trust, SenderTrust::SelfSigned { .. }) && !ops.is_empty() {
+        // A self-signed package is trusted for its enrolment request only, never for data.
+        return Err(PackageError::BadPayload(
+            "gói yêu cầu đăng ký không được chứa thao tác dữ liệu.".into(),
+        ));
+    }
     Ok(OpenedPackage {
         header: peeked.header,
         file_sha256: peeked.file_sha256,
