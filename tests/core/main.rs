@@ -2,6 +2,7 @@
 
 mod common;
 mod demo;
+mod exchange_package;
 mod ledger;
 mod open;
 mod register;

@@ -9,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod ethnicity;
+pub mod exchange;
 pub mod ledger;
 pub mod paths;
 pub mod populate;
