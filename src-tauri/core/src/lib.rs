@@ -6,5 +6,6 @@
 pub mod clock;
 pub mod db;
 pub mod error;
+pub mod reports;
 
 pub use error::{Error, Result};
