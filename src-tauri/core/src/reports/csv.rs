@@ -31,11 +31,7 @@ fn plain_number(v: &Value) -> String {
     match v {
         Value::Int(n) => n.to_string(),
         Value::Decimal { value, places } | Value::Percent { value, places } => {
-            if value.is_finite() {
-                format!("{:.*}", usize::from(*places), value)
-            } else {
-                String::new()
-            }
+            super::format::format_plain_decimal(*value, *places)
         }
         other => other.display(),
     }

@@ -34,13 +34,44 @@ pub fn format_int(n: i64) -> String {
     }
 }
 
+/// `x ≥ 0` rounded half up (the rounding people expect on paper, not banker's rounding) as
+/// "1234.50". A relative nudge of 1e-12 absorbs binary noise such as 2.675 → 2.67499….
+fn round_half_up(x: f64, places: u8) -> String {
+    let places = places.min(12);
+    let factor = 10f64.powi(i32::from(places));
+    let y = x * factor;
+    let scaled = (y + y * 1e-12).round();
+    if scaled >= 9.0e15 {
+        return format!("{:.*}", usize::from(places), x);
+    }
+    let n = scaled as u64;
+    if places == 0 {
+        return n.to_string();
+    }
+    let f = factor as u64;
+    format!("{}.{:0width$}", n / f, n % f, width = usize::from(places))
+}
+
+/// A machine-readable decimal ("1234.50", "-0.13"): dot separator, no grouping, half-up rounding.
+pub fn format_plain_decimal(value: f64, places: u8) -> String {
+    if !value.is_finite() {
+        return String::new();
+    }
+    let text = round_half_up(value.abs(), places);
+    if value < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        format!("-{text}")
+    } else {
+        text
+    }
+}
+
 /// A decimal with `places` digits after a comma: `(0.44, 2)` → `"0,44"`, `(1234.5, 1)` → `"1.234,5"`.
 /// Not-a-number and infinities give an empty string (a blank cell, never "NaN" on paper).
 pub fn format_decimal(value: f64, places: u8) -> String {
     if !value.is_finite() {
         return String::new();
     }
-    let text = format!("{:.*}", usize::from(places), value.abs());
+    let text = round_half_up(value.abs(), places);
     let (int_part, frac_part) = match text.split_once('.') {
         Some((i, f)) => (i, Some(f)),
         None => (text.as_str(), None),
@@ -159,11 +190,18 @@ mod tests {
             (-0.001, 2, "0,00"),
             (-3.25, 2, "-3,25"),
             (1_000_000.125, 2, "1.000.000,13"),
+            (2.675, 2, "2,68"),
+            (0.005, 2, "0,01"),
+            (99.995, 2, "100,00"),
+            (-0.125, 2, "-0,13"),
         ];
         for (v, p, want) in cases {
             assert_eq!(format_decimal(*v, *p), *want, "{v} {p}");
         }
         assert_eq!(format_decimal(f64::NAN, 2), "");
+        assert_eq!(format_plain_decimal(1234.5, 2), "1234.50");
+        assert_eq!(format_plain_decimal(-0.125, 2), "-0.13");
+        assert_eq!(format_plain_decimal(-0.001, 2), "0.00");
         assert_eq!(format_percent(12.5, 1), "12,5%");
         assert_eq!(format_percent(0.44, 2), "0,44%");
         assert_eq!(format_percent(100.0, 2), "100,00%");

@@ -83,7 +83,8 @@ pub struct MemberLine {
 pub struct ListHousehold {
     /// Name of the head (chủ hộ).
     pub head_name: String,
-    /// Village (thôn) — lists are grouped by it when asked.
+    /// Village as printed, e.g. "Thôn Đông" — lists are grouped by it when asked
+    /// (group row "Thôn Đông", subtotal "Cộng Thôn Đông: 12 hộ, 40 khẩu").
     pub village: String,
     /// Members, the head first. May be empty (then the row shows `head_name` only).
     pub members: Vec<MemberLine>,
@@ -207,10 +208,7 @@ pub fn household_list_table(input: &HouseholdListInput) -> Table {
     let flush_group = |rows: &mut Vec<Row>, village: &str, h: i64, p: i64| {
         rows.push(Row::new(
             RowKind::Subtotal,
-            vec![Cell::span(
-                summary(&format!("Cộng thôn {village}"), h, p),
-                ncols,
-            )],
+            vec![Cell::span(summary(&format!("Cộng {village}"), h, p), ncols)],
         ));
     };
     for hh in &input.households {
@@ -218,9 +216,7 @@ pub fn household_list_table(input: &HouseholdListInput) -> Table {
             if let Some(v) = current_village {
                 flush_group(&mut table.rows, v, group_h, group_p);
             }
-            table
-                .rows
-                .push(Row::group(format!("Thôn {}", hh.village), ncols));
+            table.rows.push(Row::group(hh.village.clone(), ncols));
             current_village = Some(hh.village.as_str());
             group_h = 0;
             group_p = 0;

@@ -472,8 +472,8 @@ fn admin_header(l: &mut Layout, h: &AdminHeader) {
             if i + 1 == n {
                 let w = l.measure(&text, style, size) / 3.0;
                 let mid = (x0 + split) / 2.0;
-                l.hline(mid - w / 2.0, mid + w / 2.0, yl + 1.5, 0.6);
-                yl -= 4.0;
+                l.hline(mid - w / 2.0, mid + w / 2.0, yl - 1.0, 0.6);
+                yl -= 6.0;
             }
         }
         if let Some(num) = &h.number {
