@@ -37,11 +37,7 @@ pub struct FieldError {
 }
 
 fn join_fields(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|e| e.message.as_str())
-        .collect::<Vec<_>>()
-        .join("; ")
+    errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ")
 }
 
 impl Error {
@@ -61,10 +57,7 @@ impl Error {
     pub fn field_errors(&self) -> Vec<FieldError> {
         match self {
             Error::Field { field, message } => {
-                vec![FieldError {
-                    field: field.clone(),
-                    message: message.clone(),
-                }]
+                vec![FieldError { field: field.clone(), message: message.clone() }]
             }
             Error::Fields(v) => v.clone(),
             _ => Vec::new(),
@@ -72,10 +65,7 @@ impl Error {
     }
 
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Field {
-            field: field.into(),
-            message: message.into(),
-        }
+        Error::Field { field: field.into(), message: message.into() }
     }
 }
 
