@@ -288,7 +288,7 @@ pub fn render_html_fragment(doc: &Document) -> Result<String> {
             Block::Table(t) => table(&mut out, t)?,
             Block::Signatures(s) => signatures(&mut out, s),
             Block::Spacer(mm) => {
-                let _ = write!(out, "<div style=\"height:{mm}mm\"></div>\n");
+                let _ = writeln!(out, "<div style=\"height:{mm}mm\"></div>");
             }
             Block::PageBreak => out.push_str("<div class=\"page-break\"></div>\n"),
             Block::Section(o) => {
@@ -296,9 +296,9 @@ pub fn render_html_fragment(doc: &Document) -> Result<String> {
                     Orientation::Portrait => "portrait",
                     Orientation::Landscape => "landscape",
                 };
-                let _ = write!(
+                let _ = writeln!(
                     out,
-                    "<div class=\"page-break\"></div><div class=\"gn-section {cls}\"></div>\n"
+                    "<div class=\"page-break\"></div><div class=\"gn-section {cls}\"></div>"
                 );
             }
         }

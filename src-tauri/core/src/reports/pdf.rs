@@ -223,6 +223,7 @@ impl Layout {
     }
 
     /// Draws `text` aligned within [x0, x1].
+    #[allow(clippy::too_many_arguments)]
     fn text_aligned(
         &mut self,
         x0: f32,

@@ -97,11 +97,12 @@ impl Sheet<'_> {
             .take(usize::from(c1 - c0) + 1)
             .sum();
         let lines = estimate_lines(text, width).max(lines_hint);
-        Ok(if lines > 1 {
+        if lines > 1 {
             self.ws
                 .set_row_height(self.row, 16.0 * lines as f64)
                 .map_err(xerr)?;
-        })
+        }
+        Ok(())
     }
 
     fn paragraph(&mut self, p: &Paragraph) -> Result<()> {
