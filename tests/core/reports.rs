@@ -603,6 +603,42 @@ fn xlsx_reads_back_cell_by_cell_with_merged_header() {
     );
 }
 
+fn zip_entry(path: &std::path::Path, name: &str) -> String {
+    let file = std::fs::File::open(path).expect("open xlsx");
+    let mut archive = zip::ZipArchive::new(file).expect("xlsx is a zip");
+    let mut entry = archive.by_name(name).expect("entry present");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut entry, &mut text).expect("utf-8 xml");
+    text
+}
+
+#[test]
+fn xlsx_print_setup_freezes_and_repeats_the_table_header() {
+    let doc = household_list(&issuer(), None, &poor_list(30));
+    let path = out_dir().join("print-setup.xlsx");
+    write_file(&doc, OutputFormat::Xlsx, &path).expect("render");
+    let sheet = zip_entry(&path, "xl/worksheets/sheet1.xml");
+    let book = zip_entry(&path, "xl/workbook.xml");
+    // Header rows are sheet rows 5–6 (1-based): frozen below them, repeated when printed.
+    assert!(
+        sheet.contains(
+            r#"<pane ySplit="6" topLeftCell="A7" activePane="bottomLeft" state="frozen"/>"#
+        ),
+        "{sheet}"
+    );
+    assert!(
+        book.contains("_xlnm.Print_Titles") && book.contains("!$5:$6"),
+        "{book}"
+    );
+    assert!(sheet.contains(r#"paperSize="9""#) && sheet.contains(r#"orientation="landscape""#));
+    assert!(sheet.contains(r#"fitToPage="1""#), "fit to one page wide");
+    let styles = zip_entry(&path, "xl/styles.xml");
+    assert!(
+        styles.contains(r##"formatCode="#,##0""##),
+        "thousands format for integers"
+    );
+}
+
 #[test]
 fn xlsx_stat_table_numbers_and_percent_fractions() {
     let input = stat_input();

@@ -516,6 +516,16 @@ impl Table {
         if self.columns.is_empty() {
             return Err(Error::Invalid("Bảng không có cột nào.".into()));
         }
+        if let Some(i) = self
+            .columns
+            .iter()
+            .position(|c| !(c.width.is_finite() && c.width > 0.0))
+        {
+            return Err(Error::Invalid(format!(
+                "Cột {} của bảng có độ rộng không hợp lệ (phải là số dương).",
+                i + 1
+            )));
+        }
         self.header_layout()?;
         self.check_rows()
     }
