@@ -901,3 +901,46 @@ fn bad_table_is_refused_in_vietnamese_and_writes_nothing() {
         .to_string()
         .contains("không được hỗ trợ"));
 }
+
+#[test]
+fn long_renderings_report_progress_and_can_be_cancelled() {
+    let doc = household_list(&issuer(), None, &poor_list(1500));
+    let total: usize = doc.tables().map(|t| t.rows.len()).sum();
+    for format in [
+        OutputFormat::Pdf,
+        OutputFormat::Xlsx,
+        OutputFormat::Csv,
+        OutputFormat::Html,
+    ] {
+        let mut seen = Vec::new();
+        let mut cb = |done: usize, all: usize| {
+            seen.push((done, all));
+            true
+        };
+        let mut progress = Progress::new(&doc, &mut cb);
+        render_with_progress(&doc, format, &mut progress).expect("render");
+        assert!(seen.len() >= 2, "{format:?}: {seen:?}");
+        assert!(
+            seen.windows(2).all(|w| w[0].0 < w[1].0),
+            "{format:?} progress increases"
+        );
+        assert_eq!(
+            seen.last(),
+            Some(&(total, total)),
+            "{format:?} ends at 100 %"
+        );
+
+        let path = out_dir().join(format!("cancelled.{}", format.extension()));
+        let _ = std::fs::remove_file(&path);
+        let mut stop = |_done: usize, _all: usize| false;
+        let mut progress = Progress::new(&doc, &mut stop);
+        let err =
+            write_file_with_progress(&doc, format, &path, &mut progress).expect_err("cancelled");
+        assert_eq!(err.kind(), "conflict");
+        assert!(err.to_string().contains("Đã huỷ"), "{err}");
+        assert!(
+            !path.exists(),
+            "{format:?}: a cancelled export writes nothing"
+        );
+    }
+}

@@ -4,6 +4,7 @@
 //! are not exported: CSV is for data.
 
 use super::model::*;
+use super::Progress;
 use crate::error::Result;
 
 /// The UTF-8 byte-order mark every CSV starts with.
@@ -44,6 +45,15 @@ pub fn render_csv(doc: &Document) -> Result<Vec<u8>> {
 
 /// Renders the tables of `doc`; several tables are separated by an empty line.
 pub fn render_csv_with(doc: &Document, numbers: CsvNumbers) -> Result<Vec<u8>> {
+    render_csv_full(doc, numbers, &mut Progress::none())
+}
+
+/// Renders the tables of `doc`, reporting progress and honouring cancellation.
+pub fn render_csv_full(
+    doc: &Document,
+    numbers: CsvNumbers,
+    progress: &mut Progress<'_>,
+) -> Result<Vec<u8>> {
     doc.validate()?;
     let mut out = String::new();
     for (i, t) in doc.tables().enumerate() {
@@ -55,6 +65,7 @@ pub fn render_csv_with(doc: &Document, numbers: CsvNumbers) -> Result<Vec<u8>> {
         out.push_str(&line.join(","));
         out.push_str("\r\n");
         for row in &t.rows {
+            progress.row()?;
             let mut fields = Vec::with_capacity(t.columns.len());
             for cell in &row.cells {
                 let text = match numbers {

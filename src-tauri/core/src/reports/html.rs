@@ -7,6 +7,7 @@
 use std::fmt::Write as _;
 
 use super::model::*;
+use super::Progress;
 use crate::error::Result;
 
 /// Escapes text for HTML element content and attribute values.
@@ -163,7 +164,7 @@ fn admin_header(out: &mut String, h: &AdminHeader) {
     out.push_str("</td></tr></table>\n");
 }
 
-fn table(out: &mut String, t: &Table) -> Result<()> {
+fn table(out: &mut String, t: &Table, progress: &mut Progress<'_>) -> Result<()> {
     let placed = t.header_layout()?;
     let total: f32 = t.columns.iter().map(|c| c.width.max(0.1)).sum();
     out.push_str("<table class=\"gn-grid\"");
@@ -195,6 +196,7 @@ fn table(out: &mut String, t: &Table) -> Result<()> {
     }
     out.push_str("</thead>\n<tbody>\n");
     for row in &t.rows {
+        progress.row()?;
         let cls = match row.kind {
             RowKind::Data => "row-data",
             RowKind::Member => "row-member",
@@ -272,6 +274,11 @@ fn signatures(out: &mut String, s: &SignatureBlock) {
 /// The document as an HTML fragment (`<style>` + `<div class="gn-doc">`) to insert into the
 /// app's preview pane.
 pub fn render_html_fragment(doc: &Document) -> Result<String> {
+    render_html_fragment_with(doc, &mut Progress::none())
+}
+
+/// The fragment, reporting progress and honouring cancellation.
+pub fn render_html_fragment_with(doc: &Document, progress: &mut Progress<'_>) -> Result<String> {
     doc.validate()?;
     let mut out = String::new();
     let _ = write!(
@@ -285,7 +292,7 @@ pub fn render_html_fragment(doc: &Document) -> Result<String> {
     for b in &doc.blocks {
         match b {
             Block::Paragraph(p) => paragraph(&mut out, p),
-            Block::Table(t) => table(&mut out, t)?,
+            Block::Table(t) => table(&mut out, t, progress)?,
             Block::Signatures(s) => signatures(&mut out, s),
             Block::Spacer(mm) => {
                 let _ = writeln!(out, "<div style=\"height:{mm}mm\"></div>");
@@ -309,7 +316,12 @@ pub fn render_html_fragment(doc: &Document) -> Result<String> {
 
 /// The document as a complete HTML page (print it with the browser's print command).
 pub fn render_html(doc: &Document) -> Result<String> {
-    let body = render_html_fragment(doc)?;
+    render_html_with(doc, &mut Progress::none())
+}
+
+/// The complete page, reporting progress and honouring cancellation.
+pub fn render_html_with(doc: &Document, progress: &mut Progress<'_>) -> Result<String> {
+    let body = render_html_fragment_with(doc, progress)?;
     Ok(format!(
         "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n</head>\n<body style=\"margin:0\">\n{}</body>\n</html>\n",
         escape(&doc.title),

@@ -17,6 +17,65 @@ pub use model::*;
 pub use pdf::render_pdf;
 pub use xlsx::render_xlsx;
 
+/// Progress and cancellation of a long rendering (tiến độ, huỷ). The callback receives
+/// (table rows done, table rows in total) every [`Progress::STEP`] rows and once at the end;
+/// returning `false` stops the rendering with a Vietnamese "cancelled" error and nothing is
+/// written.
+pub struct Progress<'a> {
+    callback: Option<&'a mut dyn FnMut(usize, usize) -> bool>,
+    done: usize,
+    total: usize,
+}
+
+impl<'a> Progress<'a> {
+    /// How many rows between two calls of the callback.
+    pub const STEP: usize = 1000;
+
+    /// No reporting, no cancellation.
+    pub fn none() -> Self {
+        Progress {
+            callback: None,
+            done: 0,
+            total: 0,
+        }
+    }
+
+    /// Reports to `callback` while rendering `doc`.
+    pub fn new(doc: &Document, callback: &'a mut dyn FnMut(usize, usize) -> bool) -> Self {
+        let total = doc.tables().map(|t| t.rows.len()).sum();
+        Progress {
+            callback: Some(callback),
+            done: 0,
+            total,
+        }
+    }
+
+    /// One more table row rendered.
+    pub(crate) fn row(&mut self) -> crate::Result<()> {
+        self.done += 1;
+        if self.done % Self::STEP == 0 {
+            self.report()?;
+        }
+        Ok(())
+    }
+
+    /// The rendering is complete.
+    pub(crate) fn finish(&mut self) -> crate::Result<()> {
+        self.report()
+    }
+
+    fn report(&mut self) -> crate::Result<()> {
+        if let Some(cb) = self.callback.as_mut() {
+            if !cb(self.done, self.total) {
+                return Err(crate::Error::Conflict(
+                    "Đã huỷ việc xuất báo cáo theo yêu cầu.".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum OutputFormat {
@@ -52,12 +111,23 @@ impl OutputFormat {
 
 /// Renders `doc` in `format` to bytes (HTML as UTF-8).
 pub fn render(doc: &Document, format: OutputFormat) -> crate::Result<Vec<u8>> {
-    match format {
-        OutputFormat::Pdf => render_pdf(doc),
-        OutputFormat::Xlsx => render_xlsx(doc),
-        OutputFormat::Csv => render_csv(doc),
-        OutputFormat::Html => Ok(render_html(doc)?.into_bytes()),
-    }
+    render_with_progress(doc, format, &mut Progress::none())
+}
+
+/// Renders `doc` in `format`, reporting progress and honouring cancellation.
+pub fn render_with_progress(
+    doc: &Document,
+    format: OutputFormat,
+    progress: &mut Progress<'_>,
+) -> crate::Result<Vec<u8>> {
+    let bytes = match format {
+        OutputFormat::Pdf => pdf::render_pdf_with(doc, progress)?,
+        OutputFormat::Xlsx => xlsx::render_xlsx_with(doc, progress)?,
+        OutputFormat::Csv => csv::render_csv_full(doc, csv::CsvNumbers::Plain, progress)?,
+        OutputFormat::Html => html::render_html_with(doc, progress)?.into_bytes(),
+    };
+    progress.finish()?;
+    Ok(bytes)
 }
 
 /// Renders `doc` in `format` and writes it to `path`. Nothing is written when rendering fails.
@@ -66,7 +136,17 @@ pub fn write_file(
     format: OutputFormat,
     path: &std::path::Path,
 ) -> crate::Result<()> {
-    let bytes = render(doc, format)?;
+    write_file_with_progress(doc, format, path, &mut Progress::none())
+}
+
+/// [`write_file`] with progress and cancellation; a cancelled export writes nothing.
+pub fn write_file_with_progress(
+    doc: &Document,
+    format: OutputFormat,
+    path: &std::path::Path,
+    progress: &mut Progress<'_>,
+) -> crate::Result<()> {
+    let bytes = render_with_progress(doc, format, progress)?;
     std::fs::write(path, bytes)?;
     Ok(())
 }

@@ -14,6 +14,7 @@ use subsetter::GlyphRemapper;
 use unicode_normalization::UnicodeNormalization;
 
 use super::model::*;
+use super::Progress;
 use crate::error::{Error, Result};
 
 const FONT_REGULAR: &[u8] = include_bytes!("../../assets/fonts/LiberationSerif-Regular.ttf");
@@ -644,7 +645,7 @@ fn draw_header(l: &mut Layout, plan: &HeaderPlan, edges: &[f32], size: f32) {
     l.page_has_content = true;
 }
 
-fn table(l: &mut Layout, t: &Table) -> Result<()> {
+fn table(l: &mut Layout, t: &Table, progress: &mut Progress<'_>) -> Result<()> {
     let size = t.font_size.unwrap_or(TABLE_SIZE);
     let lead = size * LINE_FACTOR;
     let edges = column_edges(l, t);
@@ -652,6 +653,7 @@ fn table(l: &mut Layout, t: &Table) -> Result<()> {
     let header_h: f32 = plan.row_heights.iter().sum();
     let mut header_drawn_on_page = false;
     for row in &t.rows {
+        progress.row()?;
         let style = match row.kind {
             RowKind::Data | RowKind::Member => Style::Regular,
             RowKind::Group | RowKind::Subtotal | RowKind::Total => Style::Bold,
@@ -914,6 +916,11 @@ fn page_size(o: Orientation) -> (f32, f32) {
 
 /// Renders `doc` as a PDF file in memory.
 pub fn render_pdf(doc: &Document) -> Result<Vec<u8>> {
+    render_pdf_with(doc, &mut Progress::none())
+}
+
+/// Renders `doc` as a PDF, reporting progress and honouring cancellation.
+pub fn render_pdf_with(doc: &Document, progress: &mut Progress<'_>) -> Result<Vec<u8>> {
     doc.validate()?;
     let (width, height) = page_size(doc.orientation);
     let fonts = [
@@ -945,7 +952,7 @@ pub fn render_pdf(doc: &Document) -> Result<Vec<u8>> {
                 let (x0, x1) = (l.left(), l.right());
                 paragraph(&mut l, p, x0, x1);
             }
-            Block::Table(t) => table(&mut l, t)?,
+            Block::Table(t) => table(&mut l, t, progress)?,
             Block::Signatures(s) => signatures(&mut l, s),
             Block::Spacer(mm) => l.y -= mm * MM,
             Block::PageBreak => {

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
 
 use super::model::*;
+use super::Progress;
 use crate::error::{Error, Result};
 
 fn xerr(e: XlsxError) -> Error {
@@ -186,7 +187,7 @@ impl Sheet<'_> {
     }
 
     /// Writes the table; returns (first header row, last header row).
-    fn table(&mut self, t: &Table) -> Result<(u32, u32)> {
+    fn table(&mut self, t: &Table, progress: &mut Progress<'_>) -> Result<(u32, u32)> {
         let placed = t.header_layout()?;
         let head_fmt = base()
             .set_font_size(11)
@@ -231,6 +232,7 @@ impl Sheet<'_> {
         self.row = first + nrows;
         let last_header = self.row.saturating_sub(1);
         for row in &t.rows {
+            progress.row()?;
             let mut col = 0usize;
             for cell in &row.cells {
                 let span = usize::from(cell.colspan.max(1));
@@ -384,6 +386,11 @@ impl Sheet<'_> {
 
 /// Renders `doc` as an .xlsx workbook in memory (one worksheet).
 pub fn render_xlsx(doc: &Document) -> Result<Vec<u8>> {
+    render_xlsx_with(doc, &mut Progress::none())
+}
+
+/// Renders `doc` as .xlsx, reporting progress and honouring cancellation.
+pub fn render_xlsx_with(doc: &Document, progress: &mut Progress<'_>) -> Result<Vec<u8>> {
     doc.validate()?;
     let widest = doc.tables().max_by_key(|t| t.columns.len());
     let (ncols, widths): (u16, Vec<f64>) = match widest {
@@ -437,7 +444,7 @@ pub fn render_xlsx(doc: &Document) -> Result<Vec<u8>> {
         match block {
             Block::Paragraph(p) => sheet.paragraph(p)?,
             Block::Table(t) => {
-                let range = sheet.table(t)?;
+                let range = sheet.table(t, progress)?;
                 if first_table.is_none() {
                     first_table = Some(range);
                 }
