@@ -53,7 +53,7 @@ impl<'a> Progress<'a> {
     /// One more table row rendered.
     pub(crate) fn row(&mut self) -> crate::Result<()> {
         self.done += 1;
-        if self.done % Self::STEP == 0 {
+        if self.done.is_multiple_of(Self::STEP) {
             self.report()?;
         }
         Ok(())
