@@ -944,3 +944,28 @@ fn long_renderings_report_progress_and_can_be_cancelled() {
         );
     }
 }
+
+#[test]
+fn decomposed_vietnamese_is_printed_precomposed_in_every_format() {
+    let mut input = poor_list(2);
+    // "Nguyễn Thị Ước" typed with a decomposed (NFD) input method.
+    input.households[0].members[0].full_name =
+        "Nguye\u{302}\u{303}n Thi\u{323} U\u{31b}o\u{31b}\u{301}c".into();
+    let doc = household_list(&issuer(), None, &input);
+    let composed = "Nguyễn Thị Ước";
+    let csv = String::from_utf8(render(&doc, OutputFormat::Csv).expect("csv")).expect("utf-8");
+    assert!(csv.contains(composed));
+    let html = render_html(&doc).expect("html");
+    assert!(html.contains(composed));
+    let path = out_dir().join("nfc.xlsx");
+    write_file(&doc, OutputFormat::Xlsx, &path).expect("xlsx");
+    let mut wb: Xlsx<_> = open_workbook(&path).expect("open");
+    let name = wb.sheet_names()[0].clone();
+    let range = wb.worksheet_range(&name).expect("sheet");
+    assert!(range
+        .used_cells()
+        .any(|(_, _, v)| *v == Data::String(composed.into())));
+    let path = out_dir().join("nfc.pdf");
+    write_file(&doc, OutputFormat::Pdf, &path).expect("pdf");
+    assert!(pdftotext(&path, None).contains(composed));
+}

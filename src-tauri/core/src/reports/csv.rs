@@ -21,10 +21,11 @@ pub enum CsvNumbers {
 
 /// Quotes one field per RFC 4180 when it contains a comma, quote, CR or LF.
 pub fn quote(field: &str) -> String {
+    let field = super::format::nfc(field);
     if field.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", field.replace('"', "\"\""))
     } else {
-        field.to_string()
+        field.into_owned()
     }
 }
 

@@ -4,7 +4,19 @@
 //! Dates follow Nghị định 30/2020/NĐ-CP: days below 10 and the months 1 and 2 take a leading zero
 //! ("ngày 05 tháng 02 năm 2026", "ngày 15 tháng 3 năm 2026", "ngày 05 tháng 11 năm 2026").
 
+use std::borrow::Cow;
+
 use chrono::{Datelike, NaiveDate};
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+
+/// Text in Unicode NFC (precomposed Vietnamese letters: "ễ" as one code point). Text typed with
+/// a decomposed input method would otherwise print, sort and search differently.
+pub fn nfc(text: &str) -> Cow<'_, str> {
+    match is_nfc_quick(text.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(text),
+        _ => Cow::Owned(text.nfc().collect()),
+    }
+}
 
 /// Thousands separator used in Vietnamese documents.
 pub const THOUSANDS_SEP: char = '.';
@@ -208,6 +220,13 @@ mod tests {
         assert_eq!(percent_of(1, 8), Some(12.5));
         assert_eq!(percent_of(1, 0), None);
         assert_eq!(format_money(1_500_000), "1.500.000 đồng");
+    }
+
+    #[test]
+    fn nfc_composes_decomposed_vietnamese() {
+        let decomposed = "Nguye\u{302}\u{303}n";
+        assert_eq!(nfc(decomposed), "Nguyễn");
+        assert!(matches!(nfc("Nguyễn"), Cow::Borrowed(_)));
     }
 
     #[test]

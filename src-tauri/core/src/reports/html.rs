@@ -12,6 +12,7 @@ use crate::error::Result;
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
+    let text = super::format::nfc(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
 
+use super::format::nfc;
 use super::model::*;
 use super::Progress;
 use crate::error::{Error, Result};
@@ -30,7 +31,7 @@ fn page_chars(o: Orientation) -> f64 {
 
 /// A worksheet name Excel accepts: no `[]:*?/\`, at most 31 characters.
 pub fn sheet_name(title: &str) -> String {
-    let cleaned: String = title
+    let cleaned: String = nfc(title)
         .chars()
         .filter(|c| !matches!(c, '[' | ']' | ':' | '*' | '?' | '/' | '\\') && !c.is_control())
         .collect();
@@ -84,11 +85,11 @@ impl Sheet<'_> {
     ) -> Result<()> {
         if c1 > c0 {
             self.ws
-                .merge_range(self.row, c0, self.row, c1, text, fmt)
+                .merge_range(self.row, c0, self.row, c1, &nfc(text), fmt)
                 .map_err(xerr)?;
         } else {
             self.ws
-                .write_string_with_format(self.row, c0, text, fmt)
+                .write_string_with_format(self.row, c0, nfc(text).as_ref(), fmt)
                 .map_err(xerr)?;
         }
         let width: f64 = self
@@ -221,11 +222,11 @@ impl Sheet<'_> {
             let c1 = (p.col + p.colspan - 1) as u16;
             if r1 > r0 || c1 > c0 {
                 self.ws
-                    .merge_range(r0, c0, r1, c1, &p.text, &head_fmt)
+                    .merge_range(r0, c0, r1, c1, &nfc(&p.text), &head_fmt)
                     .map_err(xerr)?;
             } else {
                 self.ws
-                    .write_string_with_format(r0, c0, &p.text, &head_fmt)
+                    .write_string_with_format(r0, c0, nfc(&p.text).as_ref(), &head_fmt)
                     .map_err(xerr)?;
             }
         }
@@ -281,11 +282,11 @@ impl Sheet<'_> {
                         let f = self.cell_format(col, row.kind, "", align);
                         if span > 1 {
                             self.ws
-                                .merge_range(self.row, c0, self.row, c1, s, &f)
+                                .merge_range(self.row, c0, self.row, c1, &nfc(s), &f)
                                 .map_err(xerr)?;
                         } else {
                             self.ws
-                                .write_string_with_format(self.row, c0, s, &f)
+                                .write_string_with_format(self.row, c0, nfc(s).as_ref(), &f)
                                 .map_err(xerr)?;
                         }
                     }
