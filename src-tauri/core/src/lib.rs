@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod paths;
 pub mod populate;
 pub mod register;
+pub mod reports;
 pub mod review;
 pub mod rules;
 pub mod setup;
