@@ -15,7 +15,9 @@ pub use atomic::{
     package_file_name, remove_stale_tmp, write_package, write_package_with, FaultPlan, FaultyIo,
     RealIo, StickIo, WrittenPackage,
 };
-pub use enrol::{CertificateAssignment, DeviceCertificate, DeviceRole, EnrolmentRequest};
+pub use enrol::{
+    CertificateAssignment, DeviceCertificate, DeviceRole, EnrolmentRequest, KeyRollover,
+};
 pub use keys::{
     fingerprint, fingerprint_matches, new_node_id, validate_node_id, KeysFile, NodeKeys, PublicKeys,
 };
