@@ -1,2 +1,10 @@
 //! Integration tests of giamngheo-core: one binary, one module per area.
+
+mod common;
+mod demo;
 mod exchange_package;
+mod ledger;
+mod open;
+mod register;
+mod review;
+mod rules;
