@@ -26,9 +26,19 @@ struct Node {
 }
 
 impl Node {
+    /// Node ids shaped like the ledger's (UUIDv7 strings).
     fn new() -> Self {
+        let h = new_node_id();
+        let id = format!(
+            "{}-{}-7{}-8{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[13..16],
+            &h[17..20],
+            &h[20..32]
+        );
         Node {
-            id: new_node_id(),
+            id,
             keys: NodeKeys::generate(),
         }
     }
