@@ -1133,6 +1133,9 @@ fn every_error_kind_has_a_vietnamese_message_and_a_stable_tag() {
     for e in &all {
         let m = e.to_string();
         assert!(m.chars().any(|c| vietnamese.contains(c)), "{m}");
+        let json = serde_json::to_value(e).expect("json");
+        assert_eq!(json["kind"], e.kind());
+        assert_eq!(json["message"], m);
         let core: giamngheo_core::Error = e.clone().into();
         assert!(!core.to_string().is_empty());
     }
