@@ -9,9 +9,9 @@ use std::path::Path;
 use giamngheo_core::exchange::{
     build_package, fingerprint, new_node_id, open_package, open_package_file, package_file_name,
     peek_header, remove_stale_tmp, write_package, write_package_with, CertificateAssignment,
-    DeviceCertificate, DeviceRole, Disposition, EnrolmentRequest, FaultPlan, FaultyIo, KnownSender,
-    Limits, LocalNode, NodeKeys, OpenedPackage, PackageError, PackageKind, PackagePayload,
-    PackageSpec, RealIo, Section, SenderTrust,
+    DeviceCertificate, DeviceRole, Disposition, EnrolmentRequest, FaultPlan, FaultyIo, KeyRollover,
+    KnownSender, Limits, LocalNode, NodeKeys, OpenedPackage, PackageError, PackageKind,
+    PackagePayload, PackageSpec, RealIo, Section, SenderTrust,
 };
 use sha2::{Digest, Sha256};
 
@@ -26,9 +26,19 @@ struct Node {
 }
 
 impl Node {
+    /// Node ids shaped like the ledger's (UUIDv7 strings).
     fn new() -> Self {
+        let h = new_node_id();
+        let id = format!(
+            "{}-{}-7{}-8{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[13..16],
+            &h[17..20],
+            &h[20..32]
+        );
         Node {
-            id: new_node_id(),
+            id,
             keys: NodeKeys::generate(),
         }
     }
@@ -1123,7 +1133,92 @@ fn every_error_kind_has_a_vietnamese_message_and_a_stable_tag() {
     for e in &all {
         let m = e.to_string();
         assert!(m.chars().any(|c| vietnamese.contains(c)), "{m}");
+        let json = serde_json::to_value(e).expect("json");
+        assert_eq!(json["kind"], e.kind());
+        assert_eq!(json["message"], m);
         let core: giamngheo_core::Error = e.clone().into();
         assert!(!core.to_string().is_empty());
+    }
+}
+
+#[test]
+fn case_23_key_rollover_signed_by_the_old_key_is_accepted_and_a_forged_one_refused() {
+    let mut w = World::new();
+    let new_keys = NodeKeys::generate();
+    let pinned = w.office.keys.public();
+    let roll = KeyRollover::new(&w.office.id, &w.office.keys, &new_keys).expect("rollover");
+    roll.verify(&w.office.id, &pinned).expect("valid");
+
+    // Travels in a key_rollover package signed with the old key.
+    let mut sp = spec(&w, &w.office, &w.officer, 5, PackageKind::KeyRollover);
+    sp.op_ranges.clear();
+    let pkg = build_package(
+        &sp,
+        &roll.to_payload().expect("payload"),
+        &w.office.keys,
+        &[w.officer.recipient().as_str()],
+    )
+    .expect("build");
+    let opened = open_at(&w, &w.officer, &pkg).expect("open");
+    assert_eq!(
+        KeyRollover::from_package(&opened, &pinned).expect("accepted"),
+        roll
+    );
+
+    // Grace period: the commune accepts both keys; packages to the new key are readable by the
+    // office once it decrypts with the new identity.
+    w.known.get_mut(&w.office.id).expect("office").sign_pks =
+        vec![new_keys.public().sign_pk, pinned.sign_pk.clone()];
+    let new_office = Node {
+        id: w.office.id.clone(),
+        keys: new_keys,
+    };
+    let after = data_package(&w, &new_office, &w.officer, 6);
+    assert!(open_at(&w, &w.officer, &after).is_ok());
+
+    // Not signed by the pinned (old) key: someone announcing their own key as the office's.
+    let thief = NodeKeys::generate();
+    let forged = KeyRollover::new(&w.office.id, &thief, &NodeKeys::generate()).expect("forged");
+    assert!(forged.verify(&w.office.id, &pinned).is_err());
+    // Old signature kept but the new key swapped afterwards.
+    let mut swapped = roll.clone();
+    swapped.new_keys = NodeKeys::generate().public();
+    assert!(swapped.verify(&w.office.id, &pinned).is_err());
+    // For another node.
+    assert!(roll.verify(&new_node_id(), &pinned).is_err());
+}
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_bytes_are_refused_with_an_error(data in proptest::collection::vec(any::<u8>(), 0..4096)) {
+            let w = World::new();
+            prop_assert!(open_at(&w, &w.office, &data).is_err());
+        }
+
+        #[test]
+        fn random_splices_into_a_real_package_are_refused(
+            at in 0usize..2000, len in 0usize..64, fill in any::<u8>(), cut in 0usize..64
+        ) {
+            let w = World::new();
+            let mut bytes = data_package(&w, &w.reviewer, &w.office, 1);
+            let at = at % bytes.len();
+            let end = (at + len).min(bytes.len());
+            let mut changed = false;
+            for b in &mut bytes[at..end] {
+                changed |= *b != fill;
+                *b = fill;
+            }
+            let cut = cut.min(bytes.len());
+            bytes.truncate(bytes.len() - cut);
+            prop_assume!(changed || cut > 0);
+            let e = open_at(&w, &w.office, &bytes).expect_err("mutated");
+            prop_assert!(PRE_DECRYPTION.contains(&e.kind()), "{}", e.kind());
+        }
     }
 }

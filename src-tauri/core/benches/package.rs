@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use giamngheo_core::exchange::{
-    build_package, new_node_id, open_package, package_file_name, write_package, KnownSender,
-    Limits, LocalNode, NodeKeys, PackageKind, PackagePayload, PackageSpec,
+    build_package, new_node_id, open_package, package_file_name, peek_header, write_package,
+    KnownSender, Limits, LocalNode, NodeKeys, PackageKind, PackagePayload, PackageSpec,
 };
 
 fn op_line(origin: &str, seq: u64) -> String {
@@ -100,9 +100,16 @@ fn main() {
     let open = t.elapsed().as_secs_f64() / rounds as f64;
     assert_eq!(n as u64, n_ops);
 
+    let t = Instant::now();
+    for _ in 0..rounds {
+        peek_header(&bytes, &me, &lookup, &limits).expect("peek");
+    }
+    let peek = t.elapsed().as_secs_f64() / rounds as f64;
+
     let mb = plain_bytes as f64 / 1e6;
     println!(
-        "package bench: {n_ops} op lines, plaintext {mb:.1} MB, file {:.1} MB",
+        "package bench: {n_ops} op lines of ~{} bytes, plaintext {mb:.1} MB, file {:.1} MB",
+        plain_bytes / n_ops as usize,
         bytes.len() as f64 / 1e6
     );
     println!(
@@ -120,6 +127,10 @@ fn main() {
         open * 1e3,
         mb / open,
         n_ops as f64 / open
+    );
+    println!(
+        "  peek  : {:7.1} ms  (structure + signature + hashes, no decryption)",
+        peek * 1e3
     );
     println!(
         "  bytes per household (5,000): {:.0}",

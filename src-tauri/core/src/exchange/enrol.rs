@@ -383,3 +383,116 @@ impl DeviceCertificate {
         Ok(cert)
     }
 }
+
+/// Payload section of a `key_rollover` package.
+pub const ROLLOVER_SECTION: &str = "key_rollover";
+pub const ROLLOVER_FORMAT: &str = "giamngheo-key-rollover/1";
+const ROLLOVER_DOMAIN: &[u8] = b"giamngheo/key-rollover/v1\n";
+
+/// An office announcing its new keys (đổi khoá, SYNC.md §3.10 "Rotation"): signed by the old
+/// signing key (what communes have pinned) and by the new one (proof the office holds it).
+/// Communes accept packages signed by either key during the grace period the caller decides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRollover {
+    pub format: String,
+    pub node_id: String,
+    pub old_sign_pk: String,
+    pub new_keys: PublicKeys,
+    /// Hex Ed25519 signature by the old key.
+    pub old_signature: String,
+    /// Hex Ed25519 signature by the new key.
+    pub new_signature: String,
+}
+
+#[derive(Serialize)]
+struct RolloverBody<'a> {
+    format: &'a str,
+    node_id: &'a str,
+    old_sign_pk: &'a str,
+    new_keys: &'a PublicKeys,
+}
+
+impl KeyRollover {
+    pub fn new(node_id: &str, old: &NodeKeys, new: &NodeKeys) -> Result<Self> {
+        validate_node_id(node_id)?;
+        let mut r = KeyRollover {
+            format: ROLLOVER_FORMAT.into(),
+            node_id: node_id.into(),
+            old_sign_pk: old.public().sign_pk,
+            new_keys: new.public(),
+            old_signature: String::new(),
+            new_signature: String::new(),
+        };
+        let m = r.message()?;
+        r.old_signature = hex::encode(old.sign(&m));
+        r.new_signature = hex::encode(new.sign(&m));
+        Ok(r)
+    }
+
+    fn message(&self) -> Result<Vec<u8>> {
+        signed_bytes(
+            ROLLOVER_DOMAIN,
+            &RolloverBody {
+                format: &self.format,
+                node_id: &self.node_id,
+                old_sign_pk: &self.old_sign_pk,
+                new_keys: &self.new_keys,
+            },
+        )
+    }
+
+    /// Verifies against the keys currently pinned for `node_id`: both signatures must hold and
+    /// the old key must be the pinned one.
+    pub fn verify(&self, node_id: &str, pinned: &PublicKeys) -> Result<()> {
+        let refused = || {
+            Error::Invalid(
+                "Thông báo đổi khoá không được ký bằng khoá đã ghim của văn phòng; từ chối.".into(),
+            )
+        };
+        if self.format != ROLLOVER_FORMAT {
+            return Err(Error::Invalid(
+                "Thông báo đổi khoá thuộc phiên bản khác; cần cập nhật phần mềm.".into(),
+            ));
+        }
+        if self.node_id != node_id || self.old_sign_pk != pinned.sign_pk {
+            return Err(refused());
+        }
+        if self.new_keys.validated().map_err(|_| refused())? != self.new_keys {
+            return Err(refused());
+        }
+        let m = self.message()?;
+        let old_sig = decode_sig(&self.old_signature).ok_or_else(refused)?;
+        let new_sig = decode_sig(&self.new_signature).ok_or_else(refused)?;
+        pinned.verify(&m, &old_sig).map_err(|_| refused())?;
+        self.new_keys.verify(&m, &new_sig).map_err(|_| refused())
+    }
+
+    /// The payload of a `key_rollover` package (sign that package with the OLD key).
+    pub fn to_payload(&self) -> Result<PackagePayload> {
+        let data = serde_json::to_value(self)
+            .map_err(|_| Error::Invalid("Không tạo được thông báo đổi khoá.".into()))?;
+        Ok(PackagePayload {
+            ops: Vec::new(),
+            sections: vec![Section::new(ROLLOVER_SECTION, data)],
+        })
+    }
+
+    /// Takes the rollover out of an opened `key_rollover` package from the pinned office and
+    /// verifies it.
+    pub fn from_package(pkg: &OpenedPackage, pinned: &PublicKeys) -> Result<Self> {
+        let refused =
+            || Error::Invalid("Gói không chứa thông báo đổi khoá hợp lệ; từ chối.".into());
+        if pkg.header.kind != PackageKind::KeyRollover || pkg.trust != SenderTrust::Known {
+            return Err(refused());
+        }
+        let r: KeyRollover =
+            serde_json::from_value(pkg.section(ROLLOVER_SECTION).ok_or_else(refused)?.clone())
+                .map_err(|_| refused())?;
+        if r.node_id != pkg.header.sender_node {
+            return Err(refused());
+        }
+        r.verify(&pkg.header.sender_node, pinned)?;
+        Ok(r)
+    }
+}

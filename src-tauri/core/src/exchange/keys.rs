@@ -204,7 +204,7 @@ pub fn fingerprint_matches(expected: &str, typed: &str) -> bool {
 pub struct KeysFile {
     /// Always [`KEYS_FILE_FORMAT`].
     pub format: String,
-    /// The node id the keys belong to (32 hex digits).
+    /// The node id the keys belong to (see [`validate_node_id`]).
     pub node_id: String,
     pub keys: PublicKeys,
     /// [`fingerprint`] of `keys`; checked when the file is read.
@@ -252,17 +252,21 @@ impl KeysFile {
     }
 }
 
-/// A node id is 16 random bytes written as 32 lower-case hex digits.
+/// A node id as the ledger writes it: a lower-case UUID (`0192f0c2-7a1b-7c3d-9e4f-…`) or 32 hex
+/// digits — lower-case hex digits and `-`, 16 to 64 characters. Never personal data.
 pub fn validate_node_id(node_id: &str) -> Result<()> {
-    if node_id.len() == 32
+    let n = node_id.len();
+    if (16..=64).contains(&n)
         && node_id
             .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b) || b == b'-')
+        && node_id.bytes().filter(u8::is_ascii_hexdigit).count() >= 16
     {
         Ok(())
     } else {
         Err(Error::Invalid(
-            "Mã thiết bị (node id) không hợp lệ: cần 32 chữ số hex.".into(),
+            "Mã thiết bị (node id) không hợp lệ: cần mã UUID hoặc 32 chữ số hex viết thường."
+                .into(),
         ))
     }
 }
@@ -338,6 +342,21 @@ mod tests {
         let fa = fingerprint(&a).expect("fp");
         assert_ne!(fa, fingerprint(&mixed1).expect("fp"));
         assert_ne!(fa, fingerprint(&mixed2).expect("fp"));
+    }
+
+    #[test]
+    fn node_ids_are_uuids_or_hex_and_nothing_else() {
+        assert!(validate_node_id(&new_node_id()).is_ok());
+        assert!(validate_node_id("0192f0c2-7a1b-7c3d-9e4f-0123456789ab").is_ok());
+        for bad in [
+            "",
+            "short",
+            "0192F0C2-7A1B-7C3D-9E4F-0123456789AB",
+            "nguyen-van-a-1234567",
+            "../../etc/passwd",
+        ] {
+            assert!(validate_node_id(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -15,7 +15,9 @@ pub use atomic::{
     package_file_name, remove_stale_tmp, write_package, write_package_with, FaultPlan, FaultyIo,
     RealIo, StickIo, WrittenPackage,
 };
-pub use enrol::{CertificateAssignment, DeviceCertificate, DeviceRole, EnrolmentRequest};
+pub use enrol::{
+    CertificateAssignment, DeviceCertificate, DeviceRole, EnrolmentRequest, KeyRollover,
+};
 pub use keys::{
     fingerprint, fingerprint_matches, new_node_id, validate_node_id, KeysFile, NodeKeys, PublicKeys,
 };
@@ -156,6 +158,18 @@ impl fmt::Display for PackageError {
 }
 
 impl std::error::Error for PackageError {}
+
+/// `{kind, disposition, message}` for the import report and the UI.
+impl serde::Serialize for PackageError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("PackageError", 3)?;
+        st.serialize_field("kind", self.kind())?;
+        st.serialize_field("disposition", &self.disposition())?;
+        st.serialize_field("message", &self.to_string())?;
+        st.end()
+    }
+}
 
 impl From<PackageError> for crate::Error {
     fn from(e: PackageError) -> Self {

@@ -85,12 +85,12 @@ pub struct PackageHeader {
     /// UUIDv7, unique per package.
     pub package_id: String,
     pub kind: PackageKind,
-    /// Node id (32 hex) of the sender.
+    /// Node id of the sender (UUID or 32 hex, see [`super::validate_node_id`]).
     pub sender_node: String,
     /// Serial of the sender's device certificate; `None` for the office and for enrolment
     /// requests.
     pub sender_cert_serial: Option<u64>,
-    /// Node id (32 hex) of the addressee.
+    /// Node id of the addressee.
     pub receiver_node: String,
     /// Sequence number per (sender, receiver), from 1.
     pub pkg_seq: u64,
