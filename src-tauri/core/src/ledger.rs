@@ -462,6 +462,10 @@ impl Ledger {
     pub(crate) fn cache_rule_sets(&self, sets: &crate::rules::RuleSets) {
         *self.rules_cache.borrow_mut() = Some(sets.clone());
     }
+    /// Forget the cached rule sets (the exchange imported `ruleset` ops in its own transaction).
+    pub(crate) fn forget_rule_sets(&self) {
+        self.rules_cache.borrow_mut().take();
+    }
 
     /// Read-only access for queries. Writing through this connection is a bug: use [`Ledger::transact`].
     pub fn conn(&self) -> &Connection {

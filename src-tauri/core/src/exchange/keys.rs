@@ -209,6 +209,9 @@ pub struct KeysFile {
     pub keys: PublicKeys,
     /// [`fingerprint`] of `keys`; checked when the file is read.
     pub fingerprint: String,
+    /// The node's short code (e.g. `VP04`), used in package file names; optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short_code: Option<String>,
 }
 
 impl KeysFile {
@@ -221,6 +224,7 @@ impl KeysFile {
             node_id: node_id.into(),
             keys,
             fingerprint,
+            short_code: None,
         })
     }
 

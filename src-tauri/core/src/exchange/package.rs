@@ -663,6 +663,19 @@ fn authenticate<'b>(
     })
 }
 
+/// The clear header, parsed WITHOUT any verification: only for recording a package that is set
+/// aside (unknown sender) in the package log. Never trust its content.
+pub fn read_header_unverified(bytes: &[u8]) -> Option<PackageHeader> {
+    if bytes.len() < 14 || &bytes[..8] != MAGIC {
+        return None;
+    }
+    let n = be_u32(&bytes[10..]);
+    if n > MAX_HEADER_LEN || 14 + n as usize > bytes.len() {
+        return None;
+    }
+    serde_json::from_slice(&bytes[14..14 + n as usize]).ok()
+}
+
 /// Verifies structure, receiver, sender, signature and payload hash without decrypting (dry runs,
 /// duplicate detection by `package_id` / file hash before any work).
 pub fn peek_header(
