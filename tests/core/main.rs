@@ -9,3 +9,4 @@ mod register;
 mod reports;
 mod review;
 mod rules;
+mod sync;

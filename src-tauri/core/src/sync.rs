@@ -35,6 +35,8 @@ pub const REVOCATIONS_SECTION: &str = "revocations";
 pub const REASONS_SECTION: &str = "reasons";
 /// Setting set when an office acknowledgement shows this database is a stale copy.
 const STALE_SETTING: &str = "exchange_stale_copy";
+/// Setting: the node id of the commune officer a reviewer laptop pinned (its default receiver).
+const OFFICER_SETTING: &str = "exchange_officer";
 const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 fn limits() -> Limits {
@@ -697,6 +699,12 @@ impl Ledger {
                role = excluded.role, short_code = excluded.short_code",
             params![f.node_id, short, role, commune, f.keys.sign_pk, f.keys.enc_recipient, now],
         )?;
+        if role != "office" {
+            tx.execute(
+                "INSERT INTO setting (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![OFFICER_SETTING, f.node_id],
+            )?;
+        }
         audit(
             &tx,
             &now,
@@ -1069,17 +1077,15 @@ impl Ledger {
                     .collect(),
                 None => {
                     let nodes = load_nodes(self.conn())?;
+                    let pinned_officer = self.setting(OFFICER_SETTING)?;
                     let officer = nodes.iter().find(|n| {
-                        n.role == "commune_officer"
-                            && n.node_id != me.node.node_id
-                            && n.sign_pk.is_some()
+                        Some(&n.node_id) == pinned_officer.as_ref() && n.node_id != me.node.node_id
                     });
                     let office = nodes
                         .iter()
                         .find(|n| n.role == "office" && n.sign_pk.is_some());
-                    match (me.node.role.as_str(), officer, office) {
-                        ("reviewer", Some(o), _) => vec![o.clone()],
-                        (_, _, Some(o)) => vec![o.clone()],
+                    match (officer, office) {
+                        (Some(o), _) | (None, Some(o)) => vec![o.clone()],
                         _ => return Err(Error::Conflict(
                             "Chưa ghim khoá công khai của văn phòng: không biết gửi gói cho ai."
                                 .into(),

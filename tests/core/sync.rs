@@ -1,0 +1,1320 @@
+//! The USB exchange between real ledgers in temp dirs: an office, communes, reviewer laptops;
+//! enrolment, export, import, return packages, and the failure cases of SYNC.md §5 (each test is
+//! named after its case number).
+
+use giamngheo_core::clock::FixedClock;
+use giamngheo_core::exchange::{self as ex, NodeKeys, PackageKind, PackagePayload, PackageSpec};
+use giamngheo_core::ledger::{Change, OpKind};
+use giamngheo_core::setup::{AreaType, NodeKind, Role, SetupInput, VillageInput, VillageKind};
+use giamngheo_core::sync::{ImportFault, ImportReport, ImportStatus, IMPORT_STEPS};
+use giamngheo_core::Ledger;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+static STICK: AtomicUsize = AtomicUsize::new(0);
+
+pub fn stick(dir: &Path) -> PathBuf {
+    let p = dir.join(format!("stick{}", STICK.fetch_add(1, Ordering::SeqCst)));
+    std::fs::create_dir_all(&p).expect("stick");
+    p
+}
+
+fn clock() -> Arc<FixedClock> {
+    Arc::new(FixedClock::at_date(2026, 11, 20))
+}
+
+pub fn office(dir: &Path) -> Ledger {
+    let mut l = Ledger::open_with_clock(dir.join("office.db"), clock()).expect("open office");
+    l.setup(&SetupInput {
+        kind: NodeKind::Office,
+        province_code: "04".into(),
+        province_name: "Cao Bằng".into(),
+        commune_code: "04".into(),
+        commune_name: "Sở Nông nghiệp và Môi trường Cao Bằng".into(),
+        area: AreaType::Rural,
+        b1_region: None,
+        villages: vec![],
+        user_name: "Lục Văn Hùng".into(),
+        user_role: Role::OfficeOfficer,
+    })
+    .expect("setup office");
+    l
+}
+
+pub fn device(dir: &Path, file: &str, code: &str, role: Role, office: &Ledger) -> Ledger {
+    let mut l = Ledger::open_with_clock(dir.join(file), clock()).expect("open commune");
+    l.setup(&SetupInput {
+        kind: NodeKind::Commune,
+        province_code: "04".into(),
+        province_name: "Cao Bằng".into(),
+        commune_code: code.into(),
+        commune_name: format!("Xã {code}"),
+        area: AreaType::Rural,
+        b1_region: None,
+        villages: vec![VillageInput {
+            code: None,
+            name: "Khưa Lốm".into(),
+            kind: VillageKind::Xom,
+        }],
+        user_name: "Nông Thị Phương".into(),
+        user_role: role,
+    })
+    .expect("setup commune");
+    l.pin_office(&office.public_keys_file().expect("keys"))
+        .expect("pin office");
+    l
+}
+
+/// Enrol `dev` at `office` through real packages.
+pub fn enrol(dir: &Path, office: &mut Ledger, dev: &mut Ledger) {
+    let req = dev.enrolment_request(&stick(dir)).expect("request");
+    let resp = office
+        .accept_enrolment(&req.file, &req.fingerprint, &stick(dir))
+        .expect("accept");
+    let r = dev.import_paths(&[resp.file], false).expect("import");
+    assert_eq!(r[0].status, ImportStatus::Imported, "{r:?}");
+}
+
+/// Export from `from` (to its default receiver) and import at `to`.
+pub fn send(dir: &Path, from: &mut Ledger, to: &mut Ledger) -> Vec<ImportReport> {
+    let to_id = to.local_identity().expect("id").expect("set up").node_id;
+    let out = from.export(&stick(dir), Some(&to_id)).expect("export");
+    let files: Vec<PathBuf> = out.into_iter().map(|e| e.file).collect();
+    let r = to.import_paths(&files, false).expect("import");
+    for x in &r {
+        assert!(matches!(x.status, ImportStatus::Imported), "{x:?}");
+    }
+    r
+}
+
+fn node_id(l: &Ledger) -> String {
+    l.local_identity().expect("id").expect("set up").node_id
+}
+
+fn add_household(l: &mut Ledger, address: &str, people: &[(&str, &str)]) -> String {
+    let village = l.villages().expect("villages")[0].id.clone();
+    let members = people
+        .iter()
+        .enumerate()
+        .map(|(i, (name, id))| giamngheo_core::register::MemberInput {
+            full_name: (*name).into(),
+            relation: if i == 0 {
+                "head".into()
+            } else {
+                "child".into()
+            },
+            sex: "female".into(),
+            birth_date: Some("1980-03-04".into()),
+            ethnicity: Some("02".into()),
+            id_number: if id.is_empty() {
+                None
+            } else {
+                Some((*id).into())
+            },
+            ..Default::default()
+        })
+        .collect();
+    let input = giamngheo_core::register::HouseholdInput {
+        village_id: village,
+        address: address.into(),
+        ethnicity: Some("02".into()),
+        ethnic_minority: true,
+        members,
+        ..Default::default()
+    };
+    l.save_household(&input).expect("save").household.id
+}
+
+fn edit(l: &mut Ledger, hid: &str, field: &str, value: &str) {
+    l.write(
+        "edit",
+        vec![Change::new("household", hid, OpKind::Update).with(field, value)],
+    )
+    .expect("edit");
+}
+
+fn field(l: &Ledger, hid: &str, f: &str) -> Option<String> {
+    l.conn()
+        .query_row(
+            &format!("SELECT {f} FROM household WHERE id = ?1"),
+            [hid],
+            |r| r.get(0),
+        )
+        .ok()
+        .flatten()
+}
+
+fn conflicts(l: &Ledger) -> i64 {
+    l.conn()
+        .query_row(
+            "SELECT count(*) FROM conflict WHERE entity IN ('household', 'member')",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count")
+}
+
+/// Every table, every row, in a stable order: "unchanged" means equal dumps.
+pub fn dump(l: &Ledger) -> Vec<String> {
+    let conn = l.conn();
+    let mut tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .expect("tables")
+        .query_map([], |r| r.get(0))
+        .expect("q")
+        .collect::<Result<_, _>>()
+        .expect("names");
+    tables.sort();
+    let mut out = Vec::new();
+    for t in tables {
+        out.extend(table_rows(l, &t, None));
+    }
+    out
+}
+
+fn table_rows(l: &Ledger, table: &str, filter: Option<&str>) -> Vec<String> {
+    let sql = format!(
+        "SELECT * FROM {table} {}",
+        filter.map(|f| format!("WHERE {f}")).unwrap_or_default()
+    );
+    let mut stmt = l.conn().prepare(&sql).expect("select");
+    let n = stmt.column_count();
+    let mut rows: Vec<String> = stmt
+        .query_map([], |r| {
+            let mut s = format!("{table}:");
+            for i in 0..n {
+                let v: rusqlite::types::Value = r.get(i)?;
+                s.push_str(&format!("{v:?}|"));
+            }
+            Ok(s)
+        })
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("collect");
+    rows.sort();
+    rows
+}
+
+/// Conflict rows with their heads in a canonical order.
+fn conflict_rows(l: &Ledger, filter: Option<&str>) -> Vec<String> {
+    let sql = format!(
+        "SELECT entity, row_id, field, kind, (SELECT group_concat(value, ';') FROM (SELECT value FROM json_each(heads) ORDER BY value)) FROM conflict {}",
+        filter.map(|f| format!("WHERE {f}")).unwrap_or_default()
+    );
+    let mut stmt = l.conn().prepare(&sql).expect("select");
+    let mut rows: Vec<String> = stmt
+        .query_map([], |r| {
+            Ok(format!(
+                "conflict:{}|{}|{}|{}|{}",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?.unwrap_or_default()
+            ))
+        })
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("collect");
+    rows.sort();
+    rows
+}
+
+/// The materialised register of one commune (households, members, their conflicts).
+fn register_of(l: &Ledger, commune: &str) -> Vec<String> {
+    let mut out = table_rows(l, "household", Some(&format!("commune_code = '{commune}'")));
+    out.extend(table_rows(
+        l,
+        "member",
+        Some(&format!(
+            "household_id IN (SELECT id FROM household WHERE commune_code = '{commune}')"
+        )),
+    ));
+    out.extend(conflict_rows(
+        l,
+        Some(&format!(
+            "(entity = 'household' AND row_id IN (SELECT id FROM household WHERE commune_code = '{commune}'))
+             OR (entity = 'member' AND row_id IN (SELECT m.id FROM member m JOIN household h ON h.id = m.household_id WHERE h.commune_code = '{commune}'))"
+        )),
+    ));
+    out
+}
+
+/// Close a ledger and return it with an identical copy (same node, same keys).
+fn fork(dir: &Path, l: Ledger, name: &str) -> (Ledger, Ledger) {
+    let path = l.path().to_path_buf();
+    drop(l);
+    let copy = dir.join(name);
+    std::fs::copy(&path, &copy).expect("copy db");
+    (
+        Ledger::open_with_clock(&path, clock()).expect("reopen"),
+        Ledger::open_with_clock(&copy, clock()).expect("open copy"),
+    )
+}
+
+struct Net {
+    dir: tempfile::TempDir,
+    office: Ledger,
+    a: Ledger,
+    b: Ledger,
+}
+
+fn net() -> Net {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut office = office(dir.path());
+    let mut a = device(dir.path(), "a.db", "01234", Role::CommuneOfficer, &office);
+    let mut b = device(dir.path(), "b.db", "05678", Role::CommuneOfficer, &office);
+    enrol(dir.path(), &mut office, &mut a);
+    enrol(dir.path(), &mut office, &mut b);
+    Net { dir, office, a, b }
+}
+
+/// A package signed by `dev`'s real keys with arbitrary op lines (forged content, real signer).
+fn forge(dir: &Path, dev: &Ledger, receiver: &Ledger, ops: Vec<String>) -> PathBuf {
+    let conn = dev.conn();
+    let (node, secret): (String, String) = conn
+        .query_row(
+            "SELECT node_id, secret_keys FROM local_node WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("me");
+    let (short, serial): (String, Option<i64>) = conn
+        .query_row(
+            "SELECT short_code, cert_serial FROM node WHERE node_id = ?1",
+            [&node],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("node");
+    let keys = NodeKeys::from_secret_string(&secret).expect("keys");
+    let rk = receiver.public_keys_file().expect("receiver keys");
+    let spec = PackageSpec {
+        package_id: uuid::Uuid::now_v7(),
+        kind: PackageKind::Data,
+        sender_node: node,
+        sender_cert_serial: serial.map(|s| s as u64),
+        receiver_node: rk.node_id.clone(),
+        pkg_seq: 900 + STICK.fetch_add(1, Ordering::SeqCst) as u64,
+        prev_pkg_sha256: None,
+        schema_ver: 1,
+        app_version: "0.1.0".into(),
+        min_app_version: None,
+        op_ranges: Default::default(),
+        audit_head_sha256: None,
+        sender_lamport: 1,
+        device_time: "2026-11-20T05:00:00Z".into(),
+    };
+    let bytes = ex::build_package(
+        &spec,
+        &PackagePayload {
+            ops,
+            sections: vec![],
+        },
+        &keys,
+        &[rk.keys.enc_recipient.as_str()],
+    )
+    .expect("build");
+    let name = ex::package_file_name(&short, "VP04", spec.pkg_seq).expect("name");
+    ex::write_package(&stick(dir), &name, &bytes)
+        .expect("write")
+        .path
+}
+
+fn op_lines(l: &Ledger) -> Vec<String> {
+    l.ops()
+        .expect("ops")
+        .iter()
+        .map(|o| serde_json::to_string(o).expect("json"))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn full_cycle_office_two_communes_and_return() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    // Enrolment assigned short codes and certificates.
+    let sa = n.a.exchange_status().expect("status");
+    assert!(sa.enrolled);
+    assert_eq!(sa.short_code, "01234-1");
+    let ha = add_household(
+        &mut n.a,
+        "Xóm Khưa Lốm, nhà 3",
+        &[("Nông Văn Dũng", "004080001234")],
+    );
+    let hb = add_household(&mut n.b, "Bản Nà Pán", &[("Hoàng Thị Mai", "004180009876")]);
+    let ra = send(&d, &mut n.a, &mut n.office);
+    assert!(ra[0].ops_new > 0);
+    assert_eq!(ra[0].ops_duplicate, 0);
+    send(&d, &mut n.b, &mut n.office);
+    assert_eq!(
+        field(&n.office, &ha, "address").as_deref(),
+        Some("Xóm Khưa Lốm, nhà 3")
+    );
+    assert_eq!(
+        field(&n.office, &hb, "commune_code").as_deref(),
+        Some("05678")
+    );
+    // Return to every enrolled device.
+    let returns = n.office.export(&stick(&d), None).expect("return");
+    assert_eq!(returns.len(), 2);
+    let to_a: Vec<PathBuf> = returns
+        .iter()
+        .filter(|r| r.receiver == "01234-1")
+        .map(|r| r.file.clone())
+        .collect();
+    let r = n.a.import_paths(&to_a, false).expect("import return");
+    assert_eq!(r[0].status, ImportStatus::Imported, "{r:?}");
+    // A now knows the office holds all of its ops: nothing pending.
+    let st = n.a.exchange_status().expect("status");
+    assert_eq!(
+        st.pending.iter().map(|p| p.ops).sum::<u64>(),
+        0,
+        "{:?}",
+        st.pending
+    );
+    assert!(!st.sent.is_empty() && !st.received.is_empty());
+    let next = n.a.export(&stick(&d), None).expect("export");
+    assert_eq!(next[0].ops, 0);
+    // The office knows what A acknowledged.
+    let so = n.office.exchange_status().expect("status");
+    assert!(so.acks.iter().any(|a| a.peer == node_id(&n.a)));
+    // Commune B's household never reaches A.
+    assert_eq!(field(&n.a, &hb, "address"), None);
+}
+
+#[test]
+fn case01_same_package_twice_is_duplicate_and_changes_nothing() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    let out = n.a.export(&stick(&d), None).expect("export");
+    let first = n
+        .office
+        .import_paths(&[out[0].file.clone()], false)
+        .expect("import");
+    assert_eq!(first[0].status, ImportStatus::Imported);
+    let before = dump(&n.office);
+    let again = n
+        .office
+        .import_paths(&[out[0].file.clone()], false)
+        .expect("import");
+    assert_eq!(again[0].status, ImportStatus::Duplicate);
+    assert_eq!(dump(&n.office), before);
+}
+
+#[test]
+fn case02_same_package_under_another_name_on_another_stick_is_duplicate() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    let out = n.a.export(&stick(&d), None).expect("export");
+    n.office
+        .import_paths(&[out[0].file.clone()], false)
+        .expect("import");
+    let before = dump(&n.office);
+    let other = stick(&d).join("copy-of-package.hhpkg");
+    std::fs::copy(&out[0].file, &other).expect("copy");
+    let r = n.office.import_paths(&[other], false).expect("import");
+    assert_eq!(r[0].status, ImportStatus::Duplicate);
+    assert_eq!(dump(&n.office), before);
+}
+
+#[test]
+fn case03_packages_imported_out_of_order_give_the_same_state() {
+    let n = net();
+    let d = n.dir.path().to_path_buf();
+    let Net { office, mut a, .. } = n;
+    let h = add_household(&mut a, "Nhà 1", &[("Nông Văn A", "")]);
+    let p4 = a.export(&stick(&d), None).expect("p4")[0].file.clone();
+    edit(&mut a, &h, "address", "Nhà 1, sửa");
+    add_household(&mut a, "Nhà 2", &[("Nông Văn B", "")]);
+    let p5 = a.export(&stick(&d), None).expect("p5")[0].file.clone();
+    let (mut o1, mut o2) = fork(&d, office, "office2.db");
+    o1.import_paths(&[p4.clone(), p5.clone()], false)
+        .expect("4,5");
+    o2.import_paths(&[p5, p4], false).expect("5,4");
+    assert_eq!(register_of(&o1, "01234"), register_of(&o2, "01234"));
+    assert_eq!(field(&o1, &h, "address").as_deref(), Some("Nhà 1, sửa"));
+}
+
+#[test]
+fn case04_cumulative_reexport_counts_only_new_ops() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    let h = add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    let p1 = n.a.export(&stick(&d), None).expect("p1");
+    let r1 = n
+        .office
+        .import_paths(&[p1[0].file.clone()], false)
+        .expect("i1");
+    edit(&mut n.a, &h, "note", "đã xác minh");
+    let p2 = n.a.export(&stick(&d), None).expect("p2");
+    assert_eq!(p2[0].ops, p1[0].ops + 1, "cumulative since acknowledgement");
+    let r2 = n
+        .office
+        .import_paths(&[p2[0].file.clone()], false)
+        .expect("i2");
+    assert_eq!(r2[0].ops_new, 1);
+    assert_eq!(r2[0].ops_duplicate, r1[0].ops_new);
+    assert_eq!(r2[0].conflicts, 0);
+    assert_eq!(conflicts(&n.office), 0);
+}
+
+#[test]
+fn case08_unknown_device_or_unknown_certificate_serial_is_quarantined() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    // A device that pinned the office but was never enrolled.
+    let mut u = device(&d, "u.db", "09999", Role::CommuneOfficer, &n.office);
+    add_household(&mut u, "Nhà lạ", &[("Người Lạ", "")]);
+    assert!(
+        u.export(&stick(&d), None).is_err(),
+        "unenrolled export refused"
+    );
+    let forged = forge(&d, &u, &n.office, op_lines(&u));
+    let ops_before = n.office.ops().expect("ops").len();
+    let r = n.office.import_paths(&[forged], false).expect("import");
+    assert_eq!(r[0].status, ImportStatus::Quarantined, "{r:?}");
+    assert_eq!(r[0].reason_kind.as_deref(), Some("unknown_sender"));
+    assert_eq!(n.office.ops().expect("ops").len(), ops_before);
+    let st = n.office.exchange_status().expect("status");
+    assert!(st.received.iter().any(|p| p.status == "quarantined"));
+
+    // A re-enrolled at the office (new serial); its package with the old serial is set aside.
+    let req = n.a.enrolment_request(&stick(&d)).expect("request");
+    n.office
+        .accept_enrolment(&req.file, &req.fingerprint, &stick(&d))
+        .expect("re-accept");
+    add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    let out = n.a.export(&stick(&d), None).expect("export");
+    let r = n
+        .office
+        .import_paths(&[out[0].file.clone()], false)
+        .expect("import");
+    assert_eq!(r[0].status, ImportStatus::Quarantined, "{r:?}");
+    assert_eq!(r[0].reason_kind.as_deref(), Some("unknown_certificate"));
+}
+
+#[test]
+fn case09_revoked_device_ops_after_the_revocation_point_are_set_aside() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    let a_id = node_id(&n.a);
+    let h = add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    let last_good: i64 =
+        n.a.conn()
+            .query_row("SELECT next_seq - 1 FROM local_node", [], |r| r.get(0))
+            .expect("seq");
+    edit(&mut n.a, &h, "note", "sau khi máy bị mất");
+    edit(&mut n.a, &h, "address", "địa chỉ giả");
+    n.office.revoke_device(&a_id, last_good).expect("revoke");
+    let out = n.a.export(&stick(&d), None).expect("export");
+    let r = n
+        .office
+        .import_paths(&[out[0].file.clone()], false)
+        .expect("import");
+    assert_eq!(r[0].status, ImportStatus::Imported, "{r:?}");
+    assert_eq!(r[0].set_aside, 2);
+    assert_eq!(r[0].ops_new as i64, last_good);
+    assert_eq!(field(&n.office, &h, "address").as_deref(), Some("Nhà 1"));
+    assert_eq!(field(&n.office, &h, "note").as_deref(), Some(""));
+}
+
+#[test]
+fn case11_commune_package_with_another_communes_rows_is_quarantined() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    n.a.write(
+        "sneak",
+        vec![Change::new(
+            "household",
+            giamngheo_core::ledger::new_id(),
+            OpKind::Create,
+        )
+        .with("commune_code", "05678")
+        .with("address", "hộ của xã khác")],
+    )
+    .expect("write");
+    let before = n.office.ops().expect("ops").len();
+    let out = n.a.export(&stick(&d), None).expect("export");
+    let r = n
+        .office
+        .import_paths(&[out[0].file.clone()], false)
+        .expect("import");
+    assert_eq!(r[0].status, ImportStatus::Quarantined, "{r:?}");
+    assert_eq!(r[0].reason_kind.as_deref(), Some("wrong_commune"));
+    assert_eq!(
+        n.office.ops().expect("ops").len(),
+        before,
+        "nothing applied"
+    );
+}
+
+#[test]
+fn case13_equivocation_quarantines_the_package_and_flags_the_device() {
+    let n = net();
+    let d = n.dir.path().to_path_buf();
+    let Net { mut office, a, .. } = n;
+    let (mut a1, mut a2) = fork(&d, a, "a-clone.db");
+    add_household(&mut a1, "Nhà của máy gốc", &[("Nông Văn A", "")]);
+    add_household(&mut a2, "Nhà của máy sao chép", &[("Nông Văn B", "")]);
+    let p1 = a1.export(&stick(&d), None).expect("p1")[0].file.clone();
+    let p2 = a2.export(&stick(&d), None).expect("p2")[0].file.clone();
+    let r = office.import_paths(&[p1], false).expect("import");
+    assert_eq!(r[0].status, ImportStatus::Imported);
+    let ops_before = office.ops().expect("ops").len();
+    let r = office.import_paths(&[p2], false).expect("import");
+    assert_eq!(r[0].status, ImportStatus::Quarantined, "{r:?}");
+    assert_eq!(r[0].reason_kind.as_deref(), Some("equivocation"));
+    assert_eq!(office.ops().expect("ops").len(), ops_before);
+    let flagged = office
+        .nodes()
+        .expect("nodes")
+        .into_iter()
+        .find(|x| x.node_id == node_id(&a1))
+        .and_then(|x| x.flagged);
+    assert!(flagged.is_some());
+}
+
+#[test]
+fn case14_old_package_replayed_after_office_correction_changes_nothing() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    let h = add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    let p1 = n.a.export(&stick(&d), None).expect("p1")[0].file.clone();
+    let p2 = n.a.export(&stick(&d), None).expect("p2")[0].file.clone();
+    n.office.import_paths(&[p2], false).expect("p2");
+    n.office
+        .correct_field(
+            "household",
+            &h,
+            "address",
+            "Nhà 1, xóm Khưa Lốm".into(),
+            "Sai địa chỉ theo sổ hộ khẩu",
+        )
+        .expect("correct");
+    let before = register_of(&n.office, "01234");
+    let r = n.office.import_paths(&[p1], false).expect("replay");
+    // A different package (another id) whose ops are all known: applied as duplicates only.
+    assert_eq!(r[0].ops_new, 0);
+    assert_eq!(
+        field(&n.office, &h, "address").as_deref(),
+        Some("Nhà 1, xóm Khưa Lốm")
+    );
+    assert_eq!(register_of(&n.office, "01234"), before);
+}
+
+#[test]
+fn case15_months_late_package_is_applied_and_raises_a_review_item() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    let h = add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    send(&d, &mut n.a, &mut n.office);
+    edit(&mut n.a, &h, "no_labour", "1");
+    let late = n.a.export(&stick(&d), None).expect("late")[0].file.clone();
+    // Months pass; the office corrects the same field.
+    n.office
+        .correct_field(
+            "household",
+            &h,
+            "no_labour",
+            0.into(),
+            "Hộ có người lao động",
+        )
+        .expect("correct");
+    let r = n.office.import_paths(&[late], false).expect("late import");
+    assert_eq!(r[0].status, ImportStatus::Imported);
+    assert_eq!(r[0].ops_new, 1);
+    assert_eq!(r[0].conflicts, 1);
+    let shown: i64 = n
+        .office
+        .conn()
+        .query_row("SELECT no_labour FROM household WHERE id = ?1", [&h], |r| {
+            r.get(0)
+        })
+        .expect("no_labour");
+    assert_eq!(shown, 0, "the office's value is displayed");
+}
+
+#[test]
+fn case17_killed_at_each_step_of_import_leaves_the_db_unchanged_then_imports_fully() {
+    let n = net();
+    let d = n.dir.path().to_path_buf();
+    let Net { office, mut a, .. } = n;
+    add_household(&mut a, "Nhà 1", &[("Nông Văn A", ""), ("Nông Thị B", "")]);
+    let p = a.export(&stick(&d), None).expect("export")[0].file.clone();
+    let (mut o, mut reference) = fork(&d, office, "office-ref.db");
+    reference
+        .import_paths(&[p.clone()], false)
+        .expect("reference");
+    let before = dump(&o);
+    for step in 0..IMPORT_STEPS {
+        let r = o
+            .import_paths_with(
+                &[p.clone()],
+                false,
+                ImportFault {
+                    fail_after_step: Some(step),
+                },
+            )
+            .expect("import");
+        assert_eq!(r[0].status, ImportStatus::Rejected, "step {step}: {r:?}");
+        assert_eq!(dump(&o), before, "step {step} left a trace");
+    }
+    let r = o.import_paths(&[p], false).expect("import");
+    assert_eq!(r[0].status, ImportStatus::Imported);
+    assert_eq!(register_of(&o, "01234"), register_of(&reference, "01234"));
+    assert_eq!(o.ops().expect("ops"), reference.ops().expect("ops"));
+}
+
+#[test]
+fn case21_unknown_op_kind_or_field_rejects_the_whole_package() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    let before = dump(&n.office);
+    let mut lines = op_lines(&n.a);
+    let last = lines.len() - 1;
+    lines[last] = lines[last]
+        .replace("\"kind\":\"create\"", "\"kind\":\"explode\"")
+        .replace("\"kind\":\"update\"", "\"kind\":\"explode\"");
+    assert!(lines[last].contains("explode"));
+    let p = forge(&d, &n.a, &n.office, lines);
+    let r = n.office.import_paths(&[p], false).expect("import");
+    assert_eq!(r[0].status, ImportStatus::Rejected, "{r:?}");
+    assert_eq!(r[0].reason_kind.as_deref(), Some("bad_op"));
+    assert_eq!(dump(&n.office), before);
+
+    let mut lines = op_lines(&n.a);
+    lines[0] = lines[0].replacen("\"set\":{", "\"set\":{\"secret_column\":1,", 1);
+    let p = forge(&d, &n.a, &n.office, lines);
+    let r = n.office.import_paths(&[p], false).expect("import");
+    assert_eq!(r[0].status, ImportStatus::Rejected, "{r:?}");
+    assert!(r[0]
+        .reason
+        .as_deref()
+        .unwrap_or("")
+        .contains("secret_column"));
+    assert_eq!(dump(&n.office), before);
+}
+
+#[test]
+fn case24_batch_of_30_packages_with_3_bad_imports_the_27() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    let folder = stick(&d);
+    let h = add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    let mut good = Vec::new();
+    for i in 0..27 {
+        edit(&mut n.a, &h, "note", &format!("lần {i}"));
+        let out = n.a.export(&folder, None).expect("export");
+        good.push(out[0].file.clone());
+    }
+    // Three bad ones: truncated, bit-flipped, addressed to another office.
+    let bytes = std::fs::read(&good[5]).expect("read");
+    std::fs::write(
+        folder.join("bad-truncated.hhpkg"),
+        &bytes[..bytes.len() / 2],
+    )
+    .expect("w");
+    let mut flipped = bytes.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x10;
+    std::fs::write(folder.join("bad-flipped.hhpkg"), &flipped).expect("w");
+    let other_dir = tempfile::tempdir().expect("tmp");
+    let other_office = office(other_dir.path());
+    let foreign = forge(&d, &n.a, &other_office, op_lines(&n.a));
+    std::fs::copy(&foreign, folder.join("bad-foreign.hhpkg")).expect("copy");
+    let r = n.office.import_paths(&[folder], false).expect("import");
+    assert_eq!(r.len(), 30);
+    let imported = r
+        .iter()
+        .filter(|x| x.status == ImportStatus::Imported)
+        .count();
+    let bad: Vec<&ImportReport> = r
+        .iter()
+        .filter(|x| x.status == ImportStatus::Rejected)
+        .collect();
+    assert_eq!(imported, 27, "{r:#?}");
+    assert_eq!(bad.len(), 3);
+    for b in bad {
+        assert!(b.file.contains("bad-"));
+        assert!(b.reason.as_deref().is_some_and(|m| !m.is_empty()));
+    }
+    assert_eq!(field(&n.office, &h, "note").as_deref(), Some("lần 26"));
+}
+
+/// Two devices of commune A (officer and a reviewer sending straight to the office).
+fn net_two_devices() -> (Net, Ledger) {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    let mut r = device(&d, "a2.db", "01234", Role::Reviewer, &n.office);
+    enrol(&d, &mut n.office, &mut r);
+    (n, r)
+}
+
+/// Exchange until quiet: each device → office, office → each device, twice.
+fn settle(d: &Path, office: &mut Ledger, devices: &mut [&mut Ledger]) {
+    for _ in 0..2 {
+        for dev in devices.iter_mut() {
+            send(d, dev, office);
+        }
+        for dev in devices.iter_mut() {
+            send(d, office, dev);
+        }
+    }
+}
+
+#[test]
+fn case25_concurrent_edits_of_different_fields_merge_without_review() {
+    let (mut n, mut r) = net_two_devices();
+    let d = n.dir.path().to_path_buf();
+    let h = add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    settle(&d, &mut n.office, &mut [&mut n.a, &mut r]);
+    edit(&mut n.a, &h, "address", "Nhà 1, xóm Khưa Lốm");
+    edit(&mut r, &h, "note", "đã phỏng vấn");
+    settle(&d, &mut n.office, &mut [&mut n.a, &mut r]);
+    for l in [&n.office, &n.a, &r] {
+        assert_eq!(
+            field(l, &h, "address").as_deref(),
+            Some("Nhà 1, xóm Khưa Lốm")
+        );
+        assert_eq!(field(l, &h, "note").as_deref(), Some("đã phỏng vấn"));
+        assert_eq!(conflicts(l), 0);
+    }
+    assert_eq!(register_of(&n.office, "01234"), register_of(&n.a, "01234"));
+    assert_eq!(register_of(&n.a, "01234"), register_of(&r, "01234"));
+}
+
+#[test]
+fn case26_concurrent_edits_of_one_field_keep_both_heads_in_every_import_order() {
+    let (mut n, mut r) = net_two_devices();
+    let d = n.dir.path().to_path_buf();
+    let h = add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    settle(&d, &mut n.office, &mut [&mut n.a, &mut r]);
+    edit(&mut n.a, &h, "merit", "1");
+    edit(&mut r, &h, "merit", "0");
+    let pa = n.a.export(&stick(&d), None).expect("pa")[0].file.clone();
+    let pr = r.export(&stick(&d), None).expect("pr")[0].file.clone();
+    let Net { office, .. } = n;
+    let (mut o1, mut o2) = fork(&d, office, "office-perm.db");
+    for r in o1
+        .import_paths(&[pa.clone(), pr.clone()], false)
+        .expect("a,r")
+    {
+        assert_eq!(r.status, ImportStatus::Imported, "{r:?}");
+    }
+    for r in o2.import_paths(&[pr, pa], false).expect("r,a") {
+        assert_eq!(r.status, ImportStatus::Imported, "{r:?}");
+    }
+    assert_eq!(register_of(&o1, "01234"), register_of(&o2, "01234"));
+    assert_eq!(conflicts(&o1), 1, "a review item");
+}
+
+#[test]
+fn case27_office_correction_concurrent_with_commune_edit_converges_after_return() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    let h = add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    send(&d, &mut n.a, &mut n.office);
+    edit(&mut n.a, &h, "address", "Nhà 1 (xã sửa)");
+    let key = n
+        .office
+        .correct_field(
+            "household",
+            &h,
+            "address",
+            "Nhà 1 (văn phòng sửa)".into(),
+            "Theo biên bản xác minh",
+        )
+        .expect("correct");
+    send(&d, &mut n.a, &mut n.office);
+    assert_eq!(
+        field(&n.office, &h, "address").as_deref(),
+        Some("Nhà 1 (văn phòng sửa)")
+    );
+    assert_eq!(conflicts(&n.office), 1, "review item at the office");
+    send(&d, &mut n.office, &mut n.a);
+    assert_eq!(
+        field(&n.a, &h, "address").as_deref(),
+        Some("Nhà 1 (văn phòng sửa)")
+    );
+    assert_eq!(register_of(&n.a, "01234"), register_of(&n.office, "01234"));
+    assert_eq!(
+        n.a.op_reason(&key).expect("reason").as_deref(),
+        Some("Theo biên bản xác minh")
+    );
+}
+
+#[test]
+fn case29_delete_concurrent_with_edit_shows_deleted_and_keeps_the_edit() {
+    let (mut n, mut r) = net_two_devices();
+    let d = n.dir.path().to_path_buf();
+    let h = add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    settle(&d, &mut n.office, &mut [&mut n.a, &mut r]);
+    n.a.write(
+        "delete",
+        vec![Change::new("household", h.as_str(), OpKind::Delete).with("deleted", 1)],
+    )
+    .expect("delete");
+    edit(&mut r, &h, "note", "vẫn còn ở đây");
+    settle(&d, &mut n.office, &mut [&mut n.a, &mut r]);
+    for l in [&n.office, &n.a, &r] {
+        let deleted: i64 = l
+            .conn()
+            .query_row("SELECT deleted FROM household WHERE id = ?1", [&h], |x| {
+                x.get(0)
+            })
+            .expect("deleted");
+        assert_eq!(deleted, 1);
+        assert_eq!(field(l, &h, "note").as_deref(), Some("vẫn còn ở đây"));
+    }
+    assert_eq!(register_of(&n.a, "01234"), register_of(&r, "01234"));
+}
+
+#[test]
+fn case30_same_national_id_in_two_communes_keeps_both_records() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    let ha = add_household(&mut n.a, "Nhà A", &[("Nông Văn Dũng", "004080001234")]);
+    let hb = add_household(&mut n.b, "Nhà B", &[("Nong Van Dung", "004080001234")]);
+    send(&d, &mut n.a, &mut n.office);
+    send(&d, &mut n.b, &mut n.office);
+    let count: i64 = n
+        .office
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM member WHERE id_number = '004080001234'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(count, 2);
+    assert!(
+        field(&n.office, &ha, "address").is_some() && field(&n.office, &hb, "address").is_some()
+    );
+}
+
+#[test]
+fn case31_child_row_before_its_parent_is_kept_and_appears_with_it() {
+    let (n, mut r) = net_two_devices();
+    let d = n.dir.path().to_path_buf();
+    let Net {
+        office,
+        mut a,
+        dir: _dir,
+        ..
+    } = n;
+    // A second replica of the office that will get the packages in the other order.
+    let (mut office, mut o2) = fork(&d, office, "office-late.db");
+    let h = add_household(&mut a, "Nhà 1", &[("Nông Văn A", "")]);
+    let pa = a.export(&stick(&d), None).expect("pa")[0].file.clone();
+    office.import_paths(&[pa.clone()], false).expect("office");
+    send(&d, &mut office, &mut r);
+    let member = giamngheo_core::ledger::new_id();
+    r.write(
+        "add member",
+        vec![Change::new("member", member.as_str(), OpKind::Create)
+            .with("household_id", h.as_str())
+            .with("full_name", "Nông Thị Con")
+            .with("relation", "child")
+            .with("status", "present")],
+    )
+    .expect("member");
+    let pr = r.export(&stick(&d), None).expect("pr")[0].file.clone();
+    // The child (reviewer's member) reaches o2 before its parent (officer's household).
+    let rr = o2.import_paths(&[pr.clone()], false).expect("child first");
+    assert_eq!(rr[0].status, ImportStatus::Imported, "{rr:?}");
+    let m: i64 = o2
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM member WHERE id = ?1",
+            [&member],
+            |x| x.get(0),
+        )
+        .expect("member");
+    assert_eq!(m, 1, "the child is kept");
+    assert_eq!(field(&o2, &h, "address"), None);
+    o2.import_paths(&[pa], false).expect("parent");
+    let count: i64 = o2
+        .conn()
+        .query_row(
+            "SELECT member_count FROM household WHERE id = ?1",
+            [&h],
+            |x| x.get(0),
+        )
+        .expect("count");
+    assert_eq!(count, 2, "the household appears with both members");
+    office.import_paths(&[pr], false).expect("office child");
+    assert_eq!(register_of(&office, "01234"), register_of(&o2, "01234"));
+}
+
+#[test]
+fn case33_equal_values_written_concurrently_raise_no_review_item() {
+    let (mut n, mut r) = net_two_devices();
+    let d = n.dir.path().to_path_buf();
+    let h = add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    settle(&d, &mut n.office, &mut [&mut n.a, &mut r]);
+    edit(&mut n.a, &h, "address", "Nhà 1, xóm Khưa Lốm");
+    edit(&mut r, &h, "address", "Nhà 1, xóm Khưa Lốm");
+    settle(&d, &mut n.office, &mut [&mut n.a, &mut r]);
+    for l in [&n.office, &n.a, &r] {
+        assert_eq!(conflicts(l), 0);
+        assert_eq!(
+            field(l, &h, "address").as_deref(),
+            Some("Nhà 1, xóm Khưa Lốm")
+        );
+    }
+}
+
+#[test]
+fn case34_wrong_clocks_do_not_decide_which_edit_wins() {
+    let (mut n, mut r) = net_two_devices();
+    let d = n.dir.path().to_path_buf();
+    n.a.set_clock(Arc::new(FixedClock::at_date(2035, 1, 1)));
+    r.set_clock(Arc::new(FixedClock::at_date(2009, 1, 1)));
+    let h = add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    edit(&mut n.a, &h, "note", "ghi năm 2035");
+    settle(&d, &mut n.office, &mut [&mut n.a, &mut r]);
+    // The reviewer, with a clock 26 years behind, edits AFTER seeing the 2035 edit: it wins.
+    edit(&mut r, &h, "note", "ghi sau, đồng hồ 2009");
+    settle(&d, &mut n.office, &mut [&mut n.a, &mut r]);
+    for l in [&n.office, &n.a, &r] {
+        assert_eq!(
+            field(l, &h, "note").as_deref(),
+            Some("ghi sau, đồng hồ 2009")
+        );
+        assert_eq!(conflicts(l), 0);
+    }
+}
+
+#[test]
+fn case35_colliding_codes_and_ids_never_abort_an_import() {
+    let (mut n, mut r) = net_two_devices();
+    let d = n.dir.path().to_path_buf();
+    for l in [&mut n.a, &mut r] {
+        l.write(
+            "typed code",
+            vec![Change::new(
+                "household",
+                giamngheo_core::ledger::new_id(),
+                OpKind::Create,
+            )
+            .with("commune_code", "01234")
+            .with("code", "HO-0001")
+            .with("address", "trùng mã")],
+        )
+        .expect("write");
+        add_household(
+            l,
+            "trùng số định danh",
+            &[("Nông Văn Trùng", "004080005555")],
+        );
+    }
+    settle(&d, &mut n.office, &mut [&mut n.a, &mut r]);
+    let c: i64 = n
+        .office
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM household WHERE code = 'HO-0001'",
+            [],
+            |x| x.get(0),
+        )
+        .expect("count");
+    assert_eq!(c, 2);
+}
+
+#[test]
+fn case36_enrolment_fingerprint_mismatch_or_tampered_request_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    let mut o = office(d);
+    let mut a = device(d, "a.db", "01234", Role::CommuneOfficer, &o);
+    let req = a.enrolment_request(&stick(d)).expect("request");
+    let before = dump(&o);
+    let err = o
+        .accept_enrolment(
+            &req.file,
+            "111111 222222 333333 444444 555555 666666",
+            &stick(d),
+        )
+        .expect_err("mismatch");
+    assert!(err.to_string().contains("Dấu vân tay không khớp"), "{err}");
+    let mut bytes = std::fs::read(&req.file).expect("read");
+    let n = bytes.len();
+    bytes[n - 120] ^= 1;
+    let tampered = stick(d).join("HHS_X_to_VP04_000001.hhpkg");
+    std::fs::write(&tampered, &bytes).expect("write");
+    assert!(o
+        .accept_enrolment(&tampered, &req.fingerprint, &stick(d))
+        .is_err());
+    assert_eq!(dump(&o), before, "refusals change nothing");
+    enrol(d, &mut o, &mut a);
+}
+
+#[test]
+fn case37_restored_old_copy_detects_it_is_stale_and_stops_exporting() {
+    let n = net();
+    let d = n.dir.path().to_path_buf();
+    let Net { mut office, a, .. } = n;
+    let (mut a, mut old) = fork(&d, a, "a-backup.db");
+    add_household(&mut a, "Nhà 1", &[("Nông Văn A", "")]);
+    send(&d, &mut a, &mut office);
+    let ret = office
+        .export(&stick(&d), Some(&node_id(&a)))
+        .expect("return")[0]
+        .file
+        .clone();
+    let r = old.import_paths(&[ret], false).expect("import");
+    assert_eq!(r[0].reason_kind.as_deref(), Some("stale_copy"), "{r:?}");
+    assert!(old.export(&stick(&d), None).is_err());
+    assert!(old.exchange_status().expect("status").stale_copy.is_some());
+}
+
+#[test]
+fn case44_return_package_for_commune_a_contains_no_row_of_commune_b() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    add_household(&mut n.a, "Nhà A", &[("Nông Văn A", "")]);
+    add_household(&mut n.b, "Nhà B bí mật", &[("Hoàng Thị B", "004180007777")]);
+    send(&d, &mut n.a, &mut n.office);
+    send(&d, &mut n.b, &mut n.office);
+    n.office
+        .correct_field(
+            "household",
+            &n.b.conn()
+                .query_row("SELECT id FROM household LIMIT 1", [], |r| {
+                    r.get::<_, String>(0)
+                })
+                .expect("hb"),
+            "note",
+            "ghi chú của văn phòng cho xã B".into(),
+            "kiểm tra",
+        )
+        .expect("correct");
+    let out = n
+        .office
+        .export(&stick(&d), Some(&node_id(&n.a)))
+        .expect("return");
+    // Open the return package with A's own keys and look at every op.
+    let (aid, secret): (String, String) =
+        n.a.conn()
+            .query_row("SELECT node_id, secret_keys FROM local_node", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .expect("me");
+    let keys = NodeKeys::from_secret_string(&secret).expect("keys");
+    let ok = n.office.public_keys_file().expect("keys");
+    let pkg = ex::open_package_file(
+        &out[0].file,
+        &ex::LocalNode {
+            node_id: &aid,
+            keys: &keys,
+            also_receive_for: &[],
+        },
+        &|_| Some(ex::KnownSender::pinned(&ok.keys)),
+        &ex::Limits::for_schema(1),
+    )
+    .expect("open");
+    let b_id = node_id(&n.b);
+    for line in &pkg.ops {
+        assert!(!line.contains("05678"), "{line}");
+        assert!(!line.contains(&b_id), "{line}");
+        assert!(
+            !line.contains("bí mật") && !line.contains("văn phòng cho xã B"),
+            "{line}"
+        );
+    }
+    let r =
+        n.a.import_paths(&[out[0].file.clone()], false)
+            .expect("import");
+    assert_eq!(r[0].status, ImportStatus::Imported);
+    let foreign: i64 =
+        n.a.conn()
+            .query_row(
+                "SELECT count(*) FROM household WHERE commune_code <> '01234'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count");
+    assert_eq!(foreign, 0);
+}
+
+#[test]
+fn case49_lost_return_package_means_resending_and_the_office_deduplicates() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    let first = send(&d, &mut n.a, &mut n.office);
+    let lost = n
+        .office
+        .export(&stick(&d), Some(&node_id(&n.a)))
+        .expect("return");
+    // The commune never imports it: its next export carries everything again.
+    let again = n.a.export(&stick(&d), None).expect("export");
+    assert_eq!(again[0].ops, first[0].ops_new);
+    let r = n
+        .office
+        .import_paths(&[again[0].file.clone()], false)
+        .expect("import");
+    assert_eq!(r[0].ops_new, 0);
+    assert_eq!(r[0].ops_duplicate, first[0].ops_new);
+    // Once a return package arrives, nothing is pending any more.
+    n.a.import_paths(&[lost[0].file.clone()], false)
+        .expect("late return");
+    assert_eq!(n.a.export(&stick(&d), None).expect("export")[0].ops, 0);
+}
+
+#[test]
+fn dry_run_reports_but_changes_nothing() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    let out = n.a.export(&stick(&d), None).expect("export");
+    let before = dump(&n.office);
+    let r = n
+        .office
+        .import_paths(&[out[0].file.clone()], true)
+        .expect("dry");
+    assert_eq!(r[0].status, ImportStatus::Imported);
+    assert!(r[0].dry_run && r[0].ops_new > 0);
+    assert_eq!(dump(&n.office), before);
+    let r = n
+        .office
+        .import_paths(&[out[0].file.clone()], false)
+        .expect("real");
+    assert_eq!(r[0].status, ImportStatus::Imported);
+}
+
+#[test]
+fn reviewer_sends_through_the_commune_officer() {
+    let (mut n, _) = net_two_devices();
+    let d = n.dir.path().to_path_buf();
+    // A reviewer pinned to officer A; the roster reaches A via a return package.
+    let mut rv = device(&d, "rv.db", "01234", Role::Reviewer, &n.office);
+    rv.pin_officer(&n.a.public_keys_file().expect("keys"))
+        .expect("pin officer");
+    enrol(&d, &mut n.office, &mut rv);
+    send(&d, &mut n.office, &mut n.a);
+    let h = add_household(&mut rv, "Nhà của rà soát viên", &[("Nông Văn R", "")]);
+    let out = rv.export(&stick(&d), None).expect("export to officer");
+    assert_eq!(out[0].receiver_node, node_id(&n.a));
+    let r =
+        n.a.import_paths(&[out[0].file.clone()], false)
+            .expect("officer import");
+    assert_eq!(r[0].status, ImportStatus::Imported, "{r:?}");
+    // The officer relays it to the office in its own package.
+    send(&d, &mut n.a, &mut n.office);
+    assert_eq!(
+        field(&n.office, &h, "address").as_deref(),
+        Some("Nhà của rà soát viên")
+    );
+}
+
+mod convergence {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Edit {
+            dev: usize,
+            hh: usize,
+            field: usize,
+            value: usize,
+        },
+        Export {
+            dev: usize,
+        },
+        Deliver {
+            pick: usize,
+            keep: bool,
+        },
+        Lose {
+            pick: usize,
+        },
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            4 => (0..3usize, 0..3usize, 0..3usize, 0..3usize)
+                .prop_map(|(dev, hh, field, value)| Step::Edit { dev, hh, field, value }),
+            2 => (0..3usize).prop_map(|dev| Step::Export { dev }),
+            3 => (any::<usize>(), any::<bool>()).prop_map(|(pick, keep)| Step::Deliver { pick, keep }),
+            1 => any::<usize>().prop_map(|pick| Step::Lose { pick }),
+        ]
+    }
+
+    const FIELDS: [&str; 3] = ["address", "note", "ethnicity"];
+    const VALUES: [&str; 3] = ["một", "hai", "ba"];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 10, .. ProptestConfig::default() })]
+        #[test]
+        fn case32_random_ops_loss_duplication_and_order_converge(steps in prop::collection::vec(step(), 5..30)) {
+            let (n, r) = net_two_devices();
+            let d = n.dir.path().to_path_buf();
+            let Net { mut office, mut a, dir: _dir, .. } = n;
+            let mut r = r;
+            let hh: Vec<String> = (0..3)
+                .map(|i| add_household(&mut a, &format!("Nhà {i}"), &[("Nông Văn A", "")]))
+                .collect();
+            settle(&d, &mut office, &mut [&mut a, &mut r]);
+            // (file, receiver index: 0 office, 1 a, 2 reviewer)
+            let mut bag: Vec<(PathBuf, usize)> = Vec::new();
+            let ids = [node_id(&office), node_id(&a), node_id(&r)];
+            for s in steps {
+                let devs: [&mut Ledger; 3] = [&mut office, &mut a, &mut r];
+                match s {
+                    Step::Edit { dev, hh: h, field, value } => {
+                        if dev == 0 {
+                            devs[0].correct_field("household", &hh[h], FIELDS[field], VALUES[value].into(), "sửa theo xác minh").expect("correct");
+                        } else {
+                            edit(devs[dev], &hh[h], FIELDS[field], VALUES[value]);
+                        }
+                    }
+                    Step::Export { dev } => {
+                        let out = devs[dev].export(&stick(&d), None).expect("export");
+                        for e in out {
+                            // (Commune B's return package is not part of this experiment.)
+                            if let Some(to) = ids.iter().position(|x| *x == e.receiver_node) {
+                                bag.push((e.file, to));
+                            }
+                        }
+                    }
+                    Step::Deliver { pick, keep } if !bag.is_empty() => {
+                        let i = pick % bag.len();
+                        let (f, to) = bag[i].clone();
+                        if !keep { bag.remove(i); }
+                        let rep = devs[to].import_paths(&[f], false).expect("import");
+                        prop_assert!(matches!(rep[0].status, ImportStatus::Imported | ImportStatus::Duplicate), "{:?}", rep);
+                    }
+                    Step::Lose { pick } if !bag.is_empty() => {
+                        let i = pick % bag.len();
+                        bag.remove(i);
+                    }
+                    _ => {}
+                }
+            }
+            settle(&d, &mut office, &mut [&mut a, &mut r]);
+            let reg = register_of(&office, "01234");
+            prop_assert_eq!(&reg, &register_of(&a, "01234"));
+            prop_assert_eq!(&reg, &register_of(&r, "01234"));
+            // No op lost: every device op is at the office, every commune op at every device.
+            let office_ops = office.ops().expect("ops");
+            for dev in [&a, &r] {
+                for op in dev.ops().expect("ops") {
+                    prop_assert!(office_ops.contains(&op));
+                }
+            }
+            let a_ops = a.ops().expect("ops");
+            for op in r.ops().expect("ops") {
+                prop_assert!(a_ops.contains(&op), "reviewer op missing at the officer");
+            }
+        }
+    }
+}
