@@ -2,4 +2,5 @@
 
 mod classify;
 mod common;
+mod exchange;
 mod register;

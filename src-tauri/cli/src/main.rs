@@ -10,6 +10,7 @@
 
 mod args;
 mod classify;
+mod exchange_cmd;
 
 use args::{Args, UsageError};
 use giamngheo_core::register::HouseholdQuery;
@@ -36,6 +37,22 @@ Các lệnh:
                                  Danh sách hộ (tìm không phân biệt hoa thường, có dấu hay không).
   household show MÃ              Chi tiết một hộ (mã hộ hoặc mã nội bộ).
   classify --rules 2022-2025     Phân loại hộ: đọc JSON Lines từ stdin, ghi JSON Lines ra stdout.
+
+Trao đổi dữ liệu qua thẻ nhớ USB (xem docs/EXCHANGE.md):
+  setup office --code 04 --name \"Sở …\"         Thiết lập máy văn phòng.
+  keys --out TỆP                 Ghi khoá công khai và dấu vân tay của máy này.
+  setup commune --code 01234 --name \"Sơn Lộ\" --area rural|urban --office-keys TỆP
+       [--province-code 04] [--province-name TÊN] [--role reviewer --officer-keys TỆP]
+                                 Thiết lập máy của xã, ghim khoá của văn phòng.
+  enrol request --out THƯ_MỤC    Yêu cầu đăng ký thiết bị (in dấu vân tay).
+  enrol accept TỆP --fingerprint DVT --out THƯ_MỤC
+                                 Văn phòng: cấp chứng thư sau khi đối chiếu dấu vân tay.
+  export --out THƯ_MỤC [--to MÃ] Ghi gói dữ liệu (văn phòng: một gói trả về cho mỗi máy).
+  import ĐƯỜNG_DẪN… [--dry-run]  Nhập tệp gói hoặc cả thư mục (mã thoát 3 nếu có gói bị từ chối).
+  status                         Đã gửi, đã nhận, đã xác nhận, còn chờ.
+  correct --id MÃ --field TRƯỜNG --value GIÁ_TRỊ --reason LÝ_DO [--entity household]
+                                 Văn phòng: sửa một trường kèm lý do.
+  revoke MÃ_MÁY --after-seq N    Văn phòng: thu hồi chứng thư một máy.
 
 Tuỳ chọn chung:
   --db TỆP     tệp cơ sở dữ liệu (mặc định: biến GIAMNGHEO_DB hoặc thư mục dữ liệu ứng dụng)
@@ -111,6 +128,17 @@ fn run(raw: &[String]) -> CmdResult {
             "Thiếu mã hộ: `giamngheo household show MÃ`.".into(),
         )),
         ["classify"] => cmd_classify(&args),
+        // USB exchange (exchange_cmd.rs)
+        ["setup", "office"] => exchange_cmd::setup_office(&args),
+        ["setup", "commune"] => exchange_cmd::setup_commune(&args),
+        ["keys"] => exchange_cmd::keys(&args),
+        ["enrol", "request"] => exchange_cmd::enrol_request(&args),
+        ["enrol", "accept", file] => exchange_cmd::enrol_accept(&args, file),
+        ["export"] => exchange_cmd::export(&args),
+        ["import", paths @ ..] => exchange_cmd::import(&args, paths),
+        ["status"] => exchange_cmd::status(&args),
+        ["correct"] => exchange_cmd::correct(&args),
+        ["revoke", node] => exchange_cmd::revoke(&args, node),
         [other, ..] => Err(Failure::Usage(format!("Lệnh không tồn tại: “{other}”."))),
         [] => unreachable!("handled above"),
     }
