@@ -649,13 +649,13 @@ fn case17_killed_at_each_step_of_import_leaves_the_db_unchanged_then_imports_ful
     let p = a.export(&stick(&d), None).expect("export")[0].file.clone();
     let (mut o, mut reference) = fork(&d, office, "office-ref.db");
     reference
-        .import_paths(&[p.clone()], false)
+        .import_paths(std::slice::from_ref(&p), false)
         .expect("reference");
     let before = dump(&o);
     for step in 0..IMPORT_STEPS {
         let r = o
             .import_paths_with(
-                &[p.clone()],
+                std::slice::from_ref(&p),
                 false,
                 ImportFault {
                     fail_after_step: Some(step),
@@ -913,7 +913,9 @@ fn case31_child_row_before_its_parent_is_kept_and_appears_with_it() {
     let (mut office, mut o2) = fork(&d, office, "office-late.db");
     let h = add_household(&mut a, "Nhà 1", &[("Nông Văn A", "")]);
     let pa = a.export(&stick(&d), None).expect("pa")[0].file.clone();
-    office.import_paths(&[pa.clone()], false).expect("office");
+    office
+        .import_paths(std::slice::from_ref(&pa), false)
+        .expect("office");
     send(&d, &mut office, &mut r);
     let member = giamngheo_core::ledger::new_id();
     r.write(
@@ -927,7 +929,9 @@ fn case31_child_row_before_its_parent_is_kept_and_appears_with_it() {
     .expect("member");
     let pr = r.export(&stick(&d), None).expect("pr")[0].file.clone();
     // The child (reviewer's member) reaches o2 before its parent (officer's household).
-    let rr = o2.import_paths(&[pr.clone()], false).expect("child first");
+    let rr = o2
+        .import_paths(std::slice::from_ref(&pr), false)
+        .expect("child first");
     assert_eq!(rr[0].status, ImportStatus::Imported, "{rr:?}");
     let m: i64 = o2
         .conn()

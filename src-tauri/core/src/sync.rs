@@ -1542,7 +1542,7 @@ impl Ledger {
         if !def.fields.contains(&field) {
             return Err(Error::field(
                 "field",
-                &format!("Trường “{field}” không thuộc loại bản ghi {entity}."),
+                format!("Trường “{field}” không thuộc loại bản ghi {entity}."),
             ));
         }
         let exists: bool = self.conn().query_row(
