@@ -480,8 +480,9 @@ fn case08_unknown_device_or_unknown_certificate_serial_is_quarantined() {
     assert_eq!(r[0].status, ImportStatus::Quarantined, "{r:?}");
     assert_eq!(r[0].reason_kind.as_deref(), Some("unknown_sender"));
     assert_eq!(n.office.ops().expect("ops").len(), ops_before);
+    // Unauthenticated: reported, nothing written (the file can be imported after enrolment).
     let st = n.office.exchange_status().expect("status");
-    assert!(st.received.iter().any(|p| p.status == "quarantined"));
+    assert!(st.received.iter().all(|p| p.status != "quarantined"));
 
     // A re-enrolled at the office (new serial); its package with the old serial is set aside.
     let req = n.a.enrolment_request(&stick(&d)).expect("request");
@@ -1321,4 +1322,227 @@ mod convergence {
             }
         }
     }
+}
+
+#[test]
+fn case05_06_truncated_or_bit_flipped_packages_are_rejected_and_change_nothing() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    let out = n.a.export(&stick(&d), None).expect("export");
+    let bytes = std::fs::read(&out[0].file).expect("read");
+    let before = dump(&n.office);
+    let dir = stick(&d);
+    let f = dir.join("x.hhpkg");
+    // Every byte offset in the header and the last 200 bytes (signature, trailer); every 97th
+    // elsewhere (the ciphertext is covered by the payload hash).
+    let len = bytes.len();
+    let cuts = (0..len).filter(|i| *i < 600 || *i + 200 > len || i % 97 == 0);
+    for cut in cuts {
+        std::fs::write(&f, &bytes[..cut]).expect("write");
+        let r = n.office.import_paths(&[f.clone()], false).expect("import");
+        assert_eq!(r[0].status, ImportStatus::Rejected, "cut at {cut}: {r:?}");
+    }
+    for i in (0..len).step_by(41) {
+        let mut m = bytes.clone();
+        m[i] ^= 1 << (i % 8);
+        std::fs::write(&f, &m).expect("write");
+        let r = n.office.import_paths(&[f.clone()], false).expect("import");
+        // A flipped sender id names an unknown device: set aside, never imported.
+        assert!(
+            r[0].status == ImportStatus::Rejected
+                || r[0].reason_kind.as_deref() == Some("unknown_sender"),
+            "flip at {i}: {r:?}"
+        );
+        assert_ne!(r[0].status, ImportStatus::Imported);
+        assert!(r[0].reason.is_some());
+    }
+    assert_eq!(dump(&n.office), before);
+}
+
+#[test]
+fn case10_return_package_presented_to_another_communes_device_is_rejected() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    let to_a = n
+        .office
+        .export(&stick(&d), Some(&node_id(&n.a)))
+        .expect("return");
+    let before = dump(&n.b);
+    let r =
+        n.b.import_paths(&[to_a[0].file.clone()], false)
+            .expect("import");
+    assert_eq!(r[0].status, ImportStatus::Rejected);
+    assert_eq!(r[0].reason_kind.as_deref(), Some("wrong_receiver"));
+    assert_eq!(dump(&n.b), before);
+}
+
+#[test]
+fn case16_stick_pulled_at_every_write_call_then_the_next_export_succeeds() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    let dir = stick(&d);
+    let before = dump(&n.a);
+    let mut call = 1;
+    loop {
+        let mut io = ex::FaultyIo::new(ex::FaultPlan::kill_at(call));
+        let r = n.a.export_with_io(&dir, None, &mut io);
+        if !io.fired {
+            break;
+        }
+        assert!(r.is_err(), "call {call}");
+        assert_eq!(
+            dump(&n.a),
+            before,
+            "a failed export is not logged (call {call})"
+        );
+        // Whatever is left on the stick is either absent, obviously invalid, or complete.
+        for e in std::fs::read_dir(&dir).expect("ls") {
+            let p = e.expect("entry").path();
+            if p.extension().and_then(|x| x.to_str()) == Some("hhpkg") {
+                let probe = n.office.import_paths(&[p.clone()], true).expect("probe");
+                assert!(
+                    matches!(
+                        probe[0].status,
+                        ImportStatus::Imported | ImportStatus::Rejected
+                    ),
+                    "{probe:?}"
+                );
+            }
+        }
+        call += 1;
+    }
+    let out = n.a.export(&dir, None).expect("export after the failures");
+    let r = n
+        .office
+        .import_paths(&[out[0].file.clone()], false)
+        .expect("import");
+    assert_eq!(r[0].status, ImportStatus::Imported);
+    assert_eq!(r[0].ops_new, out[0].ops);
+    let tmp_left = std::fs::read_dir(&dir)
+        .expect("ls")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().to_string_lossy().ends_with(".tmp"))
+        })
+        .count();
+    assert_eq!(tmp_left, 0, "stale .tmp removed");
+}
+
+#[test]
+fn case20_newer_schema_ops_are_refused_and_not_acknowledged() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    let lines: Vec<String> = op_lines(&n.a)
+        .into_iter()
+        .map(|l| l.replace("\"schema_ver\":1", "\"schema_ver\":2"))
+        .collect();
+    let before = dump(&n.office);
+    let p = forge(&d, &n.a, &n.office, lines);
+    let r = n.office.import_paths(&[p], false).expect("import");
+    assert_eq!(r[0].status, ImportStatus::Rejected);
+    assert!(
+        r[0].reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("cập nhật phần mềm"),
+        "{r:?}"
+    );
+    assert_eq!(dump(&n.office), before, "not acknowledged, nothing stored");
+}
+
+#[test]
+fn case22_forged_return_package_not_signed_by_the_pinned_office_is_rejected() {
+    let n = net();
+    let d = n.dir.path().to_path_buf();
+    let office_id = node_id(&n.office);
+    let a_keys = n.a.public_keys_file().expect("a keys");
+    let impostor = NodeKeys::generate();
+    let spec = PackageSpec {
+        package_id: uuid::Uuid::now_v7(),
+        kind: PackageKind::Return,
+        sender_node: office_id,
+        sender_cert_serial: None,
+        receiver_node: a_keys.node_id.clone(),
+        pkg_seq: 77,
+        prev_pkg_sha256: None,
+        schema_ver: 1,
+        app_version: "0.1.0".into(),
+        min_app_version: None,
+        op_ranges: Default::default(),
+        audit_head_sha256: None,
+        sender_lamport: 1,
+        device_time: "2026-11-20T05:00:00Z".into(),
+    };
+    let bytes = ex::build_package(
+        &spec,
+        &PackagePayload::default(),
+        &impostor,
+        &[a_keys.keys.enc_recipient.as_str()],
+    )
+    .expect("build");
+    let p = ex::write_package(&stick(&d), "HHS_VP04_to_01234-1_000077.hhpkg", &bytes)
+        .expect("write")
+        .path;
+    let before = dump(&n.a);
+    let mut a = n.a;
+    let r = a.import_paths(&[p], false).expect("import");
+    assert_eq!(r[0].status, ImportStatus::Rejected);
+    assert_eq!(r[0].reason_kind.as_deref(), Some("bad_signature"));
+    assert_eq!(dump(&a), before);
+}
+
+#[test]
+fn case38_cloned_laptop_is_detected_by_equivocation_at_the_office() {
+    let n = net();
+    let d = n.dir.path().to_path_buf();
+    let Net { mut office, a, .. } = n;
+    let (mut a1, mut a2) = fork(&d, a, "a-twin.db");
+    let h1 = add_household(&mut a1, "Máy 1", &[("Nông Văn A", "")]);
+    add_household(&mut a2, "Máy 2", &[("Nông Văn B", "")]);
+    send(&d, &mut a1, &mut office);
+    let p2 = a2.export(&stick(&d), None).expect("p2")[0].file.clone();
+    let r = office.import_paths(&[p2], false).expect("import");
+    assert_eq!(r[0].status, ImportStatus::Quarantined);
+    assert_eq!(field(&office, &h1, "address").as_deref(), Some("Máy 1"));
+    let st = office.exchange_status().expect("status");
+    assert!(st.devices.iter().any(|x| x.flagged.is_some()));
+    assert_eq!(
+        st.communes
+            .iter()
+            .find(|c| c.commune_code == "01234")
+            .map(|c| c.flagged_devices),
+        Some(1)
+    );
+}
+
+#[test]
+fn consolidated_view_shows_each_commune_with_households_packages_and_conflicts() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    let h = add_household(&mut n.a, "Nhà A1", &[("Nông Văn A", "")]);
+    add_household(&mut n.a, "Nhà A2", &[("Nông Văn B", "")]);
+    add_household(&mut n.b, "Nhà B1", &[("Hoàng Thị C", "")]);
+    send(&d, &mut n.a, &mut n.office);
+    send(&d, &mut n.b, &mut n.office);
+    edit(&mut n.a, &h, "merit", "1");
+    n.office
+        .correct_field("household", &h, "merit", 0.into(), "không đúng diện")
+        .expect("correct");
+    send(&d, &mut n.a, &mut n.office);
+    let v = n.office.consolidated_view().expect("view");
+    let a = v.iter().find(|c| c.commune_code == "01234").expect("A");
+    let b = v.iter().find(|c| c.commune_code == "05678").expect("B");
+    assert_eq!((a.households, b.households), (2, 1));
+    assert_eq!((a.devices, b.devices), (1, 1));
+    assert_eq!(a.packages_received, 2);
+    assert!(a.last_package_at.is_some());
+    assert_eq!((a.open_conflicts, b.open_conflicts), (1, 0));
+    assert_eq!(a.name.as_deref(), Some("Xã 01234"));
+    assert!(
+        !v.iter().any(|c| c.commune_code == "04"),
+        "the office itself is not a commune"
+    );
 }

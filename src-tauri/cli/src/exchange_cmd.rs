@@ -343,6 +343,19 @@ pub fn status(args: &Args) -> CmdResult {
                 p.short_code, p.ops
             );
         }
+        for c in &s.communes {
+            eprintln!(
+                "  Xã {} {}: {} máy, {} gói đã nhận (gần nhất {}), {} hộ, {} hộ đã rà soát, {} mục cần xem xét.",
+                c.commune_code,
+                c.name.as_deref().unwrap_or(""),
+                c.devices,
+                c.packages_received,
+                c.last_package_at.as_deref().unwrap_or("chưa có"),
+                c.households,
+                c.households_reviewed,
+                c.open_conflicts
+            );
+        }
         for a in &s.acks {
             eprintln!(
                 "  {} xác nhận đã có thao tác của {} đến số {}.",

@@ -190,24 +190,45 @@ fn audit(conn: &Connection, now: &str, action: &str, details: &Value) -> Result<
 
 /// Contiguous seq held per origin (1..=n all present), optionally only for some origins.
 fn holdings(conn: &Connection, only: Option<&BTreeSet<String>>) -> Result<BTreeMap<String, i64>> {
-    let mut stmt = conn.prepare("SELECT origin, seq FROM op ORDER BY origin, seq")?;
-    let mut rows = stmt.query([])?;
+    let mut stmt =
+        conn.prepare("SELECT origin, count(*), min(seq), max(seq) FROM op GROUP BY origin")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, i64>(3)?,
+        ))
+    })?;
     let mut out: BTreeMap<String, i64> = BTreeMap::new();
-    let mut broken: BTreeSet<String> = BTreeSet::new();
-    while let Some(r) = rows.next()? {
-        let origin: String = r.get(0)?;
-        let seq: i64 = r.get(1)?;
-        if only.is_some_and(|o| !o.contains(&origin)) || broken.contains(&origin) {
+    let mut walk = Vec::new();
+    for r in rows {
+        let (origin, count, min, max) = r?;
+        if only.is_some_and(|o| !o.contains(&origin)) || min != 1 {
             continue;
         }
-        let c = out.entry(origin.clone()).or_insert(0);
-        if seq == *c + 1 {
-            *c = seq;
+        if count == max {
+            out.insert(origin, max);
         } else {
-            broken.insert(origin);
+            walk.push(origin);
         }
     }
-    out.retain(|_, v| *v > 0);
+    // Origins with a gap: the contiguous prefix 1..=n.
+    let mut stmt = conn.prepare_cached("SELECT seq FROM op WHERE origin = ?1 ORDER BY seq")?;
+    for origin in walk {
+        let mut c = 0i64;
+        let mut rows = stmt.query([&origin])?;
+        while let Some(r) = rows.next()? {
+            let seq: i64 = r.get(0)?;
+            if seq != c + 1 {
+                break;
+            }
+            c = seq;
+        }
+        if c > 0 {
+            out.insert(origin, c);
+        }
+    }
     Ok(out)
 }
 
@@ -585,6 +606,27 @@ pub struct ExchangeStatus {
     /// Contiguous seq held here per origin.
     pub holdings: BTreeMap<String, i64>,
     pub devices: Vec<NodeInfo>,
+    /// Office only: the consolidated view of all communes.
+    pub communes: Vec<CommuneSummary>,
+}
+
+/// One commune in the office's consolidated view (tổng hợp các xã).
+#[derive(Debug, Clone, Serialize)]
+pub struct CommuneSummary {
+    pub commune_code: String,
+    pub name: Option<String>,
+    /// Enrolled devices of this commune, and how many of them are flagged.
+    pub devices: u64,
+    pub flagged_devices: u64,
+    pub packages_received: u64,
+    /// When the last package from this commune was imported (this office's clock).
+    pub last_package_at: Option<String>,
+    /// Households on the register (not deleted).
+    pub households: u64,
+    /// Households with a survey in the commune's latest review round.
+    pub households_reviewed: u64,
+    /// Open review items on this commune's households and members.
+    pub open_conflicts: u64,
 }
 
 /// Where import step injection fails (tests of "killed at each step").
@@ -723,6 +765,7 @@ impl Ledger {
         kind: PackageKind,
         payload: &PackagePayload,
         out_dir: &Path,
+        io: &mut dyn ex::StickIo,
     ) -> Result<(ex::WrittenPackage, String, u64)> {
         let recipient = receiver.enc_recipient.clone().ok_or_else(|| {
             Error::Conflict(format!(
@@ -783,7 +826,7 @@ impl Ledger {
         let name = ex::package_file_name(&me.node.short_code, &receiver.short_code, pkg_seq)?;
         std::fs::create_dir_all(out_dir)
             .map_err(|e| Error::Io(format!("Không tạo được thư mục {}: {e}", out_dir.display())))?;
-        let written = ex::write_package(out_dir, &name, &bytes)?;
+        let written = ex::write_package_with(io, out_dir, &name, &bytes)?;
         let tx = self
             .conn_mut()
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -852,8 +895,14 @@ impl Ledger {
         )?;
         let fingerprint = req.fingerprint()?;
         let payload = req.to_payload()?;
-        let (w, _, _) =
-            self.send_package(&me, &office, PackageKind::EnrolRequest, &payload, out_dir)?;
+        let (w, _, _) = self.send_package(
+            &me,
+            &office,
+            PackageKind::EnrolRequest,
+            &payload,
+            out_dir,
+            &mut ex::RealIo::default(),
+        )?;
         Ok(EnrolRequestResult {
             file: w.path,
             fingerprint,
@@ -974,8 +1023,14 @@ impl Ledger {
             .ok_or_else(|| Error::Database("Thiết bị vừa đăng ký không được lưu.".into()))?;
         let mut payload = cert.to_payload()?;
         payload.sections.extend(self.roster_sections(&device)?);
-        let (w, _, _) =
-            self.send_package(&me, &device, PackageKind::EnrolResponse, &payload, out_dir)?;
+        let (w, _, _) = self.send_package(
+            &me,
+            &device,
+            PackageKind::EnrolResponse,
+            &payload,
+            out_dir,
+            &mut ex::RealIo::default(),
+        )?;
         Ok(EnrolAcceptResult {
             file: w.path,
             short_code,
@@ -1056,6 +1111,18 @@ impl Ledger {
     /// sends to `to` (default: its office, or its commune officer for a reviewer that pinned one);
     /// the office sends to `to`, or without it one return package per enrolled device.
     pub fn export(&mut self, out_dir: &Path, to: Option<&str>) -> Result<Vec<ExportResult>> {
+        self.export_with_io(out_dir, to, &mut ex::RealIo::default())
+    }
+
+    /// [`Ledger::export`] through a given stick I/O (fault injection in tests: a stick pulled at
+    /// any write call).
+    #[doc(hidden)]
+    pub fn export_with_io(
+        &mut self,
+        out_dir: &Path,
+        to: Option<&str>,
+        io: &mut dyn ex::StickIo,
+    ) -> Result<Vec<ExportResult>> {
         let me = load_me(self.conn())?;
         if let Some(reason) = self.setting(STALE_SETTING)? {
             return Err(Error::Conflict(reason));
@@ -1111,12 +1178,18 @@ impl Ledger {
                     "Văn phòng không gửi gói cho văn phòng khác.".into(),
                 ));
             }
-            out.push(self.export_to(&me, &r, out_dir)?);
+            out.push(self.export_to(&me, &r, out_dir, io)?);
         }
         Ok(out)
     }
 
-    fn export_to(&mut self, me: &Me, receiver: &NodeInfo, out_dir: &Path) -> Result<ExportResult> {
+    fn export_to(
+        &mut self,
+        me: &Me,
+        receiver: &NodeInfo,
+        out_dir: &Path,
+        io: &mut dyn ex::StickIo,
+    ) -> Result<ExportResult> {
         let conn = self.conn();
         let ops = ops_for(conn, me, receiver)?;
         let mut lines = Vec::with_capacity(ops.len());
@@ -1166,7 +1239,8 @@ impl Ledger {
             ops: lines,
             sections,
         };
-        let (w, package_id, pkg_seq) = self.send_package(me, receiver, kind, &payload, out_dir)?;
+        let (w, package_id, pkg_seq) =
+            self.send_package(me, receiver, kind, &payload, out_dir, io)?;
         Ok(ExportResult {
             file: w.path,
             file_name: w.file_name,
@@ -1285,7 +1359,7 @@ impl Ledger {
         let now = self.now_text();
         let peeked = match ex::peek_header(&bytes, &local, &senders, &lim) {
             Ok(p) => p,
-            Err(e) => return self.package_failed(e, &bytes, &file_name, &now, dry_run, report),
+            Err(e) => return self.package_failed(e, &bytes, report),
         };
         let h = &peeked.header;
         report.package_kind = Some(h.kind.as_str().into());
@@ -1311,7 +1385,7 @@ impl Ledger {
         }
         let pkg = match ex::open_package(&bytes, &local, &senders, &lim) {
             Ok(p) => p,
-            Err(e) => return self.package_failed(e, &bytes, &file_name, &now, dry_run, report),
+            Err(e) => return self.package_failed(e, &bytes, report),
         };
         let sender = nodes.get(&pkg.header.sender_node).cloned();
         let Some(sender) = sender else {
@@ -1452,62 +1526,23 @@ impl Ledger {
         }
     }
 
-    /// A package that failed a structural or trust check: rejected (nothing recorded) or, for an
-    /// unknown sender or certificate, set aside in quarantine (recorded in the package log).
+    /// A package that failed a structural or trust check: rejected, or — unknown sender or
+    /// certificate — reported as set aside (quarantined). Neither is recorded: nothing about an
+    /// unauthenticated file is trusted enough to be written, and the file itself stays on the
+    /// stick to be imported again once the device is enrolled.
     fn package_failed(
         &mut self,
         e: PackageError,
         bytes: &[u8],
-        file_name: &str,
-        now: &str,
-        dry_run: bool,
         report: ImportReport,
     ) -> Result<ImportReport> {
         if e.disposition() == ex::Disposition::Quarantined {
+            let mut report = report;
             if let Some(h) = ex::read_header_unverified(bytes) {
-                let mut report = report;
                 report.package_kind = Some(h.kind.as_str().into());
-                report.package_id = Some(h.package_id.clone());
-                report.sender = Some(h.sender_node.clone());
-                if !dry_run {
-                    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes));
-                    let tx = self
-                        .conn_mut()
-                        .transaction_with_behavior(TransactionBehavior::Immediate)?;
-                    let already: bool = tx.query_row(
-                        "SELECT count(*) > 0 FROM package_log WHERE package_id = ?1 AND status <> 'quarantined'",
-                        [&h.package_id],
-                        |r| r.get(0),
-                    )?;
-                    if !already {
-                        log_in(
-                            &tx,
-                            &h.package_id,
-                            h.kind.as_str(),
-                            &h.sender_node,
-                            &h.receiver_node,
-                            h.pkg_seq,
-                            file_name,
-                            &sha,
-                            bytes.len() as u64,
-                            "quarantined",
-                            Some(&e.to_string()),
-                            0,
-                            (0, 0, 0),
-                            now,
-                        )?;
-                        audit(
-                            &tx,
-                            now,
-                            "import_quarantined",
-                            &json!({"package_id": h.package_id, "kind": e.kind()}),
-                        )?;
-                    }
-                    tx.commit()?;
-                }
-                return Ok(report.refuse(ImportStatus::Quarantined, e.kind(), e.to_string()));
+                report.sender = Some(h.sender_node);
             }
-            return Ok(report.refuse(ImportStatus::Rejected, e.kind(), e.to_string()));
+            return Ok(report.refuse(ImportStatus::Quarantined, e.kind(), e.to_string()));
         }
         Ok(report.refuse(ImportStatus::Rejected, e.kind(), e.to_string()))
     }
@@ -1576,6 +1611,62 @@ impl Ledger {
                 |r| r.get(0),
             )
             .optional()?)
+    }
+
+    /// Office: every commune with its devices, last package, households reviewed vs. on the
+    /// register, and open review items.
+    pub fn consolidated_view(&self) -> Result<Vec<CommuneSummary>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT commune_code FROM node WHERE commune_code IS NOT NULL AND role <> 'office'
+             UNION SELECT commune_code FROM household WHERE commune_code IS NOT NULL
+             ORDER BY 1",
+        )?;
+        let codes: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let me = load_me(conn)?;
+        let mut out = Vec::new();
+        for c in codes {
+            if me.is_office() && c == me.commune_code {
+                continue;
+            }
+            let one = |sql: &str| -> Result<i64> { Ok(conn.query_row(sql, [&c], |r| r.get(0))?) };
+            let name: Option<String> = conn
+                .query_row("SELECT name FROM commune WHERE id = ?1", [&c], |r| r.get(0))
+                .optional()?
+                .flatten();
+            let last: Option<String> = conn.query_row(
+                "SELECT max(p.device_time) FROM package_log p JOIN node n ON n.node_id = p.sender
+                 WHERE p.direction = 'in' AND p.status = 'imported' AND n.commune_code = ?1",
+                [&c],
+                |r| r.get(0),
+            )?;
+            out.push(CommuneSummary {
+                devices: one("SELECT count(*) FROM node WHERE commune_code = ?1 AND cert IS NOT NULL")? as u64,
+                flagged_devices: one("SELECT count(*) FROM node WHERE commune_code = ?1 AND flagged IS NOT NULL")? as u64,
+                packages_received: one(
+                    "SELECT count(*) FROM package_log p JOIN node n ON n.node_id = p.sender
+                     WHERE p.direction = 'in' AND p.status = 'imported' AND n.commune_code = ?1",
+                )? as u64,
+                last_package_at: last,
+                households: one("SELECT count(*) FROM household WHERE commune_code = ?1 AND deleted = 0")? as u64,
+                households_reviewed: one(
+                    "SELECT count(DISTINCT s.household_id) FROM survey s
+                     WHERE s.deleted = 0 AND s.round_id = (
+                       SELECT id FROM review_round WHERE commune_code = ?1 AND deleted = 0
+                       ORDER BY year DESC, coalesce(month, 0) DESC LIMIT 1)",
+                )? as u64,
+                open_conflicts: one(
+                    "SELECT count(*) FROM conflict WHERE
+                       (entity = 'household' AND row_id IN (SELECT id FROM household WHERE commune_code = ?1))
+                       OR (entity = 'member' AND row_id IN (SELECT m.id FROM member m JOIN household h ON h.id = m.household_id WHERE h.commune_code = ?1))",
+                )? as u64,
+                commune_code: c.clone(),
+                name,
+            });
+        }
+        Ok(out)
     }
 
     /// Sent, received, acknowledged and pending, per peer.
@@ -1685,6 +1776,11 @@ impl Ledger {
             acks,
             pending,
             holdings: holdings(conn, None)?,
+            communes: if me.is_office() {
+                self.consolidated_view()?
+            } else {
+                Vec::new()
+            },
             devices: nodes,
         })
     }
