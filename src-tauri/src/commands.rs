@@ -2,12 +2,12 @@
 //! ledger on a blocking thread, calls the core and passes its result (or its Vietnamese error as
 //! `{kind, message, fields}`) back. Deliberately contains no SQL, no validation and no rules.
 
-use crate::core_api::Ledger;
-use crate::core_api::{
-    EventInput, HistoryEntry, HouseholdDetail, HouseholdInput, HouseholdPage, HouseholdQuery,
-    ReferenceLists, SaveOutcome,
+use giamngheo_core::register::{
+    EventInput, FieldIssue, HistoryEntry, HouseholdDetail, HouseholdInput, HouseholdPage,
+    HouseholdQuery, ReferenceLists, SaveOutcome,
 };
-use crate::core_api::{Role, SetupInfo, SetupInput, User, Village, VillageInput};
+use giamngheo_core::setup::{Role, SetupInfo, SetupInput, User, Village, VillageInput};
+use giamngheo_core::Ledger;
 use serde::Serialize;
 use tauri::State;
 
@@ -113,7 +113,7 @@ pub async fn household(state: State<'_, AppState>, id: String) -> CmdResult<Hous
 pub async fn check_household(
     state: State<'_, AppState>,
     input: HouseholdInput,
-) -> CmdResult<Vec<crate::core_api::FieldIssue>> {
+) -> CmdResult<Vec<FieldIssue>> {
     with_ledger(&state, move |l| Ok(l.check_household(&input))).await
 }
 
@@ -144,5 +144,5 @@ pub async fn household_history(
 /// The code lists (ethnic groups, relations, …) do not need the database.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn reference_lists() -> CmdResult<ReferenceLists> {
-    Ok(crate::core_api::reference_lists())
+    Ok(giamngheo_core::register::reference_lists())
 }

@@ -2,7 +2,6 @@
 //! contains no SQL and no rules; `commands` holds thin adapters over `giamngheo_core`.
 
 pub mod commands;
-mod core_api;
 pub mod error;
 pub mod state;
 

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::core_api::Ledger;
+use giamngheo_core::Ledger;
 
 use crate::error::ShellError;
 
@@ -140,7 +140,7 @@ fn open(path: &Path, demo: bool) -> Result<Ledger, ShellError> {
     let mut ledger =
         Ledger::open(path).map_err(|e| ShellError::open_failed(path, &e.to_string()))?;
     if demo && needs_demo_data(&ledger)? {
-        crate::core_api::populate_demo(&mut ledger, DEMO_HOUSEHOLDS, DEMO_SEED)
+        giamngheo_core::populate::populate(&mut ledger, DEMO_HOUSEHOLDS, DEMO_SEED)
             .map_err(|e| ShellError::open_failed(path, &e.to_string()))?;
     }
     Ok(ledger)
@@ -150,7 +150,7 @@ fn needs_demo_data(ledger: &Ledger) -> Result<bool, ShellError> {
     if ledger.setup_info()?.is_none() {
         return Ok(true);
     }
-    let page = ledger.list_households(&crate::core_api::HouseholdQuery {
+    let page = ledger.list_households(&giamngheo_core::register::HouseholdQuery {
         search: None,
         village_id: None,
         flags: Vec::new(),

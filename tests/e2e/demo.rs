@@ -4,7 +4,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::driver::{self, key, shot, texts, type_into, wait_for, wait_js, wait_text, with_app, AppEnv};
+use crate::driver::{
+    self, key, shot, texts, type_into, wait_for, wait_js, wait_text, with_app, AppEnv,
+};
 use crate::{app, register_heads};
 use fantoccini::key::Key;
 
@@ -13,7 +15,7 @@ const LIMIT: Duration = Duration::from_secs(180);
 /// Creates a demo-like database with the core's own generator, outside the app.
 fn demo_db(path: &Path, households: u32) -> giamngheo_core::register::HouseholdPage {
     let mut ledger = giamngheo_core::Ledger::open(path).expect("create the ledger");
-    giamngheo_core::demo::populate(&mut ledger, households, 7).expect("fill the demo commune");
+    giamngheo_core::populate::populate(&mut ledger, households, 7).expect("fill the demo commune");
     ledger
         .list_households(&giamngheo_core::register::HouseholdQuery {
             search: None,
@@ -91,4 +93,3 @@ async fn register_pages_filters_and_searches_a_few_hundred_households() {
     })
     .await;
 }
-

@@ -4,7 +4,7 @@
 //! `xvfb-run -a cargo test --workspace --test e2e -- --ignored --nocapture`.
 //! Screenshots go to `target/e2e-screenshots/` (kept on failure, named `*-FAILED.png`).
 
-// mod demo; (enabled once the core lands)
+mod demo;
 mod driver;
 
 use std::path::PathBuf;

@@ -1,1 +1,394 @@
-fn main() {}
+//! `giamngheo`: the command line of Sổ Giảm Nghèo, over the same core as the desktop app.
+//! Messages are Vietnamese on stderr; data goes to stdout (JSON with `--json`).
+//!
+//! Exit status (stable, for scripts):
+//! - 0 success
+//! - 1 the operation failed (database, file or I/O error)
+//! - 2 usage error (unknown command or option, missing value)
+//! - 3 the input data is invalid (validation errors; nothing was changed)
+//! - 4 not found (no such household, rule set, …)
+
+mod args;
+mod classify;
+
+use args::{Args, UsageError};
+use giamngheo_core::register::HouseholdQuery;
+use giamngheo_core::setup::{AreaType, NodeKind, Role, SetupInput, VillageInput, VillageKind};
+use giamngheo_core::{Error, Ledger};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const FLAGS: &[&str] = &["json", "help", "dry-run", "list", "version"];
+
+const HELP: &str = "Sổ Giảm Nghèo — dòng lệnh
+
+Cách dùng: giamngheo [--db TỆP] [--json] LỆNH ...
+
+Các lệnh:
+  init --province-code 04 --province-name \"Cao Bằng\" --commune-code 01234 --commune-name \"Sơn Lộ\"
+       [--area rural|urban] [--b1-region VÙNG] [--village \"Xóm Khưa Lốm\"]... [--user \"Họ tên\"]
+       [--role reviewer|commune_officer]
+                                 Tạo cơ sở dữ liệu mới cho một xã.
+  generate --households N --seed S
+                                 Sinh dữ liệu mẫu (tạo xã mẫu nếu cơ sở dữ liệu chưa có).
+  household list [--search CHỮ] [--village MÃ|TÊN] [--limit N] [--offset N]
+                                 Danh sách hộ (tìm không phân biệt hoa thường, có dấu hay không).
+  household show MÃ              Chi tiết một hộ (mã hộ hoặc mã nội bộ).
+  classify --rules 2022-2025     Phân loại hộ: đọc JSON Lines từ stdin, ghi JSON Lines ra stdout.
+
+Tuỳ chọn chung:
+  --db TỆP     tệp cơ sở dữ liệu (mặc định: biến GIAMNGHEO_DB hoặc thư mục dữ liệu ứng dụng)
+  --json       in kết quả dạng JSON
+
+Mã thoát: 0 thành công; 1 lỗi khi thực hiện (cơ sở dữ liệu, tệp); 2 sai cách dùng;
+3 dữ liệu không hợp lệ (không có gì bị thay đổi); 4 không tìm thấy.
+";
+
+/// How a command failed.
+enum Failure {
+    Usage(String),
+    Core(Error),
+}
+
+impl From<UsageError> for Failure {
+    fn from(e: UsageError) -> Self {
+        Failure::Usage(e.0)
+    }
+}
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Core(e)
+    }
+}
+
+type CmdResult = Result<(), Failure>;
+
+fn main() -> ExitCode {
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    let code = match run(&raw) {
+        Ok(()) => 0,
+        Err(Failure::Usage(m)) => {
+            eprintln!("Lỗi: {m}\nGõ `giamngheo --help` để xem cách dùng.");
+            2
+        }
+        Err(Failure::Core(e)) => {
+            eprintln!("Lỗi: {e}");
+            for f in e.field_errors() {
+                if !f.field.is_empty() {
+                    eprintln!("  - {}: {}", f.field, f.message);
+                }
+            }
+            match e {
+                Error::Invalid(_) | Error::Field { .. } | Error::Fields(_) | Error::Conflict(_) => {
+                    3
+                }
+                Error::NotFound(_) => 4,
+                Error::Database(_) | Error::Io(_) => 1,
+            }
+        }
+    };
+    ExitCode::from(code)
+}
+
+fn run(raw: &[String]) -> CmdResult {
+    let args = Args::parse(raw, FLAGS)?;
+    if args.flag("version") {
+        println!("giamngheo {}", env!("CARGO_PKG_VERSION"));
+        return Ok(());
+    }
+    let words: Vec<&str> = args.positional.iter().map(String::as_str).collect();
+    if args.flag("help") || words.is_empty() {
+        print!("{HELP}");
+        return Ok(());
+    }
+    match words.as_slice() {
+        ["init"] => cmd_init(&args),
+        ["generate"] => cmd_generate(&args),
+        ["household", "list"] => cmd_household_list(&args),
+        ["household", "show", id] => cmd_household_show(&args, id),
+        ["household", "show"] => Err(Failure::Usage(
+            "Thiếu mã hộ: `giamngheo household show MÃ`.".into(),
+        )),
+        ["classify"] => cmd_classify(&args),
+        [other, ..] => Err(Failure::Usage(format!("Lệnh không tồn tại: “{other}”."))),
+        [] => unreachable!("handled above"),
+    }
+}
+
+fn db_path(args: &Args) -> Result<PathBuf, Failure> {
+    if let Some(p) = args.opt("db") {
+        return Ok(PathBuf::from(p));
+    }
+    giamngheo_core::paths::default_db_path().ok_or_else(|| {
+        Failure::Usage("Không xác định được thư mục dữ liệu: hãy dùng --db TỆP.".into())
+    })
+}
+
+fn open(args: &Args) -> Result<Ledger, Failure> {
+    Ok(Ledger::open(db_path(args)?)?)
+}
+
+fn open_set_up(args: &Args) -> Result<Ledger, Failure> {
+    let ledger = open(args)?;
+    if ledger.setup_info()?.is_none() {
+        return Err(Failure::Core(Error::Conflict(format!(
+            "Cơ sở dữ liệu {} chưa được thiết lập: hãy chạy `giamngheo init …` hoặc mở ứng dụng.",
+            ledger.path().display()
+        ))));
+    }
+    Ok(ledger)
+}
+
+fn print_json(v: &impl serde::Serialize) -> CmdResult {
+    let s = serde_json::to_string_pretty(v)
+        .map_err(|e| Failure::Core(Error::Invalid(format!("Không tạo được JSON: {e}"))))?;
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth reporting.
+    let _ = writeln!(out, "{s}");
+    Ok(())
+}
+
+fn cmd_init(args: &Args) -> CmdResult {
+    args.only(&[
+        "db",
+        "json",
+        "province-code",
+        "province-name",
+        "commune-code",
+        "commune-name",
+        "area",
+        "b1-region",
+        "village",
+        "user",
+        "role",
+    ])?;
+    let area = match args.opt("area").unwrap_or("rural") {
+        a => AreaType::parse(a).ok_or_else(|| {
+            UsageError(format!(
+                "--area phải là rural hoặc urban, không phải “{a}”."
+            ))
+        })?,
+    };
+    let role = match args.opt("role").unwrap_or("commune_officer") {
+        r => Role::parse(r).ok_or_else(|| UsageError(format!("--role không hợp lệ: “{r}”.")))?,
+    };
+    let villages = args
+        .opts("village")
+        .into_iter()
+        .map(|typed| {
+            // "Bản Nà Pán" → kind bản, name "Nà Pán"; a name without a known prefix is a thôn.
+            let folded = giamngheo_core::text::fold(&typed);
+            let prefixes = [
+                ("to dan pho ", 3, VillageKind::ToDanPho),
+                ("thon ", 1, VillageKind::Thon),
+                ("xom ", 1, VillageKind::Xom),
+                ("ban ", 1, VillageKind::Ban),
+                ("ap ", 1, VillageKind::Ap),
+            ];
+            let (name, kind) = prefixes
+                .iter()
+                .find(|(p, _, _)| folded.starts_with(p))
+                .map(|(_, words, k)| {
+                    (
+                        typed
+                            .split_whitespace()
+                            .skip(*words)
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        *k,
+                    )
+                })
+                .unwrap_or((typed.trim().to_owned(), VillageKind::Thon));
+            VillageInput {
+                code: None,
+                name,
+                kind,
+            }
+        })
+        .collect();
+    let input = SetupInput {
+        kind: NodeKind::Commune,
+        province_code: args.required("province-code")?.into(),
+        province_name: args.required("province-name")?.into(),
+        commune_code: args.required("commune-code")?.into(),
+        commune_name: args.required("commune-name")?.into(),
+        area,
+        b1_region: args.opt("b1-region").map(str::to_owned),
+        villages,
+        user_name: args.opt("user").unwrap_or("Cán bộ giảm nghèo").into(),
+        user_role: role,
+    };
+    let mut ledger = open(args)?;
+    let info = ledger.setup(&input)?;
+    if args.flag("json") {
+        print_json(&info)?;
+    } else {
+        eprintln!(
+            "Đã tạo cơ sở dữ liệu cho {} ({}), {} thôn/xóm: {}",
+            info.commune_name,
+            info.commune_code,
+            info.villages.len(),
+            ledger.path().display()
+        );
+    }
+    Ok(())
+}
+
+fn cmd_generate(args: &Args) -> CmdResult {
+    args.only(&["db", "json", "households", "seed"])?;
+    let households: u32 = args
+        .number("households")?
+        .ok_or_else(|| UsageError("Thiếu tuỳ chọn bắt buộc --households.".into()))?;
+    let seed: u64 = args.number("seed")?.unwrap_or(2026);
+    if households == 0 || households > 2_000_000 {
+        return Err(Failure::Usage(
+            "--households phải từ 1 đến 2.000.000.".into(),
+        ));
+    }
+    let mut ledger = open(args)?;
+    let summary = giamngheo_core::populate::populate(&mut ledger, households, seed)?;
+    if args.flag("json") {
+        print_json(&summary)?;
+    } else {
+        eprintln!(
+            "Đã thêm {} hộ ({} nhân khẩu) vào {}.",
+            summary.households,
+            summary.members,
+            ledger.path().display()
+        );
+    }
+    Ok(())
+}
+
+fn cmd_household_list(args: &Args) -> CmdResult {
+    args.only(&["db", "json", "search", "village", "limit", "offset"])?;
+    let ledger = open_set_up(args)?;
+    let village_id = match args.opt("village") {
+        None => None,
+        Some(v) => {
+            let folded = giamngheo_core::text::fold(v);
+            let found = ledger.villages()?.into_iter().find(|x| {
+                x.code == v || x.id == v || giamngheo_core::text::fold(&x.name) == folded
+            });
+            match found {
+                Some(x) => Some(x.id),
+                None => {
+                    return Err(Failure::Core(Error::NotFound(format!(
+                        "Không có thôn/xóm “{v}”."
+                    ))))
+                }
+            }
+        }
+    };
+    let limit: Option<u32> = args.number("limit")?;
+    let mut offset: u32 = args.number("offset")?.unwrap_or(0);
+    let mut items = Vec::new();
+    loop {
+        let page_size = limit
+            .map(|l| l.saturating_sub(items.len() as u32).min(1000))
+            .unwrap_or(1000);
+        if page_size == 0 {
+            break;
+        }
+        let page = ledger.list_households(&HouseholdQuery {
+            search: args.opt("search").map(str::to_owned),
+            village_id: village_id.clone(),
+            flags: Vec::new(),
+            offset,
+            limit: page_size,
+        })?;
+        let n = page.items.len() as u32;
+        items.extend(page.items);
+        offset += n;
+        if n < page_size {
+            break;
+        }
+    }
+    if args.flag("json") {
+        print_json(&items)?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "{:<12} {:<28} {:<22} {:>4}",
+            "MÃ HỘ", "CHỦ HỘ", "THÔN/XÓM", "NK"
+        );
+        for h in &items {
+            let _ = writeln!(
+                out,
+                "{:<12} {:<28} {:<22} {:>4}",
+                h.code, h.head_name, h.village, h.members
+            );
+        }
+        eprintln!("{} hộ.", items.len());
+    }
+    Ok(())
+}
+
+fn cmd_household_show(args: &Args, id: &str) -> CmdResult {
+    args.only(&["db", "json"])?;
+    let ledger = open_set_up(args)?;
+    let resolved: Option<String> = ledger
+        .conn()
+        .query_row(
+            "SELECT id FROM household WHERE (id = ?1 OR code = ?1) AND deleted = 0 LIMIT 1",
+            [id],
+            |r| r.get(0),
+        )
+        .ok();
+    let Some(hid) = resolved else {
+        return Err(Failure::Core(Error::NotFound(format!(
+            "Không tìm thấy hộ “{id}”."
+        ))));
+    };
+    let detail = ledger.household(&hid)?;
+    if args.flag("json") {
+        print_json(&detail)?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "Hộ {} — chủ hộ {} — {}",
+            detail.code, detail.head_name, detail.village
+        );
+        let _ = writeln!(out, "Địa chỉ: {}", detail.address);
+        for m in &detail.members {
+            let _ = writeln!(
+                out,
+                "  - {} ({}, {}, {}){}",
+                m.full_name,
+                giamngheo_core::register::RELATIONS
+                    .iter()
+                    .find(|(c, _)| *c == m.relation)
+                    .map(|(_, l)| *l)
+                    .unwrap_or(""),
+                if m.sex == "female" { "nữ" } else { "nam" },
+                m.age_text,
+                if m.status == "present" {
+                    String::new()
+                } else {
+                    format!(" [{}]", m.status)
+                }
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `classify --rules ID`: the stable JSON Lines contract (see classify.rs). Exit status 0 unless
+/// stdin cannot be read; an unknown rule set is a usage error (2).
+fn cmd_classify(args: &Args) -> CmdResult {
+    args.only(&["rules", "db"])?;
+    let rules_id = args.required("rules")?;
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut err = std::io::stderr();
+    let code = classify::run(rules_id, &mut input, &mut out, &mut err);
+    if code != 0 {
+        std::process::exit(code);
+    }
+    Ok(())
+}

@@ -37,7 +37,11 @@ pub struct FieldError {
 }
 
 fn join_fields(errors: &[FieldError]) -> String {
-    errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ")
+    errors
+        .iter()
+        .map(|e| e.message.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl Error {
@@ -57,7 +61,10 @@ impl Error {
     pub fn field_errors(&self) -> Vec<FieldError> {
         match self {
             Error::Field { field, message } => {
-                vec![FieldError { field: field.clone(), message: message.clone() }]
+                vec![FieldError {
+                    field: field.clone(),
+                    message: message.clone(),
+                }]
             }
             Error::Fields(v) => v.clone(),
             _ => Vec::new(),
@@ -65,7 +72,10 @@ impl Error {
     }
 
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Field { field: field.into(), message: message.into() }
+        Error::Field {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 

@@ -3,8 +3,19 @@
 //! Deliberately absent: any dependency on Tauri or a webview, async code, and reading the wall
 //! clock directly (time comes in through [`clock::Clock`]).
 
+pub mod cccd;
 pub mod clock;
 pub mod db;
+pub mod demo;
 pub mod error;
+pub mod ethnicity;
+pub mod ledger;
+pub mod paths;
+pub mod populate;
+pub mod register;
+pub mod rules;
+pub mod setup;
+pub mod text;
 
 pub use error::{Error, Result};
+pub use ledger::Ledger;

@@ -1,0 +1,1061 @@
+//! The ledger (sổ): one SQLite file and its ONE write path.
+//!
+//! Every change to a domain table — typed in this installation or imported from a package — is an
+//! *operation* (op) appended to the `op` table and applied by [`apply_op`] in the same SQLite
+//! transaction. An op names its origin device, a gapless per-device sequence number, a Lamport
+//! counter, the author's authority, the user, the entity and row, the fields it sets and, for each
+//! field, the revisions the author had seen (`base`).
+//!
+//! Each field of each row is a multi-value register. Its *heads* are the revisions no other known
+//! revision has superseded: `heads = revisions − ⋃ base(r)`. The displayed value is the head with the
+//! largest `(authority, lamport, origin, seq)`. Both are pure functions of the set of ops, so the
+//! order in which ops arrive, duplicates and delays cannot change the result. Concurrent heads with
+//! different values raise a `conflict` row for a person to review. Per row, the heads and the
+//! superseded set are kept compactly in the `_rev` column (see [`RevState`]).
+//!
+//! Deliberately absent: any ordering by wall clock, any UPDATE of a domain table outside
+//! [`apply_op`], and any knowledge of packages or files (that is `exchange`).
+
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Version of the op format written by this build (`op.schema_ver`).
+pub const OP_SCHEMA_VERSION: i64 = 1;
+
+/// What an op does to its row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpKind {
+    Create,
+    Update,
+    Delete,
+}
+
+impl OpKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpKind::Create => "create",
+            OpKind::Update => "update",
+            OpKind::Delete => "delete",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "create" => Some(OpKind::Create),
+            "update" => Some(OpKind::Update),
+            "delete" => Some(OpKind::Delete),
+            _ => None,
+        }
+    }
+}
+
+/// The identity of an op: origin device and its sequence number there.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct OpKey(pub String, pub i64);
+
+/// What an op says: the fields it sets and the revisions of those fields its author had seen.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OpBody {
+    pub set: Map<String, Value>,
+    #[serde(default)]
+    pub base: BTreeMap<String, Vec<OpKey>>,
+}
+
+/// An operation, as stored in the `op` table and carried in packages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Op {
+    pub origin: String,
+    pub seq: i64,
+    pub lamport: i64,
+    pub authority: i64,
+    pub user_id: String,
+    pub device_time: String,
+    pub entity: String,
+    pub row_id: String,
+    pub kind: OpKind,
+    pub body: OpBody,
+    pub schema_ver: i64,
+}
+
+impl Op {
+    pub fn key(&self) -> OpKey {
+        OpKey(self.origin.clone(), self.seq)
+    }
+    /// Canonical JSON of the body (keys sorted) and its SHA-256, which detects equivocation.
+    pub fn body_json_and_hash(&self) -> Result<(String, Vec<u8>)> {
+        let json = serde_json::to_string(&self.body)
+            .map_err(|e| Error::Invalid(format!("Không ghi được thao tác: {e}")))?;
+        let hash = Sha256::digest(json.as_bytes()).to_vec();
+        Ok((json, hash))
+    }
+}
+
+/// One entity that the ledger materialises into a table.
+pub struct EntityDef {
+    /// Name used in ops (stable, exchanged).
+    pub name: &'static str,
+    pub table: &'static str,
+    /// Fields an op may set (each a column of `table`).
+    pub fields: &'static [&'static str],
+    /// Fields whose concurrent edits must be reviewed by a person (identity, eligibility, income).
+    pub critical: &'static [&'static str],
+}
+
+/// Every entity the ledger knows. Adding one = a migration with its table + a line here.
+pub static ENTITIES: &[EntityDef] = &[
+    EntityDef {
+        name: "province",
+        table: "province",
+        fields: &["name"],
+        critical: &[],
+    },
+    EntityDef {
+        name: "commune",
+        table: "commune",
+        fields: &["province_code", "name", "area", "b1_region"],
+        critical: &["area"],
+    },
+    EntityDef {
+        name: "village",
+        table: "village",
+        fields: &[
+            "commune_code",
+            "code",
+            "name",
+            "kind",
+            "sort_order",
+            "deleted",
+        ],
+        critical: &[],
+    },
+    EntityDef {
+        name: "user",
+        table: "app_user",
+        fields: &["name", "role", "node_id", "deleted"],
+        critical: &[],
+    },
+    EntityDef {
+        name: "household",
+        table: "household",
+        fields: &[
+            "commune_code",
+            "village_id",
+            "code",
+            "address",
+            "ethnicity",
+            "ethnic_minority",
+            "no_labour",
+            "merit",
+            "note",
+            "head_member_id",
+            "status",
+            "merged_into",
+            "deleted",
+            "created_at",
+        ],
+        critical: &[
+            "head_member_id",
+            "ethnic_minority",
+            "no_labour",
+            "merit",
+            "deleted",
+        ],
+    },
+    EntityDef {
+        name: "member",
+        table: "member",
+        fields: &[
+            "household_id",
+            "full_name",
+            "birth_date",
+            "birth_year",
+            "sex",
+            "ethnicity",
+            "relation",
+            "id_number",
+            "health_insurance_card",
+            "health_insurance",
+            "attending_school",
+            "education_level",
+            "work_status",
+            "labour_contract",
+            "disability",
+            "social_allowance",
+            "nutrition_status",
+            "status",
+            "position",
+            "note",
+            "deleted",
+        ],
+        critical: &[
+            "full_name",
+            "birth_date",
+            "birth_year",
+            "sex",
+            "id_number",
+            "household_id",
+            "health_insurance",
+            "attending_school",
+            "nutrition_status",
+            "work_status",
+            "labour_contract",
+            "status",
+            "deleted",
+        ],
+    },
+    EntityDef {
+        name: "household_event",
+        table: "household_event",
+        fields: &[
+            "household_id",
+            "kind",
+            "date",
+            "member_id",
+            "other_household_id",
+            "village_id",
+            "note",
+            "deleted",
+        ],
+        critical: &[],
+    },
+];
+
+pub fn entity_def(name: &str) -> Option<&'static EntityDef> {
+    ENTITIES.iter().find(|e| e.name == name)
+}
+
+/// A change requested by code in this installation; becomes one op.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub entity: &'static str,
+    pub row_id: String,
+    pub kind: OpKind,
+    pub set: Map<String, Value>,
+}
+
+impl Change {
+    pub fn new(entity: &'static str, row_id: impl Into<String>, kind: OpKind) -> Self {
+        Change {
+            entity,
+            row_id: row_id.into(),
+            kind,
+            set: Map::new(),
+        }
+    }
+    /// Set a field (builder style).
+    pub fn with(mut self, field: &str, value: impl Into<Value>) -> Self {
+        self.set.insert(field.to_owned(), value.into());
+        self
+    }
+    pub fn put(&mut self, field: &str, value: impl Into<Value>) {
+        self.set.insert(field.to_owned(), value.into());
+    }
+}
+
+/// A fresh time-ordered row id (UUIDv7).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// This installation's identity as the write path needs it.
+#[derive(Debug, Clone)]
+pub struct LocalIdentity {
+    pub node_id: String,
+    pub short_code: String,
+    pub kind: String,
+    pub role: String,
+    pub authority: i64,
+    pub province_code: String,
+    pub commune_code: String,
+}
+
+pub fn authority_of_role(role: &str) -> i64 {
+    match role {
+        "office" => 3,
+        "commune_officer" => 2,
+        _ => 1,
+    }
+}
+
+/// The open ledger file.
+pub struct Ledger {
+    conn: Connection,
+    path: PathBuf,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger").field("path", &self.path).finish()
+    }
+}
+
+impl Ledger {
+    /// Open (creating and migrating if needed) the ledger at `path`, with the system clock.
+    pub fn open(path: impl AsRef<Path>) -> Result<Ledger> {
+        Self::open_with_clock(path, Arc::new(SystemClock))
+    }
+
+    pub fn open_with_clock(path: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<Ledger> {
+        let path = path.as_ref().to_path_buf();
+        let conn = crate::db::open(&path)?;
+        Ok(Ledger { conn, path, clock })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+    pub fn set_clock(&mut self, clock: Arc<dyn Clock>) {
+        self.clock = clock;
+    }
+
+    /// Read-only access for queries. Writing through this connection is a bug: use [`Ledger::transact`].
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Mutable access for setup code that creates the local identity and for the exchange,
+    /// which applies imported ops through [`apply_op`] itself.
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// This installation's identity, or `None` before setup.
+    pub fn local_identity(&self) -> Result<Option<LocalIdentity>> {
+        local_identity(&self.conn)
+    }
+
+    /// Id of the user who is working now (remembered across restarts).
+    pub fn current_user_id(&self) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT value FROM setting WHERE key = 'current_user_id'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Run `f` as ONE transaction of the write path: every `Writer::apply` becomes an op, derived
+    /// columns are refreshed, an audit event is chained, and all of it commits or none of it does.
+    pub fn transact<T>(
+        &mut self,
+        action: &str,
+        f: impl FnOnce(&mut Writer<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let identity = local_identity(&self.conn)?.ok_or_else(|| {
+            Error::Conflict(
+                "Chưa thiết lập đơn vị: hãy hoàn thành màn hình thiết lập trước.".into(),
+            )
+        })?;
+        let user_id = self
+            .current_user_id()?
+            .unwrap_or_else(|| "system".to_owned());
+        let device_time = self
+            .clock
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (next_seq, lamport, next_code): (i64, i64, i64) = tx.query_row(
+            "SELECT next_seq, lamport, next_code FROM local_node WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let mut w = Writer {
+            tx,
+            identity,
+            user_id,
+            device_time,
+            next_seq,
+            lamport,
+            next_code,
+            written: Vec::new(),
+            touched_households: BTreeSet::new(),
+        };
+        let out = f(&mut w)?;
+        w.finish(action)?;
+        Ok(out)
+    }
+
+    /// Shorthand: apply a list of changes as one transaction.
+    pub fn write(&mut self, action: &str, changes: Vec<Change>) -> Result<Vec<OpKey>> {
+        self.transact(action, |w| {
+            let mut keys = Vec::with_capacity(changes.len());
+            for c in changes {
+                keys.push(w.apply(c)?);
+            }
+            Ok(keys)
+        })
+    }
+
+    /// Apply ops that came from elsewhere (an imported package) in one transaction, through the
+    /// same [`apply_op`] as local writes. Returns how many were new and how many duplicates.
+    /// An op whose key is known with another body (equivocation) aborts everything.
+    pub fn apply_remote(&mut self, ops: &[Op], received_in: Option<&str>) -> Result<RemoteApply> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut touched = BTreeSet::new();
+        let mut result = RemoteApply::default();
+        let mut max_lamport = 0;
+        for op in ops {
+            match apply_op(&tx, op, received_in, &mut touched)? {
+                Applied::New => result.new += 1,
+                Applied::Duplicate => result.duplicate += 1,
+            }
+            max_lamport = max_lamport.max(op.lamport);
+        }
+        for h in &touched {
+            refresh_household_derived(&tx, h)?;
+        }
+        tx.execute(
+            "UPDATE local_node SET lamport = max(lamport, ?1) WHERE id = 1",
+            params![max_lamport],
+        )?;
+        result.conflicts = tx.query_row("SELECT count(*) FROM conflict", [], |r| r.get(0))?;
+        tx.commit()?;
+        Ok(result)
+    }
+
+    /// Make another node known (the office, a device of this commune) so its ops can be applied.
+    /// Enrolment (certificates, keys) is the exchange's business; this records the identity only.
+    pub fn register_node(
+        &mut self,
+        node_id: &str,
+        short_code: &str,
+        role: &str,
+        commune_code: Option<&str>,
+    ) -> Result<()> {
+        let now = self
+            .clock
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        self.conn.execute(
+            "INSERT INTO node (node_id, short_code, role, commune_code, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(node_id) DO UPDATE SET short_code = excluded.short_code, role = excluded.role, commune_code = excluded.commune_code",
+            params![node_id, short_code, role, commune_code, now],
+        )?;
+        Ok(())
+    }
+
+    /// All ops in (origin, seq) order — for the exchange and for convergence tests.
+    pub fn ops(&self) -> Result<Vec<Op>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT origin, seq, lamport, authority, user_id, device_time, entity, row_id, kind, body, schema_ver
+             FROM op ORDER BY origin, seq",
+        )?;
+        let rows = stmt.query_map([], row_to_op)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r??);
+        }
+        Ok(out)
+    }
+}
+
+/// Outcome of [`Ledger::apply_remote`].
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RemoteApply {
+    pub new: u64,
+    pub duplicate: u64,
+    /// Open conflict rows after the import.
+    pub conflicts: i64,
+}
+
+type OpRow = std::result::Result<Op, Error>;
+
+fn row_to_op(r: &rusqlite::Row<'_>) -> rusqlite::Result<OpRow> {
+    let kind: String = r.get(8)?;
+    let body: String = r.get(9)?;
+    let parsed = (|| -> std::result::Result<Op, Error> {
+        Ok(Op {
+            origin: r.get(0)?,
+            seq: r.get(1)?,
+            lamport: r.get(2)?,
+            authority: r.get(3)?,
+            user_id: r.get(4)?,
+            device_time: r.get(5)?,
+            entity: r.get(6)?,
+            row_id: r.get(7)?,
+            kind: OpKind::parse(&kind)
+                .ok_or_else(|| Error::Database(format!("Loại thao tác không hợp lệ: {kind}")))?,
+            body: serde_json::from_str(&body)
+                .map_err(|e| Error::Database(format!("Nội dung thao tác hỏng: {e}")))?,
+            schema_ver: r.get(10)?,
+        })
+    })();
+    Ok(parsed)
+}
+
+pub(crate) fn local_identity(conn: &Connection) -> Result<Option<LocalIdentity>> {
+    Ok(conn
+        .query_row(
+            "SELECT l.node_id, n.short_code, l.kind, n.role, l.province_code, l.commune_code
+             FROM local_node l JOIN node n ON n.node_id = l.node_id WHERE l.id = 1",
+            [],
+            |r| {
+                let role: String = r.get(3)?;
+                Ok(LocalIdentity {
+                    node_id: r.get(0)?,
+                    short_code: r.get(1)?,
+                    kind: r.get(2)?,
+                    authority: authority_of_role(&role),
+                    role,
+                    province_code: r.get(4)?,
+                    commune_code: r.get(5)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// The write path inside one transaction (see [`Ledger::transact`]).
+pub struct Writer<'a> {
+    tx: rusqlite::Transaction<'a>,
+    identity: LocalIdentity,
+    user_id: String,
+    device_time: String,
+    next_seq: i64,
+    lamport: i64,
+    next_code: i64,
+    written: Vec<OpKey>,
+    touched_households: BTreeSet<String>,
+}
+
+impl Writer<'_> {
+    /// Reads inside the transaction (see what this transaction already wrote).
+    pub fn conn(&self) -> &Connection {
+        &self.tx
+    }
+    pub fn identity(&self) -> &LocalIdentity {
+        &self.identity
+    }
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+    pub fn device_time(&self) -> &str {
+        &self.device_time
+    }
+
+    /// Next human-readable household code of this device: `<short code>-<counter>`, e.g. `A7K-00012`.
+    pub fn next_household_code(&mut self) -> String {
+        let code = format!("{}-{:05}", self.identity.short_code, self.next_code);
+        self.next_code += 1;
+        code
+    }
+
+    /// Record one change as an op and apply it.
+    pub fn apply(&mut self, change: Change) -> Result<OpKey> {
+        let def = entity_def(change.entity).ok_or_else(|| {
+            Error::Invalid(format!("Loại bản ghi không tồn tại: {}", change.entity))
+        })?;
+        let rev = load_rev(&self.tx, def, &change.row_id)?;
+        let base = change
+            .set
+            .keys()
+            .map(|f| {
+                (
+                    f.clone(),
+                    rev.as_ref().map(|r| r.head_keys(f)).unwrap_or_default(),
+                )
+            })
+            .filter(|(_, heads)| !heads.is_empty())
+            .collect();
+        self.lamport += 1;
+        let op = Op {
+            origin: self.identity.node_id.clone(),
+            seq: self.next_seq,
+            lamport: self.lamport,
+            authority: self.identity.authority,
+            user_id: self.user_id.clone(),
+            device_time: self.device_time.clone(),
+            entity: change.entity.to_owned(),
+            row_id: change.row_id,
+            kind: change.kind,
+            body: OpBody {
+                set: change.set,
+                base,
+            },
+            schema_ver: OP_SCHEMA_VERSION,
+        };
+        self.next_seq += 1;
+        apply_op(&self.tx, &op, None, &mut self.touched_households)?;
+        let key = op.key();
+        self.written.push(key.clone());
+        Ok(key)
+    }
+
+    fn finish(mut self, action: &str) -> Result<()> {
+        for h in std::mem::take(&mut self.touched_households) {
+            refresh_household_derived(&self.tx, &h)?;
+        }
+        self.tx.execute(
+            "UPDATE local_node SET next_seq = ?1, lamport = ?2, next_code = ?3 WHERE id = 1",
+            params![self.next_seq, self.lamport, self.next_code],
+        )?;
+        if !self.written.is_empty() {
+            let first = &self.written[0];
+            let last = &self.written[self.written.len() - 1];
+            let details =
+                serde_json::json!({ "ops": [first.1, last.1], "count": self.written.len() });
+            append_audit(
+                &self.tx,
+                self.lamport,
+                &self.device_time,
+                &self.user_id,
+                action,
+                None,
+                None,
+                &details,
+            )?;
+        }
+        self.tx.commit()?;
+        Ok(())
+    }
+}
+
+/// Append one event to the hash-chained audit trail. `details` must carry no personal values.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn append_audit(
+    conn: &Connection,
+    lamport: i64,
+    device_time: &str,
+    user_id: &str,
+    action: &str,
+    entity: Option<&str>,
+    row_id: Option<&str>,
+    details: &Value,
+) -> Result<()> {
+    let prev: String = conn
+        .query_row(
+            "SELECT sha256 FROM audit_event ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or_else(|| "0".repeat(64));
+    let details = details.to_string();
+    let canonical = format!(
+        "{prev}|{lamport}|{device_time}|{user_id}|{action}|{}|{}|{details}",
+        entity.unwrap_or(""),
+        row_id.unwrap_or("")
+    );
+    let sha = hex::encode(Sha256::digest(canonical.as_bytes()));
+    conn.execute(
+        "INSERT INTO audit_event (prev_sha256, sha256, lamport, device_time, user_id, action, entity, row_id, details)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![prev, sha, lamport, device_time, user_id, action, entity, row_id, details],
+    )?;
+    Ok(())
+}
+
+/// Check the audit chain end to end; returns the number of events verified.
+pub fn verify_audit_chain(conn: &Connection) -> Result<u64> {
+    let mut stmt = conn.prepare(
+        "SELECT prev_sha256, sha256, lamport, device_time, user_id, action, entity, row_id, details
+         FROM audit_event ORDER BY seq",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut expected_prev = "0".repeat(64);
+    let mut n = 0;
+    while let Some(r) = rows.next()? {
+        let prev: String = r.get(0)?;
+        let sha: String = r.get(1)?;
+        let canonical = format!(
+            "{prev}|{}|{}|{}|{}|{}|{}|{}",
+            r.get::<_, i64>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+            r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+            r.get::<_, String>(8)?
+        );
+        if prev != expected_prev || hex::encode(Sha256::digest(canonical.as_bytes())) != sha {
+            return Err(Error::Database(format!(
+                "Nhật ký kiểm tra (audit) bị sửa đổi tại sự kiện thứ {}.",
+                n + 1
+            )));
+        }
+        expected_prev = sha;
+        n += 1;
+    }
+    Ok(n)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-row revision state
+
+/// One revision that is a head of some field: `(origin, seq, authority, lamport)`.
+type RevOp = (String, i64, i64, i64);
+
+/// The `_rev` column: heads per field (indexes into `o`) and the superseded revisions per field.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct RevState {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    o: Vec<RevOp>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    h: BTreeMap<String, Vec<usize>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    p: BTreeMap<String, Vec<OpKey>>,
+}
+
+fn order_key(r: &RevOp) -> (i64, i64, &str, i64) {
+    (r.2, r.3, r.0.as_str(), r.1)
+}
+
+impl RevState {
+    fn heads(&self, field: &str) -> Vec<RevOp> {
+        self.h
+            .get(field)
+            .map(|ix| ix.iter().filter_map(|i| self.o.get(*i).cloned()).collect())
+            .unwrap_or_default()
+    }
+    fn head_keys(&self, field: &str) -> Vec<OpKey> {
+        self.heads(field)
+            .into_iter()
+            .map(|r| OpKey(r.0, r.1))
+            .collect()
+    }
+    /// Rebuild from explicit heads per field, dropping unreferenced revisions. The result is
+    /// canonical (independent of arrival order), so replicas store byte-identical `_rev`s.
+    fn from_parts(heads: BTreeMap<String, Vec<RevOp>>, p: BTreeMap<String, Vec<OpKey>>) -> Self {
+        let mut o: Vec<RevOp> = Vec::new();
+        let mut h = BTreeMap::new();
+        for (field, mut revs) in heads {
+            revs.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
+            let mut ix = Vec::with_capacity(revs.len());
+            for r in revs {
+                let i = match o.iter().position(|x| *x == r) {
+                    Some(i) => i,
+                    None => {
+                        o.push(r);
+                        o.len() - 1
+                    }
+                };
+                ix.push(i);
+            }
+            ix.sort_unstable();
+            h.insert(field, ix);
+        }
+        RevState { o, h, p }
+    }
+}
+
+fn load_rev(conn: &Connection, def: &EntityDef, row_id: &str) -> Result<Option<RevState>> {
+    let sql = format!("SELECT _rev FROM {} WHERE id = ?1", def.table);
+    let raw: Option<String> = conn
+        .prepare_cached(&sql)?
+        .query_row([row_id], |r| r.get(0))
+        .optional()?;
+    match raw {
+        None => Ok(None),
+        Some(s) => serde_json::from_str(&s).map(Some).map_err(|e| {
+            Error::Database(format!(
+                "Trạng thái phiên bản của bản ghi {row_id} bị hỏng: {e}"
+            ))
+        }),
+    }
+}
+
+/// Whether [`apply_op`] added the op or already had it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    New,
+    Duplicate,
+}
+
+fn json_to_sql(v: &Value) -> rusqlite::types::Value {
+    use rusqlite::types::Value as V;
+    match v {
+        Value::Null => V::Null,
+        Value::Bool(b) => V::Integer(i64::from(*b)),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => V::Integer(i),
+            None => V::Real(n.as_f64().unwrap_or(0.0)),
+        },
+        Value::String(s) => V::Text(s.clone()),
+        other => V::Text(other.to_string()),
+    }
+}
+
+/// Value a revision wrote to a field, read back from the op log.
+fn value_written_by(conn: &Connection, key: &OpKey, field: &str) -> Result<Value> {
+    let body: Option<String> = conn
+        .prepare_cached("SELECT body FROM op WHERE origin = ?1 AND seq = ?2")?
+        .query_row(params![key.0, key.1], |r| r.get(0))
+        .optional()?;
+    let Some(body) = body else {
+        return Ok(Value::Null);
+    };
+    let body: OpBody = serde_json::from_str(&body)
+        .map_err(|e| Error::Database(format!("Nội dung thao tác hỏng: {e}")))?;
+    Ok(body.set.get(field).cloned().unwrap_or(Value::Null))
+}
+
+/// Apply one op (local or imported) inside the caller's transaction: append it to the log and
+/// fold it into the row's revision heads and the materialised columns. Idempotent: an op already
+/// present with the same body is a duplicate; with another body it is an equivocation error.
+pub fn apply_op(
+    conn: &Connection,
+    op: &Op,
+    received_in: Option<&str>,
+    touched_households: &mut BTreeSet<String>,
+) -> Result<Applied> {
+    let def = entity_def(&op.entity)
+        .ok_or_else(|| Error::Invalid(format!("Loại bản ghi không được hỗ trợ: {}", op.entity)))?;
+    for field in op.body.set.keys() {
+        if !def.fields.contains(&field.as_str()) {
+            return Err(Error::Invalid(format!(
+                "Trường không hợp lệ '{field}' cho loại bản ghi {}",
+                def.name
+            )));
+        }
+    }
+    let (body_json, body_hash) = op.body_json_and_hash()?;
+    let existing: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT body_sha256 FROM op WHERE origin = ?1 AND seq = ?2")?
+        .query_row(params![op.origin, op.seq], |r| r.get(0))
+        .optional()?;
+    if let Some(h) = existing {
+        if h == body_hash {
+            return Ok(Applied::Duplicate);
+        }
+        return Err(Error::Conflict(format!(
+            "Phát hiện hai thao tác khác nhau cùng mã ({}, {}): thiết bị có thể đã bị sao chép hoặc khôi phục từ bản sao lưu cũ.",
+            op.origin, op.seq
+        )));
+    }
+    conn.prepare_cached(
+        "INSERT INTO op (origin, seq, lamport, authority, user_id, device_time, entity, row_id, kind, body, body_sha256, schema_ver, received_in)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?
+    .execute(params![
+        op.origin,
+        op.seq,
+        op.lamport,
+        op.authority,
+        op.user_id,
+        op.device_time,
+        op.entity,
+        op.row_id,
+        op.kind.as_str(),
+        body_json,
+        body_hash,
+        op.schema_ver,
+        received_in
+    ])?;
+
+    if def.name == "member" {
+        let old: Option<Option<String>> = conn
+            .prepare_cached("SELECT household_id FROM member WHERE id = ?1")?
+            .query_row([&op.row_id], |r| r.get(0))
+            .optional()?;
+        if let Some(Some(h)) = old {
+            touched_households.insert(h);
+        }
+        if let Some(Value::String(h)) = op.body.set.get("household_id") {
+            touched_households.insert(h.clone());
+        }
+    } else if def.name == "household" {
+        touched_households.insert(op.row_id.clone());
+    }
+
+    let state = load_rev(conn, def, &op.row_id)?;
+    let is_new_row = state.is_none();
+    let state = state.unwrap_or_default();
+    let mut heads: BTreeMap<String, Vec<RevOp>> = state
+        .h
+        .keys()
+        .map(|f| (f.clone(), state.heads(f)))
+        .collect();
+    let mut superseded = state.p.clone();
+    let this: RevOp = (op.origin.clone(), op.seq, op.authority, op.lamport);
+    let this_key = op.key();
+
+    let mut columns: Vec<(&str, rusqlite::types::Value)> = Vec::new();
+    for (field, value) in &op.body.set {
+        let field_heads = heads.entry(field.clone()).or_default();
+        let before = field_heads
+            .iter()
+            .max_by(|a, b| order_key(a).cmp(&order_key(b)))
+            .cloned();
+        let base = op.body.base.get(field).cloned().unwrap_or_default();
+        if !base.is_empty() {
+            let p = superseded.entry(field.clone()).or_default();
+            for k in &base {
+                if !p.contains(k) {
+                    p.push(k.clone());
+                }
+            }
+            p.sort();
+            field_heads.retain(|r| !base.contains(&OpKey(r.0.clone(), r.1)));
+        }
+        let is_superseded = superseded.get(field).is_some_and(|p| p.contains(&this_key));
+        if !is_superseded && !field_heads.contains(&this) {
+            field_heads.push(this.clone());
+        }
+        let after = field_heads
+            .iter()
+            .max_by(|a, b| order_key(a).cmp(&order_key(b)))
+            .cloned();
+        let col = def
+            .fields
+            .iter()
+            .find(|f| **f == field.as_str())
+            .copied()
+            .unwrap_or("id");
+        if after != before || is_new_row {
+            let shown = match &after {
+                Some(r) if *r == this => value.clone(),
+                Some(r) => value_written_by(conn, &OpKey(r.0.clone(), r.1), field)?,
+                None => Value::Null,
+            };
+            columns.push((col, json_to_sql(&shown)));
+        }
+        update_conflict(conn, def, &op.row_id, field, field_heads, &this, value)?;
+    }
+    // Rows created by an op that set no displayable column still need to exist.
+    let rev = RevState::from_parts(heads, superseded);
+    let rev_json = serde_json::to_string(&rev)
+        .map_err(|e| Error::Database(format!("Không ghi được trạng thái phiên bản: {e}")))?;
+
+    let mut sql = format!("INSERT INTO {} (id, _rev", def.table);
+    for (c, _) in &columns {
+        sql.push_str(", ");
+        sql.push_str(c);
+    }
+    sql.push_str(") VALUES (?1, ?2");
+    for i in 0..columns.len() {
+        sql.push_str(&format!(", ?{}", i + 3));
+    }
+    sql.push_str(") ON CONFLICT(id) DO UPDATE SET _rev = excluded._rev");
+    for (c, _) in &columns {
+        sql.push_str(&format!(", {c} = excluded.{c}"));
+    }
+    let mut values: Vec<rusqlite::types::Value> = vec![
+        rusqlite::types::Value::Text(op.row_id.clone()),
+        rusqlite::types::Value::Text(rev_json),
+    ];
+    values.extend(columns.into_iter().map(|(_, v)| v));
+    conn.prepare_cached(&sql)?
+        .execute(rusqlite::params_from_iter(values))?;
+    Ok(Applied::New)
+}
+
+fn update_conflict(
+    conn: &Connection,
+    def: &EntityDef,
+    row_id: &str,
+    field: &str,
+    heads: &[RevOp],
+    this: &RevOp,
+    this_value: &Value,
+) -> Result<()> {
+    let mut distinct = false;
+    if heads.len() > 1 {
+        let mut first: Option<Value> = None;
+        for r in heads {
+            let v = if r == this {
+                this_value.clone()
+            } else {
+                value_written_by(conn, &OpKey(r.0.clone(), r.1), field)?
+            };
+            match &first {
+                None => first = Some(v),
+                Some(f) if *f != v => {
+                    distinct = true;
+                    break;
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    if distinct {
+        let keys: Vec<OpKey> = heads.iter().map(|r| OpKey(r.0.clone(), r.1)).collect();
+        let heads_json = serde_json::to_string(&keys).unwrap_or_default();
+        conn.prepare_cached(
+            "INSERT INTO conflict (entity, row_id, field, kind, heads) VALUES (?1, ?2, ?3, 'overlap', ?4)
+             ON CONFLICT(entity, row_id, field, kind) DO UPDATE SET heads = excluded.heads",
+        )?
+        .execute(params![def.name, row_id, field, heads_json])?;
+    } else {
+        conn.prepare_cached(
+            "DELETE FROM conflict WHERE entity = ?1 AND row_id = ?2 AND field = ?3 AND kind = 'overlap'",
+        )?
+        .execute(params![def.name, row_id, field])?;
+    }
+    Ok(())
+}
+
+/// Recompute a household's derived columns (head name, member count, search text, sort key)
+/// from its members. Derived values are never exchanged; every replica recomputes them.
+pub(crate) fn refresh_household_derived(conn: &Connection, household_id: &str) -> Result<()> {
+    let head: Option<(Option<String>, Option<String>, Option<String>)> = conn
+        .prepare_cached("SELECT head_member_id, code, address FROM household WHERE id = ?1")?
+        .query_row([household_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let Some((head_id, code, address)) = head else {
+        return Ok(()); // the household itself has not arrived yet
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, full_name, relation, status FROM member
+         WHERE household_id = ?1 AND deleted = 0 ORDER BY position, id",
+    )?;
+    let rows = stmt.query_map([household_id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+            r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    let mut head_name = String::new();
+    let mut fallback_head = String::new();
+    let mut count = 0i64;
+    let mut names = String::new();
+    for row in rows {
+        let (id, name, relation, status) = row?;
+        if status == "present" {
+            count += 1;
+        }
+        if Some(&id) == head_id.as_ref() {
+            head_name = name.clone();
+        }
+        if relation == "head" && fallback_head.is_empty() && status == "present" {
+            fallback_head = name.clone();
+        }
+        names.push(' ');
+        names.push_str(&name);
+    }
+    if head_name.is_empty() {
+        head_name = fallback_head;
+    }
+    let search = crate::text::fold(&format!(
+        "{} {} {} {}",
+        code.unwrap_or_default(),
+        head_name,
+        names,
+        address.unwrap_or_default()
+    ));
+    let sort_key = crate::text::name_sort_key(&head_name);
+    let head_search = crate::text::fold(&head_name);
+    conn.prepare_cached(
+        "UPDATE household SET head_name = ?2, member_count = ?3, search_text = ?4, sort_key = ?5, head_search = ?6 WHERE id = ?1",
+    )?
+    .execute(params![household_id, head_name, count, search, sort_key, head_search])?;
+    Ok(())
+}
