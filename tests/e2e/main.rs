@@ -10,7 +10,9 @@ mod driver;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use driver::{key, shot, texts, type_into, wait_for, wait_js, wait_text, with_app, AppEnv, R};
+use driver::{
+    click, key, shot, texts, type_into, wait_for, wait_js, wait_text, with_app, AppEnv, R,
+};
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 
@@ -31,7 +33,9 @@ async fn choose(c: &Client, css: &str, values: &[&str]) -> R<()> {
         .iter()
         .find(|v| offered.iter().any(|o| o == *v))
         .ok_or_else(|| format!("`{css}` offers none of {values:?}; it has {offered:?}"))?;
-    sel.select_by_value(v).await?;
+    sel.select_by_value(v)
+        .await
+        .map_err(|e| format!("choosing {v} in `{css}`: {e:?}"))?;
     Ok(())
 }
 
@@ -65,7 +69,7 @@ async fn setup_add_household_search_without_diacritics_and_find_it_after_restart
         shot(&c, "01-setup-empty").await?;
 
         // Saving an empty form: the core's field messages appear next to the inputs.
-        wait_for(&c, "#setup-submit").await?.click().await?;
+        click(&c, "#setup-submit").await?;
         wait_for(&c, "#setup .msg.error").await?;
         shot(&c, "02-setup-errors").await?;
 
@@ -76,7 +80,7 @@ async fn setup_add_household_search_without_diacritics_and_find_it_after_restart
         type_into(&c, "#setup-commune-name", "Xã Bản Lầu").await?;
         choose(&c, "#setup-area", &["rural"]).await?;
         type_into(&c, "#setup-village-0-name", "Thôn Nà Lốc").await?;
-        wait_for(&c, "#setup-add-village").await?.click().await?;
+        click(&c, "#setup-add-village").await?;
         type_into(&c, "#setup-village-1-name", "Bản Phìn Hồ").await?;
         choose(&c, "#setup-village-1-kind", &["ban"]).await?;
         type_into(&c, "#setup-user-name", "Lò Thị Mai").await?;
@@ -100,7 +104,7 @@ async fn setup_add_household_search_without_diacritics_and_find_it_after_restart
         shot(&c, "03-register-empty").await?;
 
         // A new household with two members, entered with the keyboard where a user would.
-        wait_for(&c, "#add-household").await?.click().await?;
+        click(&c, "#add-household").await?;
         wait_for(&c, "#household-form").await?;
         wait_for(&c, "#hh-village")
             .await?
@@ -111,7 +115,7 @@ async fn setup_add_household_search_without_diacritics_and_find_it_after_restart
             .await?
             .select_by_label("Tày")
             .await?;
-        wait_for(&c, "#hh-ethnic_minority").await?.click().await?;
+        click(&c, "#hh-ethnic_minority").await?;
 
         type_into(&c, &member(0, "full_name"), "Nông Thị Phương").await?;
         choose(&c, &member(0, "relation"), &["head"]).await?;

@@ -69,6 +69,11 @@ function build(screen, ctx, detail) {
   const isNew = !detail;
   let dirty = false;
   let escArmed = 0;
+  // While typing, messages appear only for fields the user has already been in (an empty new
+  // member row should not turn red at once); after a save attempt every message shows.
+  /** @type {Set<string>} */
+  const touched = new Set();
+  let showAll = !isNew;
 
   const summary = h('div', { class: 'summary', id: 'household-summary', 'data-testid': 'household-summary', hidden: true });
   const village = select({ id: 'hh-village', 'data-testid': 'hh-village' }, villages, detail ? detail.village_id : (villages.length === 1 ? villages[0].code : ''), '— chọn thôn/xóm —');
@@ -188,13 +193,14 @@ function build(screen, ctx, detail) {
     });
     rows.push(row);
     membersBox.appendChild(el);
+    if (!m && rows.length > 1) requestAnimationFrame(() => el.scrollIntoView({ block: 'center' }));
     return fullName;
   }
 
   for (const m of detail ? detail.members : []) memberRow(m);
   if (isNew) memberRow(null);
 
-  const form = h('form', { id: 'household-form', 'data-testid': 'household-form', novalidate: true },
+  const form = h('form', { id: 'household-form', class: 'household-form-body', 'data-testid': 'household-form', novalidate: true },
     summary,
     h('div', { class: 'panel' },
       h('div', { class: 'form-grid' },
@@ -250,7 +256,8 @@ function build(screen, ctx, detail) {
       issues = await latest(ctx.ipc.checkHousehold(input));
     } catch { return; }
     if (!issues) return;
-    showIssues(form, summary, [...local, ...issues]);
+    const all = [...local, ...issues];
+    showIssues(form, summary, showAll ? all : all.filter((i) => touched.has(i.field)));
   }, 300);
 
   function changed() {
@@ -259,14 +266,23 @@ function build(screen, ctx, detail) {
     escArmed = 0;
     check();
   }
-  form.addEventListener('input', changed);
-  form.addEventListener('change', changed);
+  /** @param {Event} ev */
+  function touch(ev) {
+    const c = /** @type {HTMLElement} */ (ev.target).closest('[data-field]');
+    if (!c) return;
+    touched.add(/** @type {string} */ (c.getAttribute('data-field')));
+    for (const a of (c.getAttribute('data-alias') || '').split(' ').filter(Boolean)) touched.add(a);
+  }
+  form.addEventListener('input', (ev) => { touch(ev); changed(); });
+  form.addEventListener('change', (ev) => { touch(ev); changed(); });
+  form.addEventListener('focusout', (ev) => { touch(ev); });
 
   let saving = false;
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     if (saving) return;
     check.cancel();
+    showAll = true;
     const { input, local } = read();
     if (local.length) {
       showIssues(form, summary, local, 'Chưa lưu được: hãy sửa các ô được đánh dấu.');
