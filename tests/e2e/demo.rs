@@ -5,10 +5,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::driver::{
-    self, key, keys, shot, texts, type_into, wait_for, wait_js, wait_text, with_app, AppEnv,
+    self, click, key, keys, shot, texts, type_into, wait_for, wait_js, wait_text, with_app, AppEnv,
 };
-use crate::{app, register_heads};
+use crate::{app, choose, register_heads};
 use fantoccini::key::Key;
+use fantoccini::Locator;
 
 const LIMIT: Duration = Duration::from_secs(180);
 
@@ -74,6 +75,20 @@ async fn register_pages_filters_and_searches_a_few_hundred_households() {
         let want = want.as_str().unwrap_or_default().to_string();
         wait_text(&c, "#household-title", "the opened household", |t| t.contains(&want)).await?;
         shot(&c, "10-demo-household").await?;
+
+        // A birth recorded through the events dialog adds a member and shows in the events.
+        let before = c.find_all(Locator::Css("[data-testid=member-row]")).await?.len();
+        click(&c, "#open-event").await?;
+        wait_for(&c, "#event-dialog").await?;
+        choose(&c, "#ev-kind", &["birth"]).await?;
+        type_into(&c, "#ev-baby-name", "Bé Lò Thị Hoa").await?;
+        choose(&c, "#ev-baby-sex", &["female"]).await?;
+        shot(&c, "10b-event-dialog").await?;
+        click(&c, "#ev-save").await?;
+        wait_js(&c, "return document.querySelectorAll('[data-testid=member-row]').length", "one more member", |v| v.as_u64() == Some(before as u64 + 1)).await?;
+        wait_text(&c, "#household-events", "the birth in the events", |t| t.contains("Sinh") || t.contains("sinh")).await?;
+        assert!(c.find(Locator::Css("#event-dialog")).await.is_err(), "the dialog closed");
+        shot(&c, "10c-after-birth").await?;
 
         // Back, clear the search, filter by a village: every row is from that village.
         c.active_element().await?.send_keys(&key(Key::Escape)).await?;

@@ -101,7 +101,7 @@ function drawHeader() {
   header.hidden = !info;
   if (!info) return;
   /** @type {HTMLElement} */ (document.getElementById('commune-name')).textContent =
-    `${info.commune_name} · ${info.province_name}${ctx.app && ctx.app.demo ? ' (dữ liệu mẫu)' : ''}`;
+    `${info.commune_name} · ${info.province_name}`;
   const picker = /** @type {HTMLSelectElement} */ (document.getElementById('user-picker'));
   clear(picker);
   const current = info.current_user ? info.current_user.id : '';

@@ -118,7 +118,8 @@ function build(screen, ctx, detail) {
     const relation = sel('relation', refs.relations || [], m ? m.relation : (rows.length === 0 ? 'head' : ''), '—');
     const sex = sel('sex', refs.sexes || [], m ? m.sex : '', '—');
     const birth = inp('birth', birthText, { placeholder: 'dd/mm/yyyy hoặc năm' });
-    const eth = sel('ethnicity', refs.ethnicities || [], m ? m.ethnicity : '', '—');
+    // A new member starts with the household's ethnicity (usually the same; can be changed).
+    const eth = sel('ethnicity', refs.ethnicities || [], m ? m.ethnicity : /** @type {HTMLSelectElement} */ (ethnicity).value, '—');
     const idNumber = inp('id_number', m ? m.id_number : '', { inputmode: 'numeric', maxlength: '12', placeholder: '12 chữ số' });
     const hiCard = inp('health_insurance_card', m ? m.health_insurance_card : '', { placeholder: 'Số thẻ BHYT' });
     const hi = sel('health_insurance', TRI, m ? triCode(m.health_insurance) : '', '—');
@@ -320,6 +321,15 @@ function build(screen, ctx, detail) {
     if (ev.key === 'Enter' && !ev.shiftKey && t.tagName === 'SELECT') {
       ev.preventDefault();
       form.requestSubmit();
+    }
+  });
+
+  // Choosing the household's ethnicity fills it in for members that have none yet.
+  ethnicity.addEventListener('change', () => {
+    const code = /** @type {HTMLSelectElement} */ (ethnicity).value;
+    for (const sel of membersBox.querySelectorAll('[data-testid=member-ethnicity]')) {
+      const s = /** @type {HTMLSelectElement} */ (sel);
+      if (!s.value && code) s.value = code;
     }
   });
 
