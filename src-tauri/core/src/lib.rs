@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod paths;
 pub mod populate;
 pub mod register;
+pub mod review;
 pub mod rules;
 pub mod setup;
 pub mod text;
