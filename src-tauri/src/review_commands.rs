@@ -272,7 +272,38 @@ pub async fn preview_rule_set(
 #[tauri::command(rename_all = "snake_case")]
 pub async fn load_rule_set(state: State<'_, AppState>, json: String) -> CmdResult<RuleSetInfo> {
     with_ledger(&state, move |l| {
-        Ok(RuleSetInfo::of(&l.load_rule_set(&json)?))
+        let set = l.load_rule_set(&json)?;
+        Ok(RuleSetInfo::of(&set))
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use giamngheo_core::rules::RuleSets;
+
+    #[test]
+    fn rule_set_info_shows_lines_dates_and_provisional_indicators() {
+        let sets = RuleSets::builtin().expect("built-in rule sets");
+        let old = RuleSetInfo::of(&sets.latest("2022-2025").expect("2022-2025"));
+        assert_eq!(old.score_a_line_rural, Some(140));
+        assert_eq!(old.score_a_line_urban, Some(175));
+        assert_eq!(old.valid_from, "2022-01-01");
+        assert_eq!(old.valid_to, "2026-12-31");
+        assert!(old.has_average_band);
+        assert!(
+            old.legal_basis.contains("07/2021/NĐ-CP"),
+            "{}",
+            old.legal_basis
+        );
+        let new = RuleSetInfo::of(&sets.latest("2027-2030").expect("2027-2030"));
+        assert_eq!(new.income_line_rural, 2_200_000);
+        assert_eq!(new.income_line_urban, 2_800_000);
+        assert_eq!(new.score_a_line_rural, None);
+        assert!(!new.has_average_band);
+        assert!(new.provisional_indicators > 0);
+        let json = serde_json::to_value(&new).expect("serialises");
+        assert!(json["score_a_line_rural"].is_null());
+    }
 }

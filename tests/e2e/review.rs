@@ -83,8 +83,41 @@ fn round_start(today: NaiveDate) -> NaiveDate {
     }
 }
 
+/// Clicks `css` after scrolling it to the middle of the view, where a toast cannot cover it;
+/// tries again while the screen is being redrawn (a stale element).
 async fn click(c: &Client, css: &str) -> R<()> {
-    wait_for(c, css).await?.click().await?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let e = wait_for(c, css).await?;
+        let tried = async {
+            c.execute(
+                "arguments[0].scrollIntoView({block: 'center'});",
+                vec![serde_json::to_value(&e)?],
+            )
+            .await?;
+            e.click().await?;
+            R::Ok(())
+        }
+        .await;
+        match tried {
+            Ok(()) => return Ok(()),
+            Err(err) if std::time::Instant::now() > deadline => {
+                return Err(format!("cannot click `{css}`: {err:?}").into())
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+/// Scrolls `css` to the middle of the view, clears it and types `text` like a user.
+async fn fill(c: &Client, css: &str, text: &str) -> R<()> {
+    let e = wait_for(c, css).await?;
+    c.execute(
+        "arguments[0].scrollIntoView({block: 'center'});",
+        vec![serde_json::to_value(&e)?],
+    )
+    .await?;
+    type_into(c, css, text).await?;
     Ok(())
 }
 
@@ -96,11 +129,11 @@ async fn count(c: &Client, css: &str) -> R<usize> {
 /// indicators ticked "Có thiếu hụt" (ones the register cannot tell).
 async fn key_in_survey(c: &Client, score_a: &str, deprived: &[&str], date: &str) -> R<()> {
     wait_for(c, "#survey[data-loaded]").await?;
-    type_into(c, "#survey-score-a", score_a).await?;
+    fill(c, "#survey-score-a", score_a).await?;
     for id in deprived {
         click(c, &format!("#b2-{id}-yes")).await?;
     }
-    type_into(c, "#survey-date", date).await?;
+    fill(c, "#survey-date", date).await?;
     Ok(())
 }
 
@@ -150,9 +183,9 @@ async fn a_periodic_round_from_survey_to_decision_in_the_window() {
         wait_for(&c, "#rounds[data-loaded]").await?;
         wait_for(&c, "#round-kind").await?.select_by_value("periodic").await?;
         wait_for(&c, "#round-scope").await?.select_by_value("full").await?;
-        type_into(&c, "#round-start", &vn(start)).await?;
+        fill(&c, "#round-start", &vn(start)).await?;
         wait_for(&c, "#round-rules").await?.select_by_value("2022-2025").await?;
-        type_into(&c, "#round-posting-days", "3").await?;
+        fill(&c, "#round-posting-days", "3").await?;
         shot(&c, "review-01-new-round").await?;
         click(&c, "#round-create").await?;
         wait_for(&c, "#round[data-loaded]").await?;
@@ -167,7 +200,7 @@ async fn a_periodic_round_from_survey_to_decision_in_the_window() {
         // 2. From the register: the household screen offers "Rà soát hộ này".
         click(&c, "#nav-register").await?;
         wait_for(&c, "#register[data-loaded]").await?;
-        click(&c, "[data-testid=household-row]").await?;
+        click(&c, "[data-testid=household-row] [data-testid=household-head]").await?;
         let head = wait_text(&c, "#household-title", "the household", |t| t.starts_with("Hộ ")).await?;
         wait_text(&c, "#household-class", "no class yet", |t| t == "Chưa có phân loại").await?;
         click(&c, "[data-testid=household-review-link]").await?;
@@ -196,7 +229,7 @@ async fn a_periodic_round_from_survey_to_decision_in_the_window() {
         assert!(refused.contains("khác với dữ liệu trong sổ"), "{refused}");
         wait_for(&c, &format!("#b2-{flip}-reason")).await?;
         shot(&c, "review-03-survey-needs-reason").await?;
-        type_into(&c, &format!("#b2-{flip}-reason"), "Người rà soát kiểm tra trực tiếp tại hộ").await?;
+        fill(&c, &format!("#b2-{flip}-reason"), "Người rà soát kiểm tra trực tiếp tại hộ").await?;
         wait_js(&c, &format!("return document.querySelectorAll(\"{msg}\").length"), "the message to go", |v| v == 0).await?;
 
         // The live class and its explanation, then Enter saves.
@@ -241,15 +274,15 @@ async fn a_periodic_round_from_survey_to_decision_in_the_window() {
         // 4. Village meetings: the share is shown as typed; under half says so.
         let villages = count(&c, "[data-testid=village-progress]").await?;
         assert!(villages >= 1);
-        type_into(&c, "#meeting-attendees", "40").await?;
-        type_into(&c, "#meeting-agreed", "19").await?;
+        fill(&c, "#meeting-attendees", "40").await?;
+        fill(&c, "#meeting-agreed", "19").await?;
         wait_text(&c, "#meeting-pct", "under half", |t| t == "Đồng ý 47,5 % — dưới 50%: phải rà soát lại").await?;
         shot(&c, "review-06-meeting-under-half").await?;
         for n in 1..=villages {
-            type_into(&c, "#meeting-date", &vn(meeting)).await?;
-            type_into(&c, "#meeting-attendees", "40").await?;
-            type_into(&c, "#meeting-agreed", "31").await?;
-            type_into(&c, "#meeting-chair", "Lục Văn Hải").await?;
+            fill(&c, "#meeting-date", &vn(meeting)).await?;
+            fill(&c, "#meeting-attendees", "40").await?;
+            fill(&c, "#meeting-agreed", "31").await?;
+            fill(&c, "#meeting-chair", "Lục Văn Hải").await?;
             wait_text(&c, "#meeting-pct", "77.5 %", |t| t == "Đồng ý 77,5 %").await?;
             click(&c, "#meeting-save").await?;
             wait_js(&c, "return document.querySelectorAll('[data-testid=meeting-row]').length", "one more meeting", |v| v.as_u64() == Some(n as u64)).await?;
@@ -260,16 +293,16 @@ async fn a_periodic_round_from_survey_to_decision_in_the_window() {
         assert_eq!(blockers, vec!["Chưa niêm yết công khai kết quả.".to_string()]);
 
         // 5. Posting, ten working days ago: three working days, over by now.
-        type_into(&c, "#posting-start", &vn(posting)).await?;
+        fill(&c, "#posting-start", &vn(posting)).await?;
         click(&c, "#posting-save").await?;
         wait_text(&c, "#posting-state", "the posting dates", |t| t.starts_with(&format!("Niêm yết từ {}", vn(posting)))).await?;
         wait_for(&c, "#decision-ready").await?;
         shot(&c, "review-07-ready-to-decide").await?;
 
         // 6. The decision locks the round and numbers the certificates.
-        type_into(&c, "#decision-number", "125/QĐ-UBND").await?;
-        type_into(&c, "#decision-date", &vn(today)).await?;
-        type_into(&c, "#decision-signer", "Chủ tịch UBND xã Hoàng Văn Nam").await?;
+        fill(&c, "#decision-number", "125/QĐ-UBND").await?;
+        fill(&c, "#decision-date", &vn(today)).await?;
+        fill(&c, "#decision-signer", "Chủ tịch UBND xã Hoàng Văn Nam").await?;
         click(&c, "#decision-save").await?;
         wait_for(&c, "#round-locked").await?;
         wait_text(&c, "#round-status", "decided", |t| t == "Đã có quyết định").await?;
@@ -284,7 +317,7 @@ async fn a_periodic_round_from_survey_to_decision_in_the_window() {
         shot(&c, "review-08-decided-locked").await?;
 
         // A locked survey is read-only.
-        click(&c, "[data-testid=survey-row]").await?;
+        click(&c, "[data-testid=survey-row] [data-testid=survey-head]").await?;
         wait_for(&c, "#survey[data-loaded] [data-testid=round-locked]").await?;
         assert!(c.find(Locator::Css("#survey-save")).await.is_err());
         shot(&c, "review-09-survey-locked").await?;
@@ -292,7 +325,7 @@ async fn a_periodic_round_from_survey_to_decision_in_the_window() {
         // The household now shows its decided class and no review link.
         click(&c, "#nav-register").await?;
         wait_for(&c, "#register[data-loaded]").await?;
-        click(&c, "[data-testid=household-row]").await?;
+        click(&c, "[data-testid=household-row] [data-testid=household-head]").await?;
         wait_text(&c, "#household-class", "the decided class", |t| t == "Hộ nghèo").await?;
         shot(&c, "review-10-household-class").await?;
         assert_eq!(count(&c, "[data-testid=household-review-link]").await?, 0);

@@ -157,7 +157,7 @@ export function mount(root, ctx) {
     filter.addEventListener('change', () => { memo.village = /** @type {HTMLSelectElement} */ (filter).value; load(); });
     const open = (/** @type {string} */ hid) => ctx.navigate(`#/survey/${encodeURIComponent(r.id)}/${encodeURIComponent(hid)}`);
     const body = h('tbody', { id: 'round-rows' }, rows.map((x) => {
-      const c = classInfo(x.status === 'surveyed' || x.class ? x.class : null);
+      const c = classInfo(x.class);
       const tr = h('tr', { 'data-testid': 'survey-row', 'data-id': x.household_id, 'data-status': x.status, tabindex: '0' },
         h('td', { 'data-testid': 'survey-code', text: x.code }),
         h('td', { 'data-testid': 'survey-head', text: x.head_name }),
