@@ -121,6 +121,13 @@ async fn fill(c: &Client, css: &str, text: &str) -> R<()> {
     Ok(())
 }
 
+/// Scrolls the screen back to its top (before a screenshot of a whole screen).
+async fn top(c: &Client) -> R<()> {
+    c.execute("document.getElementById('app').scrollTop = 0;", vec![])
+        .await?;
+    Ok(())
+}
+
 async fn count(c: &Client, css: &str) -> R<usize> {
     Ok(c.find_all(Locator::Css(css)).await?.len())
 }
@@ -195,6 +202,7 @@ async fn a_periodic_round_from_survey_to_decision_in_the_window() {
         let blockers = texts(&c, "[data-testid=decision-blocker]").await?;
         assert!(blockers.iter().any(|b| b.contains("Còn 3 hộ chưa rà soát")), "{blockers:?}");
         assert!(c.find(Locator::Css("#decision-save[disabled]")).await.is_ok(), "decision refused while blocked");
+        top(&c).await?;
         shot(&c, "review-02-round-created").await?;
 
         // 2. From the register: the household screen offers "Rà soát hộ này".
@@ -269,6 +277,7 @@ async fn a_periodic_round_from_survey_to_decision_in_the_window() {
         assert!(classes.iter().any(|t| t == "Hộ nghèo"), "{classes:?}");
         let explanations = texts(&c, "[data-testid=survey-explanation]").await?;
         assert!(explanations.iter().all(|e| e.contains("chuẩn nghèo 2022–2025")), "{explanations:?}");
+        top(&c).await?;
         shot(&c, "review-05-all-surveyed").await?;
 
         // 4. Village meetings: the share is shown as typed; under half says so.
@@ -314,12 +323,14 @@ async fn a_periodic_round_from_survey_to_decision_in_the_window() {
         assert_eq!(numbers[0], "1/GCN-HN.HCN");
         assert!(c.find(Locator::Css("#meeting-form")).await.is_err(), "no forms on a locked round");
         assert!(c.find(Locator::Css("#decision-form")).await.is_err(), "no forms on a locked round");
+        top(&c).await?;
         shot(&c, "review-08-decided-locked").await?;
 
         // A locked survey is read-only.
         click(&c, "[data-testid=survey-row] [data-testid=survey-head]").await?;
         wait_for(&c, "#survey[data-loaded] [data-testid=round-locked]").await?;
         assert!(c.find(Locator::Css("#survey-save")).await.is_err());
+        top(&c).await?;
         shot(&c, "review-09-survey-locked").await?;
 
         // The household now shows its decided class and no review link.

@@ -102,20 +102,20 @@ export function mount(root, ctx) {
       ` · niêm yết ${r.posting_days} ngày làm việc`));
     if (locked) {
       screen.appendChild(h('div', { class: 'locked-banner', id: 'round-locked', 'data-testid': 'round-locked', role: 'status' },
-        h('strong', { text: '🔒 Đợt rà soát đã khoá. ' }),
+        h('strong', { text: 'Đợt rà soát đã khoá. ' }),
         `Quyết định số ${r.decision_number || ''} ngày ${formatDate(r.decision_date)}${r.decision_signer ? `, ${r.decision_signer} ký` : ''}. Không sửa được phiếu, biên bản hay danh sách của đợt này nữa.`));
     }
     for (const w of detail.warnings || []) {
       screen.appendChild(h('div', { class: 'summary warn', 'data-testid': 'round-warning', text: w }));
     }
 
-    const main = h('div', { class: 'round-main' }, progress(detail), householdList(r, rows, detail));
+    const main = h('div', { class: 'round-main' }, progress(detail), locked ? certificates(certs) : null, householdList(r, rows, detail));
     const side = h('div', { class: 'round-side' },
       locked ? null : applications(r),
       meeting(detail),
       posting(detail),
       complaints(detail, rows),
-      decision(detail, certs));
+      decision(detail));
     screen.appendChild(h('div', { class: 'round-grid' }, main, side));
     screen.setAttribute('data-loaded', 'true');
   }
@@ -159,7 +159,7 @@ export function mount(root, ctx) {
     const body = h('tbody', { id: 'round-rows' }, rows.map((x) => {
       const c = classInfo(x.class);
       const tr = h('tr', { 'data-testid': 'survey-row', 'data-id': x.household_id, 'data-status': x.status, tabindex: '0' },
-        h('td', { 'data-testid': 'survey-code', text: x.code }),
+        h('td', { class: 'nowrap', 'data-testid': 'survey-code', text: x.code }),
         h('td', { 'data-testid': 'survey-head', text: x.head_name }),
         h('td', { text: x.village }),
         h('td', { class: 'num', text: formatNumber(x.members) }),
@@ -223,8 +223,7 @@ export function mount(root, ctx) {
         if (page.items.length === 1) s.value = page.items[0].id;
       } catch { /* the search box stays usable; nothing to show */ }
     });
-    const el = h('form', { class: 'panel', id: 'application-form', 'data-testid': 'application-form', novalidate: true },
-      h('h2', { text: 'Giấy đề nghị của hộ' }), summary,
+    const el = h('form', { id: 'application-form', 'data-testid': 'application-form', novalidate: true }, summary,
       h('div', { class: 'form-col' },
         field('household_search', 'Tìm hộ', search),
         field('household_id', 'Hộ gia đình', found),
@@ -233,6 +232,8 @@ export function mount(root, ctx) {
         field('reason', 'Lý do', reason),
         field('received_date', 'Ngày nhận', date)),
       h('div', { class: 'actions' }, submit));
+    const panel = h('details', { class: 'panel', id: 'application-panel', 'data-testid': 'application-panel', open: r.kind === 'monthly' || r.households === 0 },
+      h('summary', {}, h('h2', { class: 'inline', text: 'Giấy đề nghị của hộ (Mẫu số 01, 04)' })), el);
     el.addEventListener('submit', (ev) => {
       ev.preventDefault();
       const household_id = /** @type {HTMLSelectElement} */ (found).value;
@@ -249,7 +250,7 @@ export function mount(root, ctx) {
         received_date: dateForCore(/** @type {HTMLInputElement} */ (date).value),
       }), () => 'Đã ghi giấy đề nghị; hộ có trong danh sách rà soát.');
     });
-    return el;
+    return panel;
   }
 
   /** The village meeting (họp dân). @param {any} detail */
@@ -261,10 +262,17 @@ export function mount(root, ctx) {
         h('strong', { class: v.meeting.result === 'passed' ? 'ok-text' : 'error-text', text: v.meeting.result === 'passed' ? 'đạt' : 'dưới 50%: phải rà soát lại' }))));
     const section = h('section', { class: 'panel', id: 'meeting-panel', 'data-testid': 'meeting-panel' }, h('h2', { text: 'Họp dân thôn/xóm' }), list);
     if (r.locked || !villages.length) return section;
+    // A village meets once all its households are surveyed (the core refuses earlier meetings).
+    const ready = villages.filter((/** @type {any} */ v) => v.surveyed === v.total);
+    if (!ready.length) {
+      section.appendChild(h('p', { class: 'hint', id: 'meeting-not-ready', text: 'Họp dân khi thôn/xóm đã rà soát xong tất cả các hộ trong danh sách.' }));
+      return section;
+    }
     const summary = h('div', { class: 'summary', hidden: true });
-    const needing = villages.find((/** @type {any} */ v) => !v.meeting || v.meeting.result !== 'passed');
+    const needing = ready.find((/** @type {any} */ v) => !v.meeting || v.meeting.result !== 'passed');
+    if (!needing && ready.length === villages.length) return section;
     const village = select({ id: 'meeting-village', 'data-testid': 'meeting-village' },
-      villages.map((/** @type {any} */ v) => ({ code: v.village_id, label: `${v.village} (${v.surveyed}/${v.total} hộ đã rà soát)` })), needing ? needing.village_id : villages[0].village_id);
+      ready.map((/** @type {any} */ v) => ({ code: v.village_id, label: `${v.village} (${v.surveyed}/${v.total} hộ đã rà soát)` })), needing ? needing.village_id : ready[0].village_id);
     const date = h('input', { type: 'text', id: 'meeting-date', 'data-testid': 'meeting-date', value: formatDate(todayIso()), placeholder: 'dd/mm/yyyy', autocomplete: 'off' });
     const attendees = h('input', { type: 'text', id: 'meeting-attendees', 'data-testid': 'meeting-attendees', inputmode: 'numeric', autocomplete: 'off' });
     const agreed = h('input', { type: 'text', id: 'meeting-agreed', 'data-testid': 'meeting-agreed', inputmode: 'numeric', autocomplete: 'off' });
@@ -326,6 +334,11 @@ export function mount(root, ctx) {
         ? `Niêm yết từ ${formatDate(r.posting_start)} đến hết ${formatDate(r.posting_end)} (${r.posting_days} ngày làm việc).`
         : `Chưa niêm yết. Thời gian niêm yết: ${r.posting_days} ngày làm việc.` }));
     if (r.locked) return section;
+    const waiting = detail.villages.filter((/** @type {any} */ v) => v.total > 0 && (!v.meeting || v.meeting.result !== 'passed'));
+    if (waiting.length && !r.posting_start) {
+      section.appendChild(h('p', { class: 'hint', id: 'posting-not-ready', text: 'Niêm yết sau khi tất cả thôn/xóm đã họp dân đạt yêu cầu.' }));
+      return section;
+    }
     const summary = h('div', { class: 'summary', hidden: true });
     const start = h('input', { type: 'text', id: 'posting-start', 'data-testid': 'posting-start', value: formatDate(r.posting_start || todayIso()), placeholder: 'dd/mm/yyyy', autocomplete: 'off' });
     const submit = h('button', { type: 'submit', id: 'posting-save', 'data-testid': 'posting-save', text: r.posting_start ? 'Đổi ngày niêm yết' : 'Bắt đầu niêm yết' });
@@ -387,20 +400,25 @@ export function mount(root, ctx) {
     return section;
   }
 
-  /** The decision (Mẫu 02) and the certificates (Mẫu 03). @param {any} detail @param {any[]} certs */
-  function decision(detail, certs) {
+  /** The certificates (Mẫu 03) of a decided round. @param {any[]} certs */
+  function certificates(certs) {
+    return h('section', { class: 'panel', id: 'certificates-panel', 'data-testid': 'certificates-panel' },
+      h('h2', { text: `Giấy chứng nhận hộ nghèo, hộ cận nghèo (Mẫu số 03): ${formatNumber(certs.length)}` }),
+      certs.length
+        ? h('table', { class: 'list compact', id: 'certificates', 'data-testid': 'certificates' },
+          h('thead', {}, h('tr', {}, h('th', { text: 'Số giấy' }), h('th', { text: 'Mã hộ' }), h('th', { text: 'Chủ hộ' }), h('th', { text: 'Loại' }), h('th', { text: 'Ngày cấp' }))),
+          h('tbody', {}, certs.map((c) => h('tr', { 'data-testid': 'certificate-row' },
+            h('td', { class: 'nowrap', 'data-testid': 'certificate-number', text: c.number }), h('td', { class: 'nowrap', text: c.code }), h('td', { text: c.head_name }),
+            h('td', {}, h('span', { class: 'tag ' + classInfo(c.class).css, text: classInfo(c.class).text })), h('td', { text: formatDate(c.issued_date) })))))
+        : h('p', { class: 'hint', id: 'certificates', 'data-testid': 'certificates', text: 'Đợt này không có hộ nghèo, hộ cận nghèo nên không cấp giấy chứng nhận.' }));
+  }
+
+  /** The decision (Mẫu 02), with what still blocks it. @param {any} detail */
+  function decision(detail) {
     const r = detail.round;
     const section = h('section', { class: 'panel', id: 'decision-panel', 'data-testid': 'decision-panel' }, h('h2', { text: 'Quyết định công nhận (Mẫu số 02)' }));
     if (r.locked) {
       section.appendChild(h('p', { id: 'decision-info', 'data-testid': 'decision-info', text: `Quyết định số ${r.decision_number || ''} ngày ${formatDate(r.decision_date)}${r.decision_signer ? ` — ${r.decision_signer}` : ''}.` }));
-      section.appendChild(h('h3', { text: `Giấy chứng nhận (Mẫu số 03): ${formatNumber(certs.length)}` }));
-      section.appendChild(certs.length
-        ? h('table', { class: 'list compact', id: 'certificates', 'data-testid': 'certificates' },
-          h('thead', {}, h('tr', {}, h('th', { text: 'Số' }), h('th', { text: 'Mã hộ' }), h('th', { text: 'Chủ hộ' }), h('th', { text: 'Loại' }), h('th', { text: 'Ngày cấp' }))),
-          h('tbody', {}, certs.map((c) => h('tr', { 'data-testid': 'certificate-row' },
-            h('td', { 'data-testid': 'certificate-number', text: c.number }), h('td', { text: c.code }), h('td', { text: c.head_name }),
-            h('td', {}, h('span', { class: 'tag ' + classInfo(c.class).css, text: classInfo(c.class).text })), h('td', { text: formatDate(c.issued_date) })))))
-        : h('p', { class: 'hint', id: 'certificates', 'data-testid': 'certificates', text: 'Đợt này không có hộ nghèo, hộ cận nghèo nên không cấp giấy chứng nhận.' }));
       return section;
     }
     const blockers = detail.blockers || [];

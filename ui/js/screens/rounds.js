@@ -154,7 +154,7 @@ export function mount(root, ctx) {
         h('td', { class: 'num', text: `${formatNumber(r.surveyed)}/${formatNumber(r.households)}` }),
         h('td', { class: 'num', text: formatNumber(r.poor) }),
         h('td', { class: 'num', text: formatNumber(r.near_poor) }),
-        h('td', {}, h('span', { class: 'tag' + (r.locked ? ' locked' : ''), text: (r.locked ? '🔒 ' : '') + roundStatusLabel(r.status) })));
+        h('td', {}, h('span', { class: 'tag' + (r.locked ? ' locked' : ''), text: roundStatusLabel(r.status) + (r.locked ? ' · đã khoá' : '') })));
       const open = () => ctx.navigate(`#/round/${encodeURIComponent(r.id)}`);
       tr.addEventListener('click', open);
       tr.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') open(); });

@@ -48,7 +48,7 @@ export function mount(root, ctx) {
       clear(tbody);
       for (const s of sets) {
         tbody.appendChild(h('tr', { 'data-testid': 'ruleset-row', 'data-id': s.id, 'data-version': String(s.version) },
-          h('td', {}, h('strong', { text: s.label }), h('div', { class: 'hint', text: s.id })),
+          h('td', {}, h('strong', { text: s.label }), s.label.replace(/–/g, '-') === s.id ? null : h('div', { class: 'hint', text: s.id })),
           h('td', { class: 'num', text: String(s.version) }),
           h('td', { text: `${formatDate(s.valid_from)} – ${formatDate(s.valid_to)}` }),
           h('td', { text: `${formatMoney(s.income_line_rural)} / ${formatMoney(s.income_line_urban)}` }),
@@ -82,6 +82,7 @@ export function mount(root, ctx) {
       const p = await reviewIpc.previewRuleSet(json);
       if (!alive) return;
       drawPreview(p, json);
+      out.scrollIntoView({ block: 'start' });
     } catch (e) {
       if (!alive) return;
       out.appendChild(h('div', { class: 'summary error', role: 'alert', 'data-testid': 'ruleset-error', text: /** @type {any} */ (e).message }));

@@ -74,7 +74,7 @@ function build(screen, ctx, sf, rows) {
     h('span', { class: 'spacer' }),
     position >= 0 ? h('span', { class: 'hint', id: 'survey-position', text: `Hộ ${position + 1}/${rows.length} trong danh sách` }) : null));
   if (locked) {
-    screen.appendChild(h('div', { class: 'locked-banner', 'data-testid': 'round-locked', text: `🔒 Đợt rà soát đã có quyết định số ${round.decision_number || ''} và đã khoá: phiếu chỉ để xem.` }));
+    screen.appendChild(h('div', { class: 'locked-banner', 'data-testid': 'round-locked', text: `Đợt rà soát đã có quyết định số ${round.decision_number || ''} và đã khoá: phiếu chỉ để xem.` }));
   }
   const present = hh.members.filter((/** @type {any} */ m) => !m.status || m.status === 'present');
   screen.appendChild(h('p', { class: 'members-line', id: 'survey-members' },

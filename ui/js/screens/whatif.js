@@ -90,7 +90,7 @@ export function mount(root, ctx) {
       h('thead', {}, h('tr', {}, h('th', { text: 'Mã hộ' }), h('th', { text: 'Chủ hộ' }), h('th', { text: 'Thôn/xóm' }), h('th', { text: 'Hiện tại' }),
         withTo ? h('th', { text: 'Chạy thử' }) : null, h('th', { text: withTo ? 'Giải thích' : 'Lý do' }))),
       h('tbody', {}, rows.map((r) => h('tr', { 'data-testid': `${id}-row`, 'data-id': r.household_id },
-        h('td', { text: r.code }), h('td', { text: r.head_name }), h('td', { text: r.village }), h('td', {}, cls(r.from)),
+        h('td', { class: 'nowrap', text: r.code }), h('td', { text: r.head_name }), h('td', { text: r.village }), h('td', {}, cls(r.from)),
         withTo ? h('td', {}, cls(r.to)) : null, h('td', { class: 'explain', text: r.explanation })))));
     out.appendChild(h('section', { class: 'panel' }, h('h2', { text: `Hộ đổi phân loại (${formatNumber(w.changed.length)})` }),
       w.changed.length ? table('whatif-changed', w.changed, true) : h('p', { class: 'hint', text: 'Không hộ nào đổi phân loại.' })));
