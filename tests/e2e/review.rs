@@ -306,6 +306,17 @@ async fn a_periodic_round_from_survey_to_decision_in_the_window() {
         click(&c, "#posting-save").await?;
         wait_text(&c, "#posting-state", "the posting dates", |t| t.starts_with(&format!("Niêm yết từ {}", vn(posting)))).await?;
         wait_for(&c, "#decision-ready").await?;
+
+        // A complaint blocks the decision until its re-check (phúc tra) is recorded.
+        click(&c, "#complaints-panel details > summary").await?;
+        wait_for(&c, "#complaint-household").await?.select_by_index(1).await?;
+        fill(&c, "#complaint-content", "Hộ cho rằng nhà tiêu không hợp vệ sinh").await?;
+        click(&c, "#complaint-save").await?;
+        wait_text(&c, "#decision-blockers", "the open complaint", |t| t.contains("Còn 1 khiếu nại chưa phúc tra xong.")).await?;
+        fill(&c, "[data-testid=complaint] [data-testid=recheck-result]", "Phúc tra: giữ nguyên kết quả").await?;
+        click(&c, "[data-testid=complaint] [data-testid=recheck-save]").await?;
+        wait_text(&c, "[data-testid=complaint]", "the re-check", |t| t.contains("Đã phúc tra ngày")).await?;
+        wait_for(&c, "#decision-ready").await?;
         shot(&c, "review-07-ready-to-decide").await?;
 
         // 6. The decision locks the round and numbers the certificates.

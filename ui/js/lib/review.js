@@ -33,7 +33,7 @@ const KIND = { periodic: 'Định kỳ hằng năm', monthly: 'Thường xuyên 
 /** @type {Record<string, string>} */
 const SCOPE = { listed: 'Hộ nghèo, cận nghèo và hộ có đơn', full: 'Toàn bộ hộ trong xã' };
 /** @type {Record<string, string>} */
-const SOURCE = { listed: 'Danh sách', full: 'Rà soát toàn bộ', applicant: 'Có giấy đề nghị' };
+const SOURCE = { listed: 'Danh sách', full: 'Toàn bộ', applicant: 'Có giấy đề nghị' };
 /** @type {Record<string, string>} */
 const TRANSITION = {
   new_poor: 'Nghèo phát sinh mới',
