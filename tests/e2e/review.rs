@@ -412,3 +412,137 @@ async fn goto_hash(c: &Client, hash: &str) -> R<()> {
     .await?;
     Ok(())
 }
+
+/// A monthly round starts on the 15th: this month's once it has come, otherwise last month's.
+fn monthly_start(today: NaiveDate) -> NaiveDate {
+    if today.day() >= 15 {
+        today.with_day(15).expect("the 15th")
+    } else {
+        let first = today.with_day(1).expect("the 1st");
+        first
+            .pred_opt()
+            .expect("last month")
+            .with_day(15)
+            .expect("the 15th")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb + tauri-driver; run by .ci/run"]
+async fn a_monthly_round_lists_a_household_once_its_application_is_recorded() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let db = tmp.path().join("thang.db");
+    run_cli(
+        &db,
+        &[
+            "init",
+            "--province-code",
+            "04",
+            "--province-name",
+            "Cao Bằng",
+            "--commune-code",
+            "01290",
+            "--commune-name",
+            "Xã Sơn Lộ",
+            "--village",
+            "Xóm Khưa Lốm",
+            "--user",
+            "Nông Văn Tùng",
+        ],
+    );
+    run_cli(&db, &["generate", "--households", "3", "--seed", "2"]);
+    let ledger = giamngheo_core::Ledger::open(&db).expect("open the ledger");
+    let page = ledger
+        .list_households(&giamngheo_core::register::HouseholdQuery {
+            search: None,
+            village_id: None,
+            flags: Vec::new(),
+            offset: 0,
+            limit: 10,
+        })
+        .expect("households");
+    drop(ledger);
+    let target = page.items[1].clone();
+    let today = giamngheo_core::clock::SystemClock.today();
+    let start = monthly_start(today);
+    let env = AppEnv::in_dir(tmp.path(), &db);
+
+    with_app(&app(), &env, "review-monthly", LIMIT, move |c| async move {
+        wait_for(&c, "#register").await?;
+        click(&c, "#nav-rounds").await?;
+        wait_for(&c, "#rounds[data-loaded]").await?;
+        // A monthly round before the 15th is refused with the core's message next to the date.
+        wait_for(&c, "#round-kind")
+            .await?
+            .select_by_value("monthly")
+            .await?;
+        let scope_hidden = c
+            .execute(
+                "return document.getElementById('round-scope').closest('.field').hidden",
+                vec![],
+            )
+            .await?;
+        assert_eq!(scope_hidden, true, "no scope for a monthly round");
+        fill(
+            &c,
+            "#round-start",
+            &vn(start.with_day(10).expect("the 10th")),
+        )
+        .await?;
+        click(&c, "#round-create").await?;
+        wait_text(
+            &c,
+            "[data-field=start_date] .msg.error",
+            "the calendar rule",
+            |t| t.contains("ngày 15"),
+        )
+        .await?;
+        shot(&c, "review-13-monthly-refused").await?;
+        fill(&c, "#round-start", &vn(start)).await?;
+        click(&c, "#round-create").await?;
+        wait_for(&c, "#round[data-loaded]").await?;
+        wait_text(&c, "#round-counts", "an empty list", |t| {
+            t.contains("đã rà soát 0/0 hộ")
+        })
+        .await?;
+        // The application form is open on a monthly round: find the household, record Mẫu 01.
+        fill(&c, "#app-search", &target.code).await?;
+        wait_js(
+            &c,
+            "return document.getElementById('app-household').value",
+            "the household found",
+            |v| v.as_str() == Some(target.id.as_str()),
+        )
+        .await?;
+        fill(&c, "#app-reason", "Thiên tai làm sập nhà").await?;
+        fill(&c, "#app-date", &vn(today)).await?;
+        click(&c, "#app-save").await?;
+        wait_text(&c, "#round-counts", "one household", |t| {
+            t.contains("đã rà soát 0/1 hộ")
+        })
+        .await?;
+        let heads = texts(&c, "[data-testid=survey-row] [data-testid=survey-head]").await?;
+        assert_eq!(heads, vec![target.head_name.clone()]);
+        let row = wait_text(&c, "[data-testid=survey-row]", "the applicant row", |t| {
+            t.contains("Có giấy đề nghị")
+        })
+        .await?;
+        assert!(row.contains("Chưa rà soát"), "{row}");
+        top(&c).await?;
+        shot(&c, "review-14-monthly-application").await?;
+        // Its survey opens from the list, and Esc (nothing changed) goes back.
+        click(&c, "#survey-next-pending").await?;
+        wait_for(&c, "#survey[data-loaded]").await?;
+        wait_text(&c, "#survey-title", "the applicant", |t| {
+            t.ends_with(&target.head_name)
+        })
+        .await?;
+        c.active_element()
+            .await?
+            .send_keys(&key(Key::Escape))
+            .await?;
+        wait_for(&c, "#round[data-loaded]").await?;
+        Ok(())
+    })
+    .await;
+}
