@@ -147,8 +147,20 @@ async function boot() {
     showFatal(/** @type {any} */ (e), '');
     return;
   }
-  if (ctx.app.open_error) {
-    showFatal(ctx.app.open_error, ctx.app.db_path);
+  const loading = document.getElementById('loading');
+  if (loading) {
+    loading.textContent = ctx.app.demo
+      ? `Đang mở xã mẫu (lần đầu chương trình tạo khoảng 1.500 hộ mẫu, có thể mất nửa phút)… ${ctx.app.db_path}`
+      : `Đang mở sổ: ${ctx.app.db_path}`;
+  }
+  let openError;
+  try {
+    openError = await ipc.openLedger();
+  } catch (e) {
+    openError = /** @type {any} */ (e);
+  }
+  if (openError) {
+    showFatal(openError, ctx.app.db_path);
     return;
   }
   try {
