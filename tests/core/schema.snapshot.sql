@@ -1,3 +1,11 @@
+-- index application_round
+CREATE INDEX application_round ON application(round_id);
+-- index certificate_household
+CREATE INDEX certificate_household ON certificate(household_id);
+-- index certificate_round
+CREATE INDEX certificate_round ON certificate(round_id);
+-- index complaint_round
+CREATE INDEX complaint_round ON complaint(round_id);
 -- index household_commune
 CREATE INDEX household_commune ON household(commune_code);
 -- index household_event_household
@@ -12,8 +20,20 @@ CREATE INDEX member_household ON member(household_id);
 CREATE INDEX member_id_number ON member(id_number);
 -- index op_row
 CREATE INDEX op_row ON op(row_id);
+-- index op_scope
+CREATE INDEX op_scope ON op(scope, origin, seq);
+-- index package_log_file
+CREATE INDEX package_log_file ON package_log(file_sha256);
+-- index package_log_peer
+CREATE INDEX package_log_peer ON package_log(direction, receiver, pkg_seq);
+-- index survey_household
+CREATE INDEX survey_household ON survey(household_id);
+-- index survey_round
+CREATE INDEX survey_round ON survey(round_id, village_id);
 -- index village_commune
 CREATE INDEX village_commune ON village(commune_code);
+-- index village_meeting_round
+CREATE INDEX village_meeting_round ON village_meeting(round_id);
 -- table app_user
 CREATE TABLE app_user (
   id       TEXT PRIMARY KEY,
@@ -22,6 +42,18 @@ CREATE TABLE app_user (
   node_id  TEXT,
   deleted  INTEGER NOT NULL DEFAULT 0,
   _rev     TEXT NOT NULL DEFAULT '{}'
+);
+-- table application
+CREATE TABLE application (
+  id             TEXT PRIMARY KEY,
+  round_id       TEXT,
+  household_id   TEXT,
+  form           TEXT,            -- mau01 | mau04
+  purpose        TEXT,            -- review | average | exit_poor | exit_near_poor
+  reason         TEXT,
+  received_date  TEXT,
+  deleted        INTEGER NOT NULL DEFAULT 0,
+  _rev           TEXT NOT NULL DEFAULT '{}'
 );
 -- table audit_event
 CREATE TABLE audit_event (
@@ -36,6 +68,16 @@ CREATE TABLE audit_event (
   row_id       TEXT,
   details      TEXT NOT NULL
 );
+-- table certificate
+CREATE TABLE certificate (
+  id            TEXT PRIMARY KEY,
+  round_id      TEXT,
+  household_id  TEXT,
+  number        TEXT,             -- "12/GCN-HN.HCN"
+  class         TEXT,
+  issued_date   TEXT,
+  _rev          TEXT NOT NULL DEFAULT '{}'
+);
 -- table commune
 CREATE TABLE commune (
   id             TEXT PRIMARY KEY,
@@ -44,6 +86,19 @@ CREATE TABLE commune (
   area           TEXT,               -- rural | urban
   b1_region      TEXT,               -- B1 region variant (vùng), per commune
   _rev           TEXT NOT NULL DEFAULT '{}'
+);
+-- table complaint
+CREATE TABLE complaint (
+  id              TEXT PRIMARY KEY,
+  round_id        TEXT,
+  household_id    TEXT,
+  date            TEXT,
+  content         TEXT,
+  status          TEXT,           -- open | resolved
+  recheck_date    TEXT,
+  recheck_result  TEXT,
+  deleted         INTEGER NOT NULL DEFAULT 0,
+  _rev            TEXT NOT NULL DEFAULT '{}'
 );
 -- table conflict
 CREATE TABLE conflict (
@@ -158,8 +213,34 @@ CREATE TABLE op (
   body         TEXT NOT NULL,        -- {"set":{field:value},"base":{field:[[origin,seq],…]}}
   body_sha256  BLOB NOT NULL,
   schema_ver   INTEGER NOT NULL,
-  received_in  TEXT,                 -- package id it arrived in; NULL when written here
+  received_in  TEXT, scope TEXT,                 -- package id it arrived in; NULL when written here
   PRIMARY KEY (origin, seq)
+) WITHOUT ROWID;
+-- table package_log
+CREATE TABLE package_log (
+  package_id    TEXT PRIMARY KEY,
+  direction     TEXT NOT NULL,      -- out | in
+  kind          TEXT NOT NULL,      -- data | return | enrol_request | enrol_response
+  sender        TEXT NOT NULL,
+  receiver      TEXT NOT NULL,
+  pkg_seq       INTEGER NOT NULL,
+  file_name     TEXT NOT NULL,
+  file_sha256   TEXT NOT NULL,
+  bytes         INTEGER NOT NULL,
+  status        TEXT NOT NULL,      -- written | imported | quarantined
+  reason        TEXT,
+  ops           INTEGER NOT NULL DEFAULT 0,
+  ops_new       INTEGER NOT NULL DEFAULT 0,
+  ops_duplicate INTEGER NOT NULL DEFAULT 0,
+  conflicts     INTEGER NOT NULL DEFAULT 0,
+  device_time   TEXT NOT NULL
+);
+-- table peer_ack
+CREATE TABLE peer_ack (
+  peer            TEXT NOT NULL,
+  origin          TEXT NOT NULL,
+  contiguous_seq  INTEGER NOT NULL,
+  PRIMARY KEY (peer, origin)
 ) WITHOUT ROWID;
 -- table province
 CREATE TABLE province (
@@ -167,10 +248,73 @@ CREATE TABLE province (
   name  TEXT,
   _rev  TEXT NOT NULL DEFAULT '{}'
 );
+-- table review_round
+CREATE TABLE review_round (
+  id               TEXT PRIMARY KEY,
+  commune_code     TEXT,
+  kind             TEXT,          -- periodic | monthly
+  scope            TEXT,          -- listed (poor, near-poor, applicants) | full (every household)
+  year             INTEGER,
+  month            INTEGER,
+  title            TEXT,
+  rules_id         TEXT,
+  rules_version    INTEGER,
+  reference_date   TEXT,          -- ages are computed at this date
+  start_date       TEXT,
+  posting_days     INTEGER,       -- working days of public posting (configurable: not confirmed in law)
+  posting_start    TEXT,
+  posting_end      TEXT,
+  decision_number  TEXT,          -- Mẫu 02
+  decision_date    TEXT,
+  decision_signer  TEXT,
+  status           TEXT,          -- surveying | posting | decided
+  locked           INTEGER NOT NULL DEFAULT 0,
+  deleted          INTEGER NOT NULL DEFAULT 0,
+  _rev             TEXT NOT NULL DEFAULT '{}'
+);
+-- table ruleset
+CREATE TABLE ruleset (
+  id         TEXT PRIMARY KEY,
+  rules_id   TEXT,
+  version    INTEGER,
+  json       TEXT,
+  loaded_at  TEXT,
+  _rev       TEXT NOT NULL DEFAULT '{}'
+);
 -- table setting
 CREATE TABLE setting (
   key    TEXT PRIMARY KEY,
   value  TEXT NOT NULL
+);
+-- table survey
+CREATE TABLE survey (
+  id                       TEXT PRIMARY KEY,
+  round_id                 TEXT,
+  household_id             TEXT,
+  village_id               TEXT,
+  source                   TEXT,    -- listed | applicant | full
+  phieu_a_ticked           TEXT,    -- JSON array of ticked checklist items
+  phieu_a_result           TEXT,    -- continue | stop
+  score_a                  INTEGER,
+  b1_answers               TEXT,    -- JSON {question: option}
+  income_per_capita_month  INTEGER,
+  agricultural             INTEGER,
+  floor_area_m2            REAL,
+  deprivations             TEXT,    -- JSON {indicator: bool}: the reviewer's explicit answers
+  override_reasons         TEXT,    -- JSON {indicator: reason}
+  reviewer                 TEXT,
+  survey_date              TEXT,
+  status                   TEXT,    -- pending | surveyed | resurvey
+  class                    TEXT,    -- poor | near_poor | average | not_poor
+  previous_class           TEXT,
+  transition               TEXT,
+  score_b                  INTEGER,
+  deprived                 TEXT,    -- JSON array of indicator ids
+  explanation              TEXT,
+  rules_id                 TEXT,
+  rules_version            INTEGER,
+  deleted                  INTEGER NOT NULL DEFAULT 0,
+  _rev                     TEXT NOT NULL DEFAULT '{}'
 );
 -- table village
 CREATE TABLE village (
@@ -182,6 +326,19 @@ CREATE TABLE village (
   sort_order    INTEGER,
   deleted       INTEGER NOT NULL DEFAULT 0,
   _rev          TEXT NOT NULL DEFAULT '{}'
+);
+-- table village_meeting
+CREATE TABLE village_meeting (
+  id          TEXT PRIMARY KEY,
+  round_id    TEXT,
+  village_id  TEXT,
+  date        TEXT,
+  attendees   INTEGER,
+  agreed      INTEGER,
+  result      TEXT,               -- passed | resurvey (under 50 % agreement)
+  chair       TEXT,
+  note        TEXT,
+  _rev        TEXT NOT NULL DEFAULT '{}'
 );
 -- trigger audit_no_delete
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_event

@@ -288,7 +288,7 @@ pub fn check_id_number(raw: &str, sex: Option<&str>, birth_year: Option<i32>) ->
     }
     let d4 = digits[3] - b'0';
     let yy = i32::from(digits[4] - b'0') * 10 + i32::from(digits[5] - b'0');
-    let encoded_sex = if d4 % 2 == 0 { "male" } else { "female" };
+    let encoded_sex = if d4 & 1 == 0 { "male" } else { "female" };
     let century_start = 1900 + 100 * i32::from(d4 / 2);
     let encoded_year = century_start + yy;
     check.encoded_sex = Some(encoded_sex);

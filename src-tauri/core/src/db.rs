@@ -45,7 +45,11 @@ use std::path::Path;
 pub const APPLICATION_ID: i32 = 0x474E_4731;
 
 /// The migrations, in order. Append only: a shipped migration is never edited.
-pub const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_review.sql")),
+    (3, include_str!("../migrations/0003_exchange.sql")),
+];
 
 /// The schema version this build writes.
 pub fn latest_schema_version() -> i64 {

@@ -771,9 +771,9 @@ impl Ledger {
         })
     }
 
-    /// The latest decided class of a household, once the review module records one.
-    pub fn latest_class(&self, _household_id: &str) -> Result<Option<String>> {
-        Ok(None)
+    /// The latest decided class of a household (its latest decided review round), if any.
+    pub fn latest_class(&self, household_id: &str) -> Result<Option<String>> {
+        self.decided_class(household_id)
     }
 
     pub fn household(&self, id: &str) -> Result<HouseholdDetail> {
