@@ -35,6 +35,7 @@ pub fn run() {
         })
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
+            commands::open_ledger,
             commands::setup_info,
             commands::setup,
             commands::add_user,

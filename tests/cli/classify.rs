@@ -1,5 +1,7 @@
 //! `giamngheo classify --rules ID`: the public JSON Lines contract, run as a script would.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 

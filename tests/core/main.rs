@@ -1,9 +1,13 @@
 //! Integration tests of giamngheo-core: one binary, one module per area.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic: that is a failed test
+
 mod common;
 mod demo;
+mod exchange_package;
 mod ledger;
 mod open;
 mod register;
+mod reports;
 mod review;
 mod rules;

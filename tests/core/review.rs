@@ -336,3 +336,32 @@ fn what_if_lists_households_whose_class_would_change_without_writing() {
     );
     assert_eq!(wi.by_village.iter().map(|v| v.households).sum::<i64>(), 3);
 }
+
+#[test]
+fn generated_communes_come_with_a_decided_periodic_round() {
+    let mut t = fresh();
+    let s = giamngheo_core::populate::populate(&mut t.ledger, 200, 11).unwrap();
+    let round = t.ledger.round(&s.round_id.expect("a round")).unwrap();
+    assert!(round.round.locked);
+    assert_eq!(round.round.households, 200);
+    assert_eq!(round.round.surveyed, 200);
+    assert!(
+        round.round.poor > 0 && round.round.near_poor > 0,
+        "{:?}",
+        round.round
+    );
+    let certs = t.ledger.certificates(&round.round.id).unwrap();
+    assert_eq!(certs.len() as i64, round.round.poor + round.round.near_poor);
+    let page = t
+        .ledger
+        .list_households(&giamngheo_core::register::HouseholdQuery {
+            limit: 1000,
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(page.items.iter().all(|h| h.class.is_some()));
+    // A second generate adds households without a second round for the year.
+    let again = giamngheo_core::populate::populate(&mut t.ledger, 10, 12).unwrap();
+    assert_eq!(again.round_id, None);
+    assert_eq!(t.ledger.rounds().unwrap().len(), 1);
+}

@@ -1,6 +1,8 @@
 //! Conformance tests of the poverty standard engine at every boundary, for both built-in rule
 //! sets, plus property tests (more deprivation or less income never improves a class).
 
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -438,14 +440,31 @@ fn an_explicit_answer_overrides_derivation_and_keeps_both_reasons() {
         reason.contains("đã mua thẻ tháng 8") && reason.contains("không có bảo hiểm y tế"),
         "{reason}"
     );
+    assert_eq!(
+        c.reasons(&r),
+        vec![
+            "Bảo hiểm y tế: không thiếu hụt — người rà soát xác định hộ không thiếu hụt: đã mua \
+             thẻ tháng 8 (dữ liệu hộ cho thấy: Thành viên thứ 1 (26 tuổi) không có bảo hiểm y tế)"
+                .to_string(),
+            "Nhà tiêu hợp vệ sinh: thiếu hụt — người rà soát xác định hộ thiếu hụt".to_string(),
+        ]
+    );
     let water = c.indicators.iter().find(|i| i.id == "water").unwrap();
     assert_eq!(
         (water.deprived, water.source),
         (false, Source::NotDetermined)
     );
-    // An indicator the rule set does not know is an error, not silently ignored.
+    // An indicator the rule set does not know is an error, not silently ignored …
     h.deprivations.insert("waste".into(), true);
     assert!(matches!(classify(&r, &h), Err(Error::Invalid(m)) if m.contains("«waste»")));
+    // … unless the caller restricts the answers to the rule set (what-if under another set).
+    h.deprivations.insert("information_access".into(), true);
+    let r2 = set("2027-2030");
+    let mut h2 = h.restricted_to(&r2);
+    h2.score_a = None;
+    h2.income_per_capita_month = Some(2_000_000);
+    let c2 = classify(&r2, &h2).unwrap();
+    assert_eq!(c2.deprived(), vec!["sanitation", "waste"]);
 }
 
 #[test]
@@ -604,4 +623,41 @@ proptest! {
                 "{:?} → {:?}", before.class, after.class);
         }
     }
+}
+
+#[test]
+fn derivation_tells_not_deprived_from_not_known() {
+    let r = set("2022-2025");
+    let insured = MemberFacts {
+        health_insurance: Some(true),
+        ..MemberFacts::default()
+    };
+    let toddler_uninsured = MemberFacts {
+        health_insurance: Some(false),
+        ..member("2024-01-01")
+    };
+    let unknown = MemberFacts {
+        health_insurance: None,
+        ..member("1990-01-01")
+    };
+    let outcome = |members: Vec<MemberFacts>| {
+        let c = classify(&r, &derived_only(members)).unwrap();
+        let i = c
+            .indicators
+            .iter()
+            .find(|i| i.id == "health_insurance")
+            .unwrap()
+            .clone();
+        (i.deprived, i.source, i.derived)
+    };
+    // Insured members (age irrelevant) and an uninsured child under 6: known, not deprived.
+    assert_eq!(
+        outcome(vec![insured.clone(), toddler_uninsured]),
+        (false, Source::Derived, Some(false))
+    );
+    // An adult whose insurance was not recorded: not known, counted as not deprived.
+    assert_eq!(
+        outcome(vec![insured, unknown]),
+        (false, Source::NotDetermined, None)
+    );
 }

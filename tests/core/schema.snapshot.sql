@@ -20,6 +20,12 @@ CREATE INDEX member_household ON member(household_id);
 CREATE INDEX member_id_number ON member(id_number);
 -- index op_row
 CREATE INDEX op_row ON op(row_id);
+-- index op_scope
+CREATE INDEX op_scope ON op(scope, origin, seq);
+-- index package_log_file
+CREATE INDEX package_log_file ON package_log(file_sha256);
+-- index package_log_peer
+CREATE INDEX package_log_peer ON package_log(direction, receiver, pkg_seq);
 -- index survey_household
 CREATE INDEX survey_household ON survey(household_id);
 -- index survey_round
@@ -207,8 +213,34 @@ CREATE TABLE op (
   body         TEXT NOT NULL,        -- {"set":{field:value},"base":{field:[[origin,seq],…]}}
   body_sha256  BLOB NOT NULL,
   schema_ver   INTEGER NOT NULL,
-  received_in  TEXT,                 -- package id it arrived in; NULL when written here
+  received_in  TEXT, scope TEXT,                 -- package id it arrived in; NULL when written here
   PRIMARY KEY (origin, seq)
+) WITHOUT ROWID;
+-- table package_log
+CREATE TABLE package_log (
+  package_id    TEXT PRIMARY KEY,
+  direction     TEXT NOT NULL,      -- out | in
+  kind          TEXT NOT NULL,      -- data | return | enrol_request | enrol_response
+  sender        TEXT NOT NULL,
+  receiver      TEXT NOT NULL,
+  pkg_seq       INTEGER NOT NULL,
+  file_name     TEXT NOT NULL,
+  file_sha256   TEXT NOT NULL,
+  bytes         INTEGER NOT NULL,
+  status        TEXT NOT NULL,      -- written | imported | quarantined
+  reason        TEXT,
+  ops           INTEGER NOT NULL DEFAULT 0,
+  ops_new       INTEGER NOT NULL DEFAULT 0,
+  ops_duplicate INTEGER NOT NULL DEFAULT 0,
+  conflicts     INTEGER NOT NULL DEFAULT 0,
+  device_time   TEXT NOT NULL
+);
+-- table peer_ack
+CREATE TABLE peer_ack (
+  peer            TEXT NOT NULL,
+  origin          TEXT NOT NULL,
+  contiguous_seq  INTEGER NOT NULL,
+  PRIMARY KEY (peer, origin)
 ) WITHOUT ROWID;
 -- table province
 CREATE TABLE province (

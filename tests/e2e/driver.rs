@@ -299,9 +299,31 @@ pub async fn wait_js(
 /// Clears an input and types `text` into it like a user.
 pub async fn type_into(c: &Client, css: &str, text: &str) -> R<Element> {
     let e = wait_for(c, css).await?;
-    e.clear().await?;
-    e.send_keys(text).await?;
+    e.clear()
+        .await
+        .map_err(|err| format!("clearing `{css}`: {err:?}"))?;
+    e.send_keys(text)
+        .await
+        .map_err(|err| format!("typing into `{css}`: {err:?}"))?;
     Ok(e)
+}
+
+/// Clicks the element matching `css` once it is displayed.
+pub async fn click(c: &Client, css: &str) -> R<()> {
+    let e = wait_for(c, css).await?;
+    e.click()
+        .await
+        .map_err(|err| format!("clicking `{css}`: {err:?}"))?;
+    Ok(())
+}
+
+/// Sends keys to the element matching `css`.
+pub async fn keys(c: &Client, css: &str, text: &str) -> R<()> {
+    let e = wait_for(c, css).await?;
+    e.send_keys(text)
+        .await
+        .map_err(|err| format!("sending keys to `{css}`: {err:?}"))?;
+    Ok(())
 }
 
 /// A key as the string `send_keys` wants.
@@ -310,12 +332,15 @@ pub fn key(k: fantoccini::key::Key) -> String {
 }
 
 /// Texts of every element matching `css`.
+/// Read in one script call so a redraw in between cannot leave stale element references.
 pub async fn texts(c: &Client, css: &str) -> R<Vec<String>> {
-    let mut out = Vec::new();
-    for e in c.find_all(Locator::Css(css)).await? {
-        out.push(e.text().await?);
-    }
-    Ok(out)
+    let v = c
+        .execute(
+            "return [...document.querySelectorAll(arguments[0])].map(e => e.textContent);",
+            vec![serde_json::Value::String(css.to_string())],
+        )
+        .await?;
+    Ok(serde_json::from_value(v)?)
 }
 
 /// The app binary: `$APP_BIN`, else the debug build next to the running test.

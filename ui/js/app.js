@@ -108,7 +108,7 @@ function drawHeader() {
   header.hidden = !info;
   if (!info) return;
   /** @type {HTMLElement} */ (document.getElementById('commune-name')).textContent =
-    `${info.commune_name} · ${info.province_name}${ctx.app && ctx.app.demo ? ' (dữ liệu mẫu)' : ''}`;
+    `${info.commune_name} · ${info.province_name}`;
   const picker = /** @type {HTMLSelectElement} */ (document.getElementById('user-picker'));
   clear(picker);
   const current = info.current_user ? info.current_user.id : '';
@@ -155,8 +155,20 @@ async function boot() {
     showFatal(/** @type {any} */ (e), '');
     return;
   }
-  if (ctx.app.open_error) {
-    showFatal(ctx.app.open_error, ctx.app.db_path);
+  const loading = document.getElementById('loading');
+  if (loading) {
+    loading.textContent = ctx.app.demo
+      ? `Đang mở xã mẫu (lần đầu chương trình tạo khoảng 1.500 hộ mẫu, có thể mất nửa phút)… ${ctx.app.db_path}`
+      : `Đang mở sổ: ${ctx.app.db_path}`;
+  }
+  let openError;
+  try {
+    openError = await ipc.openLedger();
+  } catch (e) {
+    openError = /** @type {any} */ (e);
+  }
+  if (openError) {
+    showFatal(openError, ctx.app.db_path);
     return;
   }
   try {

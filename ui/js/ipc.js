@@ -41,8 +41,10 @@ function normaliseError(e) {
 }
 
 export const ipc = {
-  /** @returns {Promise<{version: string, db_path: string, demo: boolean, open_error: CmdError|null}>} */
+  /** @returns {Promise<{version: string, db_path: string, demo: boolean}>} */
   appInfo: () => call('app_info'),
+  /** Opens the database; resolves with the reason it cannot be used, or null. @returns {Promise<CmdError|null>} */
+  openLedger: () => call('open_ledger'),
   setupInfo: () => call('setup_info'),
   /** @param {object} input */
   setup: (input) => call('setup', { input }),

@@ -26,6 +26,8 @@ use serde_json::Value;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct HouseholdLine {
+    #[serde(default)]
+    id: Value,
     area: Area,
     reference_date: NaiveDate,
     #[serde(default)]
@@ -213,30 +215,35 @@ fn classify_line(set: &RuleSet, raw: &[u8], line_no: u64, sink: &mut Vec<u8>) ->
     if text.is_empty() {
         return false;
     }
-    let mut value: Value = match serde_json::from_str(text) {
-        Ok(v) => v,
-        Err(e) => {
-            write_error(sink, &null, line_no, json::syntax_message(&e));
-            return true;
-        }
-    };
-    let Some(obj) = value.as_object_mut() else {
-        write_error(
-            sink,
-            &null,
-            line_no,
-            "mỗi dòng phải là một đối tượng JSON {…}".to_string(),
-        );
-        return true;
-    };
-    let id = obj.remove("id").unwrap_or(Value::Null);
-    let household: HouseholdLine = match json::from_value_vi(value) {
+    // Fast path: a well-formed line deserializes directly. Only a bad line pays for a second
+    // pass that finds its id and words the problem in Vietnamese.
+    let mut household: HouseholdLine = match serde_json::from_str(text) {
         Ok(h) => h,
-        Err(m) => {
+        Err(_) => {
+            let value: Value = match serde_json::from_str(text) {
+                Ok(v) => v,
+                Err(e) => {
+                    write_error(sink, &null, line_no, json::syntax_message(&e));
+                    return true;
+                }
+            };
+            let Some(id) = value
+                .as_object()
+                .map(|o| o.get("id").cloned().unwrap_or(Value::Null))
+            else {
+                let m = "mỗi dòng phải là một đối tượng JSON {…}".to_string();
+                write_error(sink, &null, line_no, m);
+                return true;
+            };
+            let m = match json::from_value_vi::<HouseholdLine>(value) {
+                Ok(_) => "dữ liệu không hợp lệ".to_string(),
+                Err(m) => m,
+            };
             write_error(sink, &id, line_no, m);
             return true;
         }
     };
+    let id = std::mem::take(&mut household.id);
     if household.floor_area_m2.is_some_and(|a| !a.is_finite()) {
         write_error(
             sink,

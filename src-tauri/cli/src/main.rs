@@ -163,16 +163,15 @@ fn cmd_init(args: &Args) -> CmdResult {
         "user",
         "role",
     ])?;
-    let area = match args.opt("area").unwrap_or("rural") {
-        a => AreaType::parse(a).ok_or_else(|| {
-            UsageError(format!(
-                "--area phải là rural hoặc urban, không phải “{a}”."
-            ))
-        })?,
-    };
-    let role = match args.opt("role").unwrap_or("commune_officer") {
-        r => Role::parse(r).ok_or_else(|| UsageError(format!("--role không hợp lệ: “{r}”.")))?,
-    };
+    let area = args.opt("area").unwrap_or("rural");
+    let area = AreaType::parse(area).ok_or_else(|| {
+        UsageError(format!(
+            "--area phải là rural hoặc urban, không phải “{area}”."
+        ))
+    })?;
+    let role = args.opt("role").unwrap_or("commune_officer");
+    let role =
+        Role::parse(role).ok_or_else(|| UsageError(format!("--role không hợp lệ: “{role}”.")))?;
     let villages = args
         .opts("village")
         .into_iter()

@@ -48,6 +48,7 @@ pub const APPLICATION_ID: i32 = 0x474E_4731;
 pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_review.sql")),
+    (3, include_str!("../migrations/0003_exchange.sql")),
 ];
 
 /// The schema version this build writes.

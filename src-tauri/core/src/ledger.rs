@@ -418,6 +418,8 @@ pub struct Ledger {
     conn: Connection,
     path: PathBuf,
     clock: Arc<dyn Clock>,
+    /// Built-in plus loaded rule sets; dropped whenever an op touches a `ruleset` row.
+    rules_cache: std::cell::RefCell<Option<crate::rules::RuleSets>>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -435,7 +437,12 @@ impl Ledger {
     pub fn open_with_clock(path: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<Ledger> {
         let path = path.as_ref().to_path_buf();
         let conn = crate::db::open(&path)?;
-        Ok(Ledger { conn, path, clock })
+        Ok(Ledger {
+            conn,
+            path,
+            clock,
+            rules_cache: std::cell::RefCell::new(None),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -446,6 +453,14 @@ impl Ledger {
     }
     pub fn set_clock(&mut self, clock: Arc<dyn Clock>) {
         self.clock = clock;
+    }
+
+    /// The cached rule sets, if still valid.
+    pub(crate) fn cached_rule_sets(&self) -> Option<crate::rules::RuleSets> {
+        self.rules_cache.borrow().clone()
+    }
+    pub(crate) fn cache_rule_sets(&self, sets: &crate::rules::RuleSets) {
+        *self.rules_cache.borrow_mut() = Some(sets.clone());
     }
 
     /// Read-only access for queries. Writing through this connection is a bug: use [`Ledger::transact`].
@@ -513,9 +528,14 @@ impl Ledger {
             next_code,
             written: Vec::new(),
             touched_households: BTreeSet::new(),
+            touched_rulesets: false,
         };
         let out = f(&mut w)?;
+        let touched_rules = w.touched_rulesets;
         w.finish(action)?;
+        if touched_rules {
+            self.rules_cache.borrow_mut().take();
+        }
         Ok(out)
     }
 
@@ -537,25 +557,11 @@ impl Ledger {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut touched = BTreeSet::new();
-        let mut result = RemoteApply::default();
-        let mut max_lamport = 0;
-        for op in ops {
-            match apply_op(&tx, op, received_in, &mut touched)? {
-                Applied::New => result.new += 1,
-                Applied::Duplicate => result.duplicate += 1,
-            }
-            max_lamport = max_lamport.max(op.lamport);
-        }
-        for h in &touched {
-            refresh_household_derived(&tx, h)?;
-        }
-        tx.execute(
-            "UPDATE local_node SET lamport = max(lamport, ?1) WHERE id = 1",
-            params![max_lamport],
-        )?;
-        result.conflicts = tx.query_row("SELECT count(*) FROM conflict", [], |r| r.get(0))?;
+        let result = apply_ops_in(&tx, ops, received_in)?;
         tx.commit()?;
+        if ops.iter().any(|o| o.entity == "ruleset") {
+            self.rules_cache.borrow_mut().take();
+        }
         Ok(result)
     }
 
@@ -602,6 +608,115 @@ pub struct RemoteApply {
     pub duplicate: u64,
     /// Open conflict rows after the import.
     pub conflicts: i64,
+    /// Conflict rows this import raised.
+    pub new_conflicts: i64,
+}
+
+/// Apply remote ops inside the caller's transaction (imports, dry runs): every op through
+/// [`apply_op`], then derived columns and the Lamport counter.
+pub(crate) fn apply_ops_in(
+    tx: &Connection,
+    ops: &[Op],
+    received_in: Option<&str>,
+) -> Result<RemoteApply> {
+    let mut touched = BTreeSet::new();
+    let mut result = RemoteApply::default();
+    let mut max_lamport = 0;
+    let conflicts_before: i64 = tx.query_row("SELECT count(*) FROM conflict", [], |r| r.get(0))?;
+    for op in ops {
+        match apply_op(tx, op, received_in, &mut touched)? {
+            Applied::New => result.new += 1,
+            Applied::Duplicate => result.duplicate += 1,
+        }
+        max_lamport = max_lamport.max(op.lamport);
+    }
+    for h in &touched {
+        refresh_household_derived(tx, h)?;
+    }
+    tx.execute(
+        "UPDATE local_node SET lamport = max(lamport, ?1) WHERE id = 1",
+        params![max_lamport],
+    )?;
+    let after: i64 = tx.query_row("SELECT count(*) FROM conflict", [], |r| r.get(0))?;
+    result.conflicts = after;
+    result.new_conflicts = (after - conflicts_before).max(0);
+    Ok(result)
+}
+
+/// The commune an op concerns: its origin device's commune, or for office ops the row's commune
+/// (NULL = every commune, e.g. a rule set).
+fn op_scope(conn: &Connection, op: &Op) -> Result<Option<String>> {
+    let origin: Option<Option<String>> = conn
+        .prepare_cached("SELECT commune_code FROM node WHERE node_id = ?1")?
+        .query_row([&op.origin], |r| r.get(0))
+        .optional()?;
+    if let Some(Some(c)) = origin {
+        return Ok(Some(c));
+    }
+    let from_body = |f: &str| {
+        op.body
+            .set
+            .get(f)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let lookup = |sql: &str, id: &str| -> Result<Option<String>> {
+        Ok(conn
+            .prepare_cached(sql)?
+            .query_row([id], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten())
+    };
+    let household_commune =
+        |hid: &str| lookup("SELECT commune_code FROM household WHERE id = ?1", hid);
+    let round_commune =
+        |rid: &str| lookup("SELECT commune_code FROM review_round WHERE id = ?1", rid);
+    Ok(match op.entity.as_str() {
+        "commune" => Some(op.row_id.clone()),
+        "village" | "household" | "review_round" => match from_body("commune_code") {
+            Some(c) => Some(c),
+            None => lookup(
+                &format!(
+                    "SELECT commune_code FROM {} WHERE id = ?1",
+                    if op.entity == "village" {
+                        "village"
+                    } else if op.entity == "household" {
+                        "household"
+                    } else {
+                        "review_round"
+                    }
+                ),
+                &op.row_id,
+            )?,
+        },
+        "member" | "household_event" => {
+            let hid = match from_body("household_id") {
+                Some(h) => Some(h),
+                None => lookup(
+                    &format!("SELECT household_id FROM {} WHERE id = ?1", op.entity),
+                    &op.row_id,
+                )?,
+            };
+            match hid {
+                Some(h) => household_commune(&h)?,
+                None => None,
+            }
+        }
+        "survey" | "application" | "village_meeting" | "complaint" | "certificate" => {
+            let rid = match from_body("round_id") {
+                Some(r) => Some(r),
+                None => lookup(
+                    &format!("SELECT round_id FROM {} WHERE id = ?1", op.entity),
+                    &op.row_id,
+                )?,
+            };
+            match rid {
+                Some(r) => round_commune(&r)?,
+                None => None,
+            }
+        }
+        _ => None,
+    })
 }
 
 type OpRow = std::result::Result<Op, Error>;
@@ -662,6 +777,7 @@ pub struct Writer<'a> {
     next_code: i64,
     written: Vec<OpKey>,
     touched_households: BTreeSet<String>,
+    touched_rulesets: bool,
 }
 
 impl Writer<'_> {
@@ -721,6 +837,7 @@ impl Writer<'_> {
             schema_ver: OP_SCHEMA_VERSION,
         };
         self.next_seq += 1;
+        self.touched_rulesets |= op.entity == "ruleset";
         apply_op(&self.tx, &op, None, &mut self.touched_households)?;
         let key = op.key();
         self.written.push(key.clone());
@@ -968,9 +1085,10 @@ pub fn apply_op(
             op.origin, op.seq
         )));
     }
+    let scope = op_scope(conn, op)?;
     conn.prepare_cached(
-        "INSERT INTO op (origin, seq, lamport, authority, user_id, device_time, entity, row_id, kind, body, body_sha256, schema_ver, received_in)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        "INSERT INTO op (origin, seq, lamport, authority, user_id, device_time, entity, row_id, kind, body, body_sha256, schema_ver, received_in, scope)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         op.origin,
@@ -985,7 +1103,8 @@ pub fn apply_op(
         body_json,
         body_hash,
         op.schema_ver,
-        received_in
+        received_in,
+        scope
     ])?;
 
     if def.name == "member" {

@@ -2,20 +2,26 @@
 //! The data comes from [`crate::demo`] (pure, deterministic); this module only writes it through
 //! the ledger's write path, in batches, exactly as typed-in data would be.
 
+use crate::demo::DemoHousehold;
 use crate::demo::{generate_commune, DemoParams, DemoVillage, VillageKind as DemoKind};
 use crate::error::Result;
 use crate::ledger::{new_id, Change, Ledger, OpKind};
+use crate::review::{DecisionInput, MeetingInput, RoundInput, SurveyInput};
 use crate::setup::{AreaType, NodeKind, Role, SetupInput, VillageInput, VillageKind};
+use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// What [`populate`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PopulateSummary {
     pub households: u64,
     pub members: u64,
     pub villages: u64,
     /// True when the database was empty and a demo commune was set up first.
     pub set_up_demo_commune: bool,
+    /// The completed periodic round created for the generated households, if one was.
+    pub round_id: Option<String>,
 }
 
 /// The demo commune: Sơn Lộ, Bảo Lạc, Cao Bằng — a mountain commune like those the app is for.
@@ -114,10 +120,12 @@ pub fn populate(ledger: &mut Ledger, households: u32, seed: u64) -> Result<Popul
         }
     }
     let mut members = 0u64;
+    let mut created: Vec<String> = Vec::with_capacity(commune.households.len());
     for chunk in commune.households.chunks(250) {
         ledger.transact("generate", |w| {
             for h in chunk {
                 let hid = new_id();
+                created.push(hid.clone());
                 let mut ids: Vec<String> = Vec::with_capacity(h.members.len());
                 for _ in &h.members {
                     ids.push(new_id());
@@ -185,10 +193,112 @@ pub fn populate(ledger: &mut Ledger, households: u32, seed: u64) -> Result<Popul
             Ok(())
         })?;
     }
+    let round = complete_demo_round(ledger, &created, &commune.households)?;
     Ok(PopulateSummary {
         households: commune.households.len() as u64,
         members,
         villages: village_ids.len() as u64,
         set_up_demo_commune: set_up,
+        round_id: round,
     })
+}
+
+/// Run the current year's periodic review on the generated households and decide it, so lists,
+/// reports and the exchange have real classifications to carry. Skipped when the commune already
+/// has a periodic round for that year (a second `generate` only adds households).
+fn complete_demo_round(
+    ledger: &mut Ledger,
+    ids: &[String],
+    households: &[DemoHousehold],
+) -> Result<Option<String>> {
+    let today = ledger.clock().today();
+    // The round of the latest year whose whole calendar (survey, meeting, posting, decision) is past.
+    let year = if today >= NaiveDate::from_ymd_opt(today.year(), 10, 31).unwrap_or(today) {
+        today.year()
+    } else {
+        today.year() - 1
+    };
+    if ids.is_empty()
+        || ledger
+            .rounds()?
+            .iter()
+            .any(|r| r.kind == "periodic" && r.year == year)
+    {
+        return Ok(None);
+    }
+    let day = |m: u32, d: u32| {
+        NaiveDate::from_ymd_opt(year, m, d)
+            .map(|x| x.format("%Y-%m-%d").to_string())
+            .unwrap_or_default()
+    };
+    let round = ledger.create_round(&RoundInput {
+        kind: "periodic".into(),
+        scope: "full".into(),
+        rules_id: "2022-2025".into(),
+        start_date: day(9, 15),
+        reference_date: None,
+        posting_days: Some(3),
+        title: None,
+    })?;
+    let round_id = round.round.id;
+    let in_round: std::collections::BTreeSet<String> = ledger
+        .round_households(&round_id, None)?
+        .into_iter()
+        .map(|r| r.household_id)
+        .collect();
+    let reviewer = ledger
+        .setup_info()?
+        .and_then(|i| i.current_user)
+        .map(|u| u.name)
+        .unwrap_or_else(|| "Rà soát viên".into());
+    let inputs: Vec<SurveyInput> = ids
+        .iter()
+        .zip(households)
+        .filter(|(id, _)| in_round.contains(*id))
+        .map(|(id, h)| {
+            let mut deprivations = BTreeMap::new();
+            deprivations.insert("housing_quality".to_string(), !h.durable_house);
+            deprivations.insert("water".to_string(), !h.clean_water);
+            deprivations.insert("sanitation".to_string(), !h.hygienic_toilet);
+            deprivations.insert("telecom".to_string(), !h.uses_telecom);
+            deprivations.insert("information_access".to_string(), !h.has_information_device);
+            SurveyInput {
+                round_id: round_id.clone(),
+                household_id: id.clone(),
+                score_a: Some(i64::from(h.score_a)),
+                agricultural: h.agricultural,
+                floor_area_m2: Some(f64::from(h.floor_area_m2)),
+                deprivations,
+                reviewer: reviewer.clone(),
+                survey_date: day(10, 1),
+                ..Default::default()
+            }
+        })
+        .collect();
+    ledger.save_surveys(&round_id, &inputs)?;
+    for v in ledger
+        .round(&round_id)?
+        .villages
+        .into_iter()
+        .filter(|v| v.total > 0)
+    {
+        let attendees = (v.total / 2).clamp(12, 80);
+        ledger.record_meeting(&MeetingInput {
+            round_id: round_id.clone(),
+            village_id: v.village_id,
+            date: day(10, 12),
+            attendees,
+            agreed: attendees - attendees / 6,
+            chair: "Trưởng thôn".into(),
+            note: String::new(),
+        })?;
+    }
+    ledger.start_posting(&round_id, &day(10, 19))?;
+    ledger.decide_round(&DecisionInput {
+        round_id: round_id.clone(),
+        number: format!("215/QĐ-UBND-{year}"),
+        date: day(10, 28),
+        signer: "Chủ tịch UBND xã".into(),
+    })?;
+    Ok(Some(round_id))
 }

@@ -352,6 +352,9 @@ fn json_text(v: &impl Serialize) -> String {
 impl Ledger {
     /// The built-in rule sets plus every rule-set file loaded into this ledger.
     pub fn rule_sets(&self) -> Result<RuleSets> {
+        if let Some(sets) = self.cached_rule_sets() {
+            return Ok(sets);
+        }
         let mut sets = RuleSets::builtin()?;
         let mut stmt = self.conn().prepare(
             "SELECT json FROM ruleset WHERE json IS NOT NULL ORDER BY rules_id, version",
@@ -360,6 +363,7 @@ impl Ledger {
         for json in rows {
             sets.load_json(&json?)?;
         }
+        self.cache_rule_sets(&sets);
         Ok(sets)
     }
 
@@ -926,6 +930,11 @@ impl Ledger {
             .members
             .iter()
             .filter(|m| m.status == "present")
+            // Someone born after the reference date was not a member at that date.
+            .filter(|m| match m.birth_date.as_deref().and_then(parse_date) {
+                Some(b) => b <= reference,
+                None => m.birth_year.is_none_or(|y| y <= reference.year()),
+            })
             .map(|m| member_facts(m, reference))
             .collect();
         let mut facts = HouseholdFacts {
@@ -1203,10 +1212,37 @@ impl Ledger {
     /// Save the survey of one household (Phiếu A/B) and its classification.
     pub fn save_survey(&mut self, input: &SurveyInput) -> Result<SurveyOutcome> {
         let round = self.require_open_round(&input.round_id)?;
-        let survey_id = derived_id("survey", &round.id, &input.household_id);
-        if self.saved_survey(&survey_id)?.is_none() {
-            return Err(Error::Conflict("Hộ này chưa có trong danh sách rà soát (Phụ lục I) của đợt: hãy thêm đơn đề nghị trước.".into()));
+        let (change, outcome) = self.survey_change(&round, input)?;
+        self.write("save_survey", vec![change])?;
+        Ok(outcome)
+    }
+
+    /// Save many surveys of one round (data entry in bulk, the demo generator): each is checked
+    /// exactly as [`Ledger::save_survey`] checks it, and they are written 500 to a transaction.
+    pub fn save_surveys(&mut self, round_id: &str, inputs: &[SurveyInput]) -> Result<usize> {
+        let round = self.require_open_round(round_id)?;
+        for chunk in inputs.chunks(500) {
+            let mut changes = Vec::with_capacity(chunk.len());
+            for input in chunk {
+                if input.round_id != round.id {
+                    return Err(Error::Invalid("Phiếu thuộc đợt rà soát khác.".into()));
+                }
+                changes.push(self.survey_change(&round, input)?.0);
+            }
+            self.write("save_surveys", changes)?;
         }
+        Ok(inputs.len())
+    }
+
+    fn survey_change(
+        &self,
+        round: &RoundSummary,
+        input: &SurveyInput,
+    ) -> Result<(Change, SurveyOutcome)> {
+        let survey_id = derived_id("survey", &round.id, &input.household_id);
+        let Some((before, _, _)) = self.saved_survey(&survey_id)? else {
+            return Err(Error::Conflict("Hộ này chưa có trong danh sách rà soát (Phụ lục I) của đợt: hãy thêm đơn đề nghị trước.".into()));
+        };
         let today = self.clock().today();
         let date = match input.survey_date.trim() {
             "" => today,
@@ -1227,8 +1263,7 @@ impl Ledger {
                 "Diện tích nhà ở không hợp lý.",
             ));
         }
-        let outcome = self.evaluate_survey(&round, input)?;
-        let (before, _, _) = self.saved_survey(&survey_id)?.unwrap_or_default();
+        let outcome = self.evaluate_survey(round, input)?;
         let mut c = Change::new("survey", survey_id, OpKind::Update)
             .with("phieu_a_ticked", json_text(&input.phieu_a_ticked))
             .with(
@@ -1271,8 +1306,7 @@ impl Ledger {
         if before.override_reasons == input.override_reasons {
             c.set.remove("override_reasons");
         }
-        self.write("save_survey", vec![c])?;
-        Ok(outcome)
+        Ok((c, outcome))
     }
 
     /// Record the village meeting; under 50 % agreement sends the village back to survey.

@@ -209,7 +209,15 @@ fn check_setup(input: &SetupInput) -> Vec<FieldError> {
         err("province_name", "Chưa nhập tên tỉnh/thành phố.");
     }
     let cc = input.commune_code.trim();
-    if cc.len() != 5 || !cc.chars().all(|c| c.is_ascii_digit()) {
+    let digits = cc.chars().all(|c| c.is_ascii_digit());
+    if input.kind == NodeKind::Office {
+        if !digits || !(cc.len() == 2 || cc.len() == 5) {
+            err(
+                "commune_code",
+                "Mã cơ quan là mã tỉnh (2 chữ số) hoặc mã đơn vị hành chính (5 chữ số).",
+            );
+        }
+    } else if cc.len() != 5 || !digits {
         err(
             "commune_code",
             "Mã đơn vị hành chính cấp xã phải gồm đúng 5 chữ số (theo Quyết định 19/2025/QĐ-TTg).",
@@ -326,8 +334,14 @@ impl Ledger {
         if !errs.is_empty() {
             return Err(Error::Fields(errs));
         }
-        let node_id = new_id();
-        let short = provisional_short_code(&node_id);
+        // 16 random bytes (the exchange's node id) and this installation's own keys.
+        let node_id = crate::exchange::new_node_id();
+        let keys = crate::exchange::NodeKeys::generate();
+        let public = keys.public();
+        let short = match input.kind {
+            NodeKind::Office => format!("VP{}", input.commune_code.trim()),
+            NodeKind::Commune => provisional_short_code(&node_id),
+        };
         let role = match input.kind {
             NodeKind::Office => "office",
             NodeKind::Commune => match input.user_role {
@@ -343,20 +357,29 @@ impl Ledger {
         {
             let tx = self.conn_mut().transaction()?;
             tx.execute(
-                "INSERT INTO node (node_id, short_code, role, commune_code, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO node (node_id, short_code, role, commune_code, name, sign_pk, enc_recipient, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     node_id,
                     short,
                     role,
                     (input.kind == NodeKind::Commune).then(|| input.commune_code.trim().to_owned()),
                     input.commune_name.trim(),
+                    public.sign_pk,
+                    public.enc_recipient,
                     now
                 ],
             )?;
             tx.execute(
-                "INSERT INTO local_node (id, node_id, kind, next_seq, lamport, next_code, province_code, commune_code)
-                 VALUES (1, ?1, ?2, 1, 0, 1, ?3, ?4)",
-                params![node_id, input.kind.as_str(), input.province_code.trim(), input.commune_code.trim()],
+                "INSERT INTO local_node (id, node_id, kind, next_seq, lamport, next_code, province_code, commune_code, secret_keys)
+                 VALUES (1, ?1, ?2, 1, 0, 1, ?3, ?4, ?5)",
+                params![
+                    node_id,
+                    input.kind.as_str(),
+                    input.province_code.trim(),
+                    input.commune_code.trim(),
+                    keys.to_secret_string().as_str()
+                ],
             )?;
             tx.execute(
                 "INSERT INTO setting (key, value) VALUES ('current_user_id', ?1)

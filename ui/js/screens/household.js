@@ -70,6 +70,11 @@ function build(screen, ctx, detail) {
   const isNew = !detail;
   let dirty = false;
   let escArmed = 0;
+  // While typing, messages appear only for fields the user has already been in (an empty new
+  // member row should not turn red at once); after a save attempt every message shows.
+  /** @type {Set<string>} */
+  const touched = new Set();
+  let showAll = !isNew;
 
   const summary = h('div', { class: 'summary', id: 'household-summary', 'data-testid': 'household-summary', hidden: true });
   const village = select({ id: 'hh-village', 'data-testid': 'hh-village' }, villages, detail ? detail.village_id : (villages.length === 1 ? villages[0].code : ''), '— chọn thôn/xóm —');
@@ -114,7 +119,8 @@ function build(screen, ctx, detail) {
     const relation = sel('relation', refs.relations || [], m ? m.relation : (rows.length === 0 ? 'head' : ''), '—');
     const sex = sel('sex', refs.sexes || [], m ? m.sex : '', '—');
     const birth = inp('birth', birthText, { placeholder: 'dd/mm/yyyy hoặc năm' });
-    const eth = sel('ethnicity', refs.ethnicities || [], m ? m.ethnicity : '', '—');
+    // A new member starts with the household's ethnicity (usually the same; can be changed).
+    const eth = sel('ethnicity', refs.ethnicities || [], m ? m.ethnicity : /** @type {HTMLSelectElement} */ (ethnicity).value, '—');
     const idNumber = inp('id_number', m ? m.id_number : '', { inputmode: 'numeric', maxlength: '12', placeholder: '12 chữ số' });
     const hiCard = inp('health_insurance_card', m ? m.health_insurance_card : '', { placeholder: 'Số thẻ BHYT' });
     const hi = sel('health_insurance', TRI, m ? triCode(m.health_insurance) : '', '—');
@@ -133,7 +139,7 @@ function build(screen, ctx, detail) {
         h('span', { class: 'member-no', text: `Thành viên ${i + 1}` }),
         m && m.age_text ? h('span', { class: 'status', text: m.age_text }) : null,
         gone ? h('span', { class: 'status', text: m.status === 'dead' ? '· Đã chết' : m.status === 'moved_away' ? '· Đã chuyển đi' : `· ${m.status}` }) : null,
-        h('span', { class: 'spacer' }), remove),
+        h('span', { class: 'spacer' })),
       h('div', { class: 'member-grid' },
         field(f('full_name'), 'Họ và tên', fullName, { wide: true }),
         field(f('relation'), 'Quan hệ với chủ hộ', relation),
@@ -149,7 +155,8 @@ function build(screen, ctx, detail) {
         field(f('labour_contract'), 'Có hợp đồng lao động', contract),
         field(f('disability'), 'Khuyết tật', disability),
         field(f('social_allowance'), 'Hưởng trợ cấp xã hội', allowance),
-        field(f('nutrition_status'), 'Dinh dưỡng (trẻ em)', nutrition)));
+        field(f('nutrition_status'), 'Dinh dưỡng (trẻ em)', nutrition),
+        remove ? h('div', { class: 'field member-remove' }, remove) : null));
     const v = (/** @type {HTMLElement} */ e) => /** @type {HTMLInputElement} */ (e).value;
     const row = {
       el,
@@ -189,13 +196,14 @@ function build(screen, ctx, detail) {
     });
     rows.push(row);
     membersBox.appendChild(el);
+    if (!m && rows.length > 1) requestAnimationFrame(() => el.scrollIntoView({ block: 'center' }));
     return fullName;
   }
 
   for (const m of detail ? detail.members : []) memberRow(m);
   if (isNew) memberRow(null);
 
-  const form = h('form', { id: 'household-form', 'data-testid': 'household-form', novalidate: true },
+  const form = h('form', { id: 'household-form', class: 'household-form-body', 'data-testid': 'household-form', novalidate: true },
     summary,
     h('div', { class: 'panel' },
       h('div', { class: 'form-grid' },
@@ -252,7 +260,8 @@ function build(screen, ctx, detail) {
       issues = await latest(ctx.ipc.checkHousehold(input));
     } catch { return; }
     if (!issues) return;
-    showIssues(form, summary, [...local, ...issues]);
+    const all = [...local, ...issues];
+    showIssues(form, summary, showAll ? all : all.filter((i) => touched.has(i.field)));
   }, 300);
 
   function changed() {
@@ -261,14 +270,23 @@ function build(screen, ctx, detail) {
     escArmed = 0;
     check();
   }
-  form.addEventListener('input', changed);
-  form.addEventListener('change', changed);
+  /** @param {Event} ev */
+  function touch(ev) {
+    const c = /** @type {HTMLElement} */ (ev.target).closest('[data-field]');
+    if (!c) return;
+    touched.add(/** @type {string} */ (c.getAttribute('data-field')));
+    for (const a of (c.getAttribute('data-alias') || '').split(' ').filter(Boolean)) touched.add(a);
+  }
+  form.addEventListener('input', (ev) => { touch(ev); changed(); });
+  form.addEventListener('change', (ev) => { touch(ev); changed(); });
+  form.addEventListener('focusout', (ev) => { touch(ev); });
 
   let saving = false;
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     if (saving) return;
     check.cancel();
+    showAll = true;
     const { input, local } = read();
     if (local.length) {
       showIssues(form, summary, local, 'Chưa lưu được: hãy sửa các ô được đánh dấu.');
@@ -303,9 +321,19 @@ function build(screen, ctx, detail) {
   // Enter saves from any single-line input or select; textareas keep Enter for new lines.
   form.addEventListener('keydown', (ev) => {
     const t = /** @type {HTMLElement} */ (ev.target);
-    if (ev.key === 'Enter' && !ev.shiftKey && t.tagName === 'SELECT') {
+    const box = t.tagName === 'INPUT' && /** @type {HTMLInputElement} */ (t).type === 'checkbox';
+    if (ev.key === 'Enter' && !ev.shiftKey && (t.tagName === 'SELECT' || box)) {
       ev.preventDefault();
       form.requestSubmit();
+    }
+  });
+
+  // Choosing the household's ethnicity fills it in for members that have none yet.
+  ethnicity.addEventListener('change', () => {
+    const code = /** @type {HTMLSelectElement} */ (ethnicity).value;
+    for (const sel of membersBox.querySelectorAll('[data-testid=member-ethnicity]')) {
+      const s = /** @type {HTMLSelectElement} */ (sel);
+      if (!s.value && code) s.value = code;
     }
   });
 

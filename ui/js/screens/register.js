@@ -43,7 +43,7 @@ export function mount(root, ctx) {
   const villages = (ctx.info && ctx.info.villages) || [];
   const search = /** @type {HTMLInputElement} */ (h('input', {
     type: 'search', id: 'register-search', 'data-testid': 'register-search', value: memo.search,
-    placeholder: 'Tìm chủ hộ, mã hộ, địa chỉ… (gõ không dấu cũng được)', 'aria-label': 'Tìm hộ', autocomplete: 'off',
+    placeholder: 'Tìm tên, mã hộ, địa chỉ (gõ không dấu được)', title: 'Tìm theo tên chủ hộ hoặc thành viên, mã hộ, địa chỉ; không phân biệt hoa thường và dấu', 'aria-label': 'Tìm hộ', autocomplete: 'off',
   }));
   const village = /** @type {HTMLSelectElement} */ (select({ id: 'register-village', 'data-testid': 'register-village', 'aria-label': 'Lọc theo thôn' },
     villages.map((/** @type {any} */ v) => ({ code: v.id, label: v.name })), memo.village_id, 'Tất cả thôn/xóm'));
@@ -69,9 +69,8 @@ export function mount(root, ctx) {
     h('div', { class: 'toolbar' },
       h('h1', { text: 'Sổ hộ gia đình' }),
       search, village,
-      h('div', { class: 'flags' }, flagBoxes.map((f) => f.el)),
-      addBtn),
-    h('div', { class: 'toolbar' }, count,
+      h('div', { class: 'flags' }, flagBoxes.map((f) => f.el))),
+    h('div', { class: 'toolbar' }, addBtn, count,
       h('span', { class: 'hint' }, h('kbd', { text: '/' }), ' tìm · ', h('kbd', { text: '↑' }), h('kbd', { text: '↓' }), ' chọn · ',
         h('kbd', { text: 'Enter' }), ' mở · ', h('kbd', { text: 'PgUp' }), h('kbd', { text: 'PgDn' }), ' trang · ', h('kbd', { text: 'Ctrl+N' }), ' thêm hộ'),
       h('span', { class: 'pager' }, prev, pageInfo, next)),

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 
 /// What the engine needs to know about a household, independent of how the ledger stores it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HouseholdFacts {
     pub area: Area,
     /// The round's reference date: ages are full years at this date ("từ đủ N tuổi").
@@ -39,8 +40,22 @@ pub struct HouseholdFacts {
     pub members: Vec<MemberFacts>,
 }
 
+impl HouseholdFacts {
+    /// A copy without explicit answers for indicators `rules` does not know (e.g. to re-run a
+    /// 2022-2025 survey under 2027-2030 in a what-if, where `information_access` is gone).
+    /// `classify` itself refuses unknown indicator ids.
+    pub fn restricted_to(&self, rules: &RuleSet) -> HouseholdFacts {
+        let mut f = self.clone();
+        f.deprivations.retain(|id, _| rules.indicator(id).is_some());
+        f.override_reasons
+            .retain(|id, _| rules.indicator(id).is_some());
+        f
+    }
+}
+
 /// What the engine needs to know about one member (thành viên); missing facts derive nothing.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MemberFacts {
     /// Used only to word reasons ("Nguyễn Văn A (7 tuổi) không có bảo hiểm y tế").
     #[serde(default)]
@@ -204,7 +219,7 @@ pub enum Source {
 }
 
 /// One indicator's value for a household, with the reason (lý do) when it can be explained.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndicatorOutcome {
     pub id: String,
     pub deprived: bool,
@@ -232,19 +247,26 @@ fn eval_rule(rule: &Derivation, facts: &HouseholdFacts, ages: &[Age]) -> Fire {
         } => {
             let mut unknown = false;
             for (i, (m, age)) in facts.members.iter().zip(ages).enumerate() {
-                let in_range = age.within(*min_age, *below_age);
-                match (m.flag(*field), in_range) {
-                    (_, Some(false)) => {}
-                    (Some(v), Some(true)) if v == *deprived_when => {
-                        return Fire::Yes(format!(
-                            "{} ({}) {}",
-                            member_label_cap(m, i),
-                            age.text(m),
-                            field.describe(v)
-                        ));
+                match m.flag(*field) {
+                    // The member's value cannot make the household deprived, whatever the age.
+                    Some(v) if v != *deprived_when => {}
+                    Some(v) => match age.within(*min_age, *below_age) {
+                        Some(true) => {
+                            return Fire::Yes(format!(
+                                "{} ({}) {}",
+                                member_label_cap(m, i),
+                                age.text(m),
+                                field.describe(v)
+                            ));
+                        }
+                        Some(false) => {}
+                        None => unknown = true,
+                    },
+                    None => {
+                        if age.within(*min_age, *below_age) != Some(false) {
+                            unknown = true;
+                        }
                     }
-                    (Some(_), Some(true)) => {}
-                    _ => unknown = true,
                 }
             }
             if unknown || facts.members.is_empty() {
@@ -477,7 +499,7 @@ impl Class {
 }
 
 /// Which income test decided "within the line".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum IncomeTest {
     /// Điểm A against the score line (≤ line = within).
@@ -487,7 +509,7 @@ pub enum IncomeTest {
 }
 
 /// The full result, with everything needed to store and explain it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Classification {
     pub rules_id: String,
     pub rules_version: u32,
@@ -513,6 +535,28 @@ impl Classification {
             .iter()
             .filter(|i| i.deprived)
             .map(|i| i.id.as_str())
+            .collect()
+    }
+
+    /// One Vietnamese line per indicator that has a reason (every deprived one, and explicit
+    /// answers), e.g. "Bảo hiểm y tế: thiếu hụt — Thành viên thứ 2 (7 tuổi) không có bảo hiểm
+    /// y tế". For the "why" panel under the explanation.
+    pub fn reasons(&self, rules: &RuleSet) -> Vec<String> {
+        self.indicators
+            .iter()
+            .filter_map(|i| {
+                let reason = i.reason.as_deref()?;
+                let name = rules
+                    .indicator(&i.id)
+                    .map(|x| x.name.as_str())
+                    .unwrap_or(&i.id);
+                let state = if i.deprived {
+                    "thiếu hụt"
+                } else {
+                    "không thiếu hụt"
+                };
+                Some(format!("{name}: {state} — {reason}"))
+            })
             .collect()
     }
 }
@@ -762,6 +806,7 @@ pub fn transition(previous: Option<Class>, ever_poor_before: bool, current: Clas
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

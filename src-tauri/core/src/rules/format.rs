@@ -10,7 +10,7 @@ pub fn thousands(n: i64) -> String {
     }
     let first = digits.len() % 3;
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (i + 3 - first) % 3 == 0 {
+        if i > 0 && (i + 3 - first).is_multiple_of(3) {
             out.push('.');
         }
         out.push(c);
@@ -40,6 +40,7 @@ pub fn number(x: f64) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

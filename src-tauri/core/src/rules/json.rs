@@ -150,6 +150,7 @@ fn describe_expected(expected: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -1050,13 +1050,19 @@ impl RuleSets {
         Self::default()
     }
 
-    /// The built-in sets (2022-2025, 2027-2030).
+    /// The built-in sets (2022-2025, 2027-2030), parsed once per process and then shared.
     pub fn builtin() -> Result<Self> {
-        let mut r = Self::new();
-        for (_, text) in BUILTIN_FILES {
-            r.insert(RuleSet::from_json(text)?)?;
-        }
-        Ok(r)
+        static CACHE: std::sync::OnceLock<std::result::Result<RuleSets, String>> =
+            std::sync::OnceLock::new();
+        let parsed = CACHE.get_or_init(|| {
+            let mut r = Self::new();
+            for (_, text) in BUILTIN_FILES {
+                let set = RuleSet::from_json(text).map_err(|e| e.to_string())?;
+                r.insert(set).map_err(|e| e.to_string())?;
+            }
+            Ok(r)
+        });
+        parsed.clone().map_err(Error::Invalid)
     }
 
     /// Adds a validated set. The same (id, version) with the same content is accepted once;
@@ -1083,8 +1089,9 @@ impl RuleSets {
         self.insert(RuleSet::from_json(text)?)
     }
 
-    /// The changes a file would bring compared with the latest version of the same id (empty
-    /// list for a brand-new id is not returned: every field is then "new", see `None`).
+    /// Parses and validates a file without adding it, and lists what it would change compared
+    /// with the latest held version of the same id (`None` when the id is new). Show this to
+    /// the office, then call `insert` with the returned set if accepted.
     pub fn preview_update(&self, text: &str) -> Result<(RuleSet, Option<Vec<RuleChange>>)> {
         let set = RuleSet::from_json(text)?;
         let changes = self.latest(&set.id).map(|cur| cur.diff(&set));
@@ -1140,6 +1147,7 @@ pub fn builtin(id: &str) -> Result<Arc<RuleSet>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -1,0 +1,152 @@
+//! Reports (báo cáo, biểu mẫu, danh sách): the document model, its four renderers (PDF with
+//! embedded fonts, .xlsx, CSV, HTML print preview), Vietnamese formatting, and builders for the
+//! official forms and lists over plain input structs. It deliberately reads no database: callers
+//! fill the input structs from the ledger.
+
+pub mod csv;
+pub mod format;
+pub mod forms;
+pub mod html;
+pub mod model;
+pub mod pdf;
+pub mod xlsx;
+
+pub use csv::render_csv;
+pub use html::render_html;
+pub use model::*;
+pub use pdf::render_pdf;
+pub use xlsx::render_xlsx;
+
+/// Progress and cancellation of a long rendering (tiến độ, huỷ). The callback receives
+/// (table rows done, table rows in total) every [`Progress::STEP`] rows and once at the end;
+/// returning `false` stops the rendering with a Vietnamese "cancelled" error and nothing is
+/// written.
+pub struct Progress<'a> {
+    callback: Option<&'a mut dyn FnMut(usize, usize) -> bool>,
+    done: usize,
+    total: usize,
+}
+
+impl<'a> Progress<'a> {
+    /// How many rows between two calls of the callback.
+    pub const STEP: usize = 1000;
+
+    /// No reporting, no cancellation.
+    pub fn none() -> Self {
+        Progress {
+            callback: None,
+            done: 0,
+            total: 0,
+        }
+    }
+
+    /// Reports to `callback` while rendering `doc`.
+    pub fn new(doc: &Document, callback: &'a mut dyn FnMut(usize, usize) -> bool) -> Self {
+        let total = doc.tables().map(|t| t.rows.len()).sum();
+        Progress {
+            callback: Some(callback),
+            done: 0,
+            total,
+        }
+    }
+
+    /// One more table row rendered.
+    pub(crate) fn row(&mut self) -> crate::Result<()> {
+        self.done += 1;
+        if self.done.is_multiple_of(Self::STEP) {
+            self.report()?;
+        }
+        Ok(())
+    }
+
+    /// The rendering is complete.
+    pub(crate) fn finish(&mut self) -> crate::Result<()> {
+        self.report()
+    }
+
+    fn report(&mut self) -> crate::Result<()> {
+        if let Some(cb) = self.callback.as_mut() {
+            if !cb(self.done, self.total) {
+                return Err(crate::Error::Conflict(
+                    "Đã huỷ việc xuất báo cáo theo yêu cầu.".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum OutputFormat {
+    Pdf,
+    Xlsx,
+    Csv,
+    Html,
+}
+
+impl OutputFormat {
+    /// Parses "pdf", "xlsx", "csv", "html" (any case).
+    pub fn parse(name: &str) -> crate::Result<Self> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "pdf" => Ok(OutputFormat::Pdf),
+            "xlsx" => Ok(OutputFormat::Xlsx),
+            "csv" => Ok(OutputFormat::Csv),
+            "html" | "htm" => Ok(OutputFormat::Html),
+            other => Err(crate::Error::Invalid(format!(
+                "Định dạng \"{other}\" không được hỗ trợ; chọn một trong: pdf, xlsx, csv, html."
+            ))),
+        }
+    }
+    /// The usual file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            OutputFormat::Pdf => "pdf",
+            OutputFormat::Xlsx => "xlsx",
+            OutputFormat::Csv => "csv",
+            OutputFormat::Html => "html",
+        }
+    }
+}
+
+/// Renders `doc` in `format` to bytes (HTML as UTF-8).
+pub fn render(doc: &Document, format: OutputFormat) -> crate::Result<Vec<u8>> {
+    render_with_progress(doc, format, &mut Progress::none())
+}
+
+/// Renders `doc` in `format`, reporting progress and honouring cancellation.
+pub fn render_with_progress(
+    doc: &Document,
+    format: OutputFormat,
+    progress: &mut Progress<'_>,
+) -> crate::Result<Vec<u8>> {
+    let bytes = match format {
+        OutputFormat::Pdf => pdf::render_pdf_with(doc, progress)?,
+        OutputFormat::Xlsx => xlsx::render_xlsx_with(doc, progress)?,
+        OutputFormat::Csv => csv::render_csv_full(doc, csv::CsvNumbers::Plain, progress)?,
+        OutputFormat::Html => html::render_html_with(doc, progress)?.into_bytes(),
+    };
+    progress.finish()?;
+    Ok(bytes)
+}
+
+/// Renders `doc` in `format` and writes it to `path`. Nothing is written when rendering fails.
+pub fn write_file(
+    doc: &Document,
+    format: OutputFormat,
+    path: &std::path::Path,
+) -> crate::Result<()> {
+    write_file_with_progress(doc, format, path, &mut Progress::none())
+}
+
+/// [`write_file`] with progress and cancellation; a cancelled export writes nothing.
+pub fn write_file_with_progress(
+    doc: &Document,
+    format: OutputFormat,
+    path: &std::path::Path,
+    progress: &mut Progress<'_>,
+) -> crate::Result<()> {
+    let bytes = render_with_progress(doc, format, progress)?;
+    std::fs::write(path, bytes)?;
+    Ok(())
+}
