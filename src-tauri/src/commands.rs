@@ -18,7 +18,7 @@ type CmdResult<T> = Result<T, ShellError>;
 
 /// Runs `f` with the open ledger on a blocking thread (SQLite calls are synchronous and must not
 /// stall the UI thread or the async runtime).
-async fn with_ledger<T, F>(state: &AppState, f: F) -> CmdResult<T>
+pub(crate) async fn with_ledger<T, F>(state: &AppState, f: F) -> CmdResult<T>
 where
     T: Send + 'static,
     F: FnOnce(&mut Ledger) -> Result<T, giamngheo_core::Error> + Send + 'static,
@@ -35,25 +35,29 @@ where
     .map_err(|e| ShellError::internal(&format!("Lỗi nội bộ khi xử lý yêu cầu: {e}")))?
 }
 
-/// What the UI needs before anything else: where the data is and whether it could be opened.
+/// What the UI needs before anything else: where the data is. Answers at once, without
+/// opening the database (the UI shows the path while `open_ledger` runs).
 #[derive(Debug, Serialize)]
 pub struct AppInfo {
     pub version: String,
     pub db_path: String,
     pub demo: bool,
-    /// Set when the database cannot be used; the UI then shows only this message.
-    pub open_error: Option<ShellError>,
 }
 
 #[tauri::command(rename_all = "snake_case")]
 pub async fn app_info(state: State<'_, AppState>) -> CmdResult<AppInfo> {
-    let open = with_ledger(&state, |_| Ok(())).await;
     Ok(AppInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
         db_path: state.path.display().to_string(),
         demo: state.demo,
-        open_error: open.err(),
     })
+}
+
+/// Opens the database (and, for the demo, generates the demo commune the first time). Returns
+/// the reason when the file cannot be used; the UI then shows only that message.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn open_ledger(state: State<'_, AppState>) -> CmdResult<Option<ShellError>> {
+    Ok(with_ledger(&state, |_| Ok(())).await.err())
 }
 
 #[tauri::command(rename_all = "snake_case")]

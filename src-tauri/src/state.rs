@@ -207,6 +207,41 @@ mod tests {
     }
 
     #[test]
+    fn a_file_that_is_not_a_ledger_is_refused_untouched_and_stays_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("not-a-ledger.db");
+        let bytes = b"hello, not sqlite\n".repeat(200);
+        std::fs::write(&path, &bytes).expect("write");
+        let mut slot = Slot::NotOpened;
+        let err = ensure_open(&mut slot, &path, false).err().expect("refused");
+        assert_eq!(err.kind, "open_failed");
+        assert_eq!(
+            err.path.as_deref(),
+            Some(path.display().to_string().as_str())
+        );
+        assert!(!err.message.is_empty());
+        // The second call reports the same error without trying again.
+        let again = ensure_open(&mut slot, &path, false)
+            .err()
+            .expect("still refused");
+        assert_eq!(again, err);
+        assert_eq!(std::fs::read(&path).expect("still there"), bytes);
+    }
+
+    #[test]
+    fn a_missing_file_in_a_missing_folder_is_created_as_a_new_ledger() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("a/b/giamngheo.db");
+        let mut slot = Slot::NotOpened;
+        let ledger = ensure_open(&mut slot, &path, false).expect("opened");
+        assert!(
+            ledger.setup_info().expect("info").is_none(),
+            "first run: no setup yet"
+        );
+        assert!(path.exists());
+    }
+
+    #[test]
     fn default_and_demo_files_live_in_the_app_data_folder() {
         let dir = Path::new("/data/vn.giamngheo.app");
         assert_eq!(DbChoice::Default.path_in(dir), dir.join("giamngheo.db"));

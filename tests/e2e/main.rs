@@ -6,6 +6,7 @@
 
 mod demo;
 mod driver;
+mod review;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -214,7 +215,23 @@ async fn setup_add_household_search_without_diacritics_and_find_it_after_restart
             assert_eq!(shown, db_shown);
             click(&c, "#font-bigger").await?;
             wait_text(&c, "#font-scale-value", "110 %", |t| t == "110 %").await?;
-            shot(&c, "06b-settings").await?;
+            // A second user is added and chosen in the header; the choice is remembered.
+        type_into(&c, "#new-user-name", "Hà Văn Tùng").await?;
+        choose(&c, "#new-user-role", &["commune_officer"]).await?;
+        click(&c, "#add-user").await?;
+        wait_text(&c, "#user-list", "the new user", |t| t.contains("Hà Văn Tùng")).await?;
+        // Role labels come from the core: pick the option whose text has the name.
+        let v = c
+            .execute("return [...document.getElementById('user-picker').options].find(o => o.textContent.includes('Hà Văn Tùng')).value", vec![])
+            .await?;
+        let picker = wait_for(&c, "#user-picker").await?;
+        picker.select_by_value(v.as_str().unwrap_or_default()).await?;
+        // The settings list redraws on the next visit; go there again to see the mark.
+        click(&c, "#nav-register").await?;
+        wait_for(&c, "#register").await?;
+        click(&c, "#nav-settings").await?;
+        wait_text(&c, "#user-list", "the current user marked", |t| t.contains("Hà Văn Tùng — ") && t.lines().any(|l| l.contains("Hà Văn Tùng") && l.contains("(đang dùng)"))).await?;
+        shot(&c, "06b-settings").await?;
             Ok(())
         },
     )
@@ -279,6 +296,8 @@ async fn setup_add_household_search_without_diacritics_and_find_it_after_restart
             .execute("return getComputedStyle(document.documentElement).getPropertyValue('--font-scale').trim()", vec![])
             .await?;
         assert_eq!(scale, "1.1");
+        let user = c.execute("const s = document.getElementById('user-picker'); return s.options[s.selectedIndex].textContent", vec![]).await?;
+        assert!(user.as_str().unwrap_or_default().starts_with("Hà Văn Tùng"), "last user remembered: {user}");
         Ok(())
     })
     .await;

@@ -15,7 +15,7 @@
  * @param {Record<string, unknown>} [args]
  * @returns {Promise<any>}
  */
-async function call(cmd, args = {}) {
+export async function call(cmd, args = {}) {
   const tauri = /** @type {any} */ (window).__TAURI__;
   if (!tauri || !tauri.core) {
     throw { kind: 'internal', message: 'Không kết nối được với chương trình (thiếu cầu nối Tauri).', fields: [] };
@@ -41,8 +41,10 @@ function normaliseError(e) {
 }
 
 export const ipc = {
-  /** @returns {Promise<{version: string, db_path: string, demo: boolean, open_error: CmdError|null}>} */
+  /** @returns {Promise<{version: string, db_path: string, demo: boolean}>} */
   appInfo: () => call('app_info'),
+  /** Opens the database; resolves with the reason it cannot be used, or null. @returns {Promise<CmdError|null>} */
+  openLedger: () => call('open_ledger'),
   setupInfo: () => call('setup_info'),
   /** @param {object} input */
   setup: (input) => call('setup', { input }),

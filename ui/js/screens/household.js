@@ -14,6 +14,7 @@ import { formatDate, formatDateTime, readBirth } from '../lib/format.js';
 import { fieldName } from '../lib/fields.js';
 import { tidy, optional } from '../lib/text.js';
 import { openEventDialog } from './event-dialog.js';
+import { householdReview } from './household-review.js';
 
 const TRI = [{ code: 'true', label: 'Có' }, { code: 'false', label: 'Không' }];
 
@@ -138,7 +139,7 @@ function build(screen, ctx, detail) {
         h('span', { class: 'member-no', text: `Thành viên ${i + 1}` }),
         m && m.age_text ? h('span', { class: 'status', text: m.age_text }) : null,
         gone ? h('span', { class: 'status', text: m.status === 'dead' ? '· Đã chết' : m.status === 'moved_away' ? '· Đã chuyển đi' : `· ${m.status}` }) : null,
-        h('span', { class: 'spacer' }), remove),
+        h('span', { class: 'spacer' })),
       h('div', { class: 'member-grid' },
         field(f('full_name'), 'Họ và tên', fullName, { wide: true }),
         field(f('relation'), 'Quan hệ với chủ hộ', relation),
@@ -154,7 +155,8 @@ function build(screen, ctx, detail) {
         field(f('labour_contract'), 'Có hợp đồng lao động', contract),
         field(f('disability'), 'Khuyết tật', disability),
         field(f('social_allowance'), 'Hưởng trợ cấp xã hội', allowance),
-        field(f('nutrition_status'), 'Dinh dưỡng (trẻ em)', nutrition)));
+        field(f('nutrition_status'), 'Dinh dưỡng (trẻ em)', nutrition),
+        remove ? h('div', { class: 'field member-remove' }, remove) : null));
     const v = (/** @type {HTMLElement} */ e) => /** @type {HTMLInputElement} */ (e).value;
     const row = {
       el,
@@ -225,6 +227,7 @@ function build(screen, ctx, detail) {
     h('a', { href: '#/register', text: '‹ Sổ hộ' }),
     h('h1', { id: 'household-title', text: title }),
     detail ? h('span', { class: 'code', 'data-testid': 'household-code', text: `Mã hộ ${detail.code}` }) : null,
+    detail ? householdReview(ctx, detail) : null,
     h('span', { class: 'spacer' }), eventBtn));
   screen.appendChild(form);
 
@@ -318,7 +321,8 @@ function build(screen, ctx, detail) {
   // Enter saves from any single-line input or select; textareas keep Enter for new lines.
   form.addEventListener('keydown', (ev) => {
     const t = /** @type {HTMLElement} */ (ev.target);
-    if (ev.key === 'Enter' && !ev.shiftKey && t.tagName === 'SELECT') {
+    const box = t.tagName === 'INPUT' && /** @type {HTMLInputElement} */ (t).type === 'checkbox';
+    if (ev.key === 'Enter' && !ev.shiftKey && (t.tagName === 'SELECT' || box)) {
       ev.preventDefault();
       form.requestSubmit();
     }

@@ -74,6 +74,14 @@ export function mount(root, ctx) {
       field('user_role', 'Vai trò', userRole)),
     h('div', { class: 'actions' }, submit, h('span', { class: 'hint' }, 'Nhấn ', h('kbd', { text: 'Enter' }), ' để lưu.')));
 
+  // Enter in a list box saves too (in text fields the browser already submits).
+  form.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter' && /** @type {HTMLElement} */ (ev.target).tagName === 'SELECT') {
+      ev.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const villages = [];
