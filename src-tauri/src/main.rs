@@ -1,1 +1,7 @@
-fn main() {}
+//! Entry point of the desktop app; everything lives in the `giamngheo_app` library.
+// Prevents an extra console window on Windows in release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+fn main() {
+    giamngheo_app::run()
+}

@@ -1,5 +1,7 @@
 //! Running the binary.
 
+#![allow(dead_code)] // shared helpers; not every test module uses every one
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 

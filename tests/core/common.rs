@@ -7,6 +7,8 @@ use giamngheo_core::Ledger;
 use std::sync::Arc;
 
 pub struct TestDb {
+    /// Kept so the temporary folder lives as long as the ledger.
+    #[allow(dead_code)]
     pub dir: tempfile::TempDir,
     pub ledger: Ledger,
 }

@@ -1,5 +1,7 @@
 //! Integration tests of giamngheo-core: one binary, one module per area.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic: that is a failed test
+
 mod common;
 mod demo;
 mod exchange_package;
