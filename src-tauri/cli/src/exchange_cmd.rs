@@ -121,9 +121,12 @@ pub fn setup_commune(args: &Args) -> CmdResult {
                 )
             })?,
     };
+    // Default: the office's province name from its keys file (both sides then write the same
+    // province row and no review item is raised for it).
     let province_name = args
         .opt("province-name")
         .map(str::to_owned)
+        .or_else(|| office.province_name.clone())
         .unwrap_or_else(|| format!("Tỉnh/thành phố mã {province_code}"));
     let input = SetupInput {
         kind: NodeKind::Commune,

@@ -686,6 +686,18 @@ impl Ledger {
         let me = load_me(self.conn())?;
         let mut f = KeysFile::new(&me.node.node_id, &me.keys.public())?;
         f.short_code = Some(me.node.short_code.clone());
+        if me.is_office() {
+            let province: Option<String> = self
+                .conn()
+                .query_row(
+                    "SELECT p.name FROM province p JOIN local_node l ON p.id = l.province_code",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .flatten();
+            f.province_name = province.filter(|p| !p.trim().is_empty());
+        }
         Ok(f)
     }
 

@@ -212,6 +212,10 @@ pub struct KeysFile {
     /// The node's short code (e.g. `VP04`), used in package file names; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub short_code: Option<String>,
+    /// The office's province name, the default for communes set up with this file (so both
+    /// sides write the same province row); optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub province_name: Option<String>,
 }
 
 impl KeysFile {
@@ -225,6 +229,7 @@ impl KeysFile {
             keys,
             fingerprint,
             short_code: None,
+            province_name: None,
         })
     }
 
