@@ -1546,3 +1546,153 @@ fn consolidated_view_shows_each_commune_with_households_packages_and_conflicts()
         "the office itself is not a commune"
     );
 }
+
+#[test]
+fn case07_empty_zero_and_absurd_length_files_are_rejected_quickly() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    let dir = stick(&d);
+    let mut huge_header = b"HHSPKG\x00\x01\x00\x01".to_vec();
+    huge_header.extend_from_slice(&u32::MAX.to_be_bytes());
+    huge_header.extend_from_slice(&[0u8; 300]);
+    let mut huge_payload = b"HHSPKG\x00\x01\x00\x01\x00\x00\x00\x02{}".to_vec();
+    huge_payload.extend_from_slice(&u64::MAX.to_be_bytes());
+    huge_payload.extend_from_slice(&[0u8; 300]);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("empty.hhpkg", vec![]),
+        ("zeros.hhpkg", vec![0u8; 4096]),
+        ("huge-header.hhpkg", huge_header),
+        ("huge-payload.hhpkg", huge_payload),
+    ];
+    let before = dump(&n.office);
+    for (name, bytes) in &cases {
+        std::fs::write(dir.join(name), bytes).expect("write");
+    }
+    let r = n.office.import_paths(&[dir], false).expect("import");
+    assert_eq!(r.len(), 4);
+    for x in &r {
+        assert_eq!(x.status, ImportStatus::Rejected, "{x:?}");
+        assert!(
+            x.reason.as_deref().is_some_and(|m| m.contains("gói")),
+            "{x:?}"
+        );
+    }
+    assert_eq!(dump(&n.office), before);
+}
+
+/// Re-signs a real package of `victim` with `signer`'s key, claiming `signer` as the sender in
+/// the clear header (the inner manifest still names the victim).
+fn resign_as(bytes: &[u8], signer: &Ledger) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let (node, secret): (String, String) = signer
+        .conn()
+        .query_row("SELECT node_id, secret_keys FROM local_node", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .expect("signer");
+    let serial: Option<i64> = signer
+        .conn()
+        .query_row(
+            "SELECT cert_serial FROM node WHERE node_id = ?1",
+            [&node],
+            |r| r.get(0),
+        )
+        .expect("serial");
+    let keys = NodeKeys::from_secret_string(&secret).expect("keys");
+    let hlen = u32::from_be_bytes(bytes[10..14].try_into().expect("4")) as usize;
+    let mut header: serde_json::Value =
+        serde_json::from_slice(&bytes[14..14 + hlen]).expect("header");
+    header["sender_node"] = node.into();
+    header["sender_cert_serial"] = serial.into();
+    let new_header = serde_json::to_vec(&header).expect("json");
+    let rest = &bytes[14 + hlen..];
+    let payload_len = u64::from_be_bytes(rest[..8].try_into().expect("8"));
+    let payload = &rest[8..8 + payload_len as usize];
+    let mut out = bytes[..10].to_vec();
+    out.extend_from_slice(&(new_header.len() as u32).to_be_bytes());
+    out.extend_from_slice(&new_header);
+    let mut h = Sha256::new();
+    h.update(&out);
+    h.update(payload_len.to_be_bytes());
+    h.update(Sha256::digest(payload));
+    let digest: [u8; 32] = h.finalize().into();
+    out.extend_from_slice(&payload_len.to_be_bytes());
+    out.extend_from_slice(payload);
+    out.extend_from_slice(&keys.key_id());
+    out.extend_from_slice(&keys.sign(&digest));
+    out.extend_from_slice(b"HHSEND\x00\x01");
+    out
+}
+
+#[test]
+fn case12_signature_replaced_by_another_enrolled_device_is_rejected() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    let out = n.a.export(&stick(&d), None).expect("export");
+    let bytes = std::fs::read(&out[0].file).expect("read");
+    let forged = resign_as(&bytes, &n.b);
+    let p = stick(&d).join("resigned.hhpkg");
+    std::fs::write(&p, forged).expect("write");
+    let before = dump(&n.office);
+    let r = n.office.import_paths(&[p], false).expect("import");
+    assert_eq!(r[0].status, ImportStatus::Rejected, "{r:?}");
+    assert_eq!(r[0].reason_kind.as_deref(), Some("manifest_mismatch"));
+    assert_eq!(dump(&n.office), before);
+    // The untouched original still imports.
+    let r = n
+        .office
+        .import_paths(&[out[0].file.clone()], false)
+        .expect("import");
+    assert_eq!(r[0].status, ImportStatus::Imported);
+}
+
+#[test]
+fn case18_disk_full_on_the_stick_gives_a_clear_error_and_no_partial_state() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    let dir = stick(&d);
+    let mut before = dump(&n.a);
+    let mut call = 1;
+    loop {
+        let mut io = ex::FaultyIo::new(ex::FaultPlan::error_at(
+            call,
+            std::io::ErrorKind::StorageFull,
+        ));
+        let result = n.a.export_with_io(&dir, None, &mut io);
+        if !io.fired {
+            break;
+        }
+        match result {
+            // A tolerated failure (listing stale temp files): the package is complete and valid.
+            Ok(out) => {
+                let probe = n
+                    .office
+                    .import_paths(&[out[0].file.clone()], true)
+                    .expect("probe");
+                assert_eq!(probe[0].status, ImportStatus::Imported, "call {call}");
+                std::fs::remove_file(&out[0].file).expect("rm");
+                before = dump(&n.a);
+            }
+            Err(err) => {
+                assert!(!err.to_string().is_empty());
+                assert_eq!(dump(&n.a), before, "call {call}");
+                let left = std::fs::read_dir(&dir)
+                    .expect("ls")
+                    .filter(|e| {
+                        e.as_ref()
+                            .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "hhpkg"))
+                    })
+                    .count();
+                assert_eq!(
+                    left, 0,
+                    "no package left after a failed write (call {call})"
+                );
+            }
+        }
+        call += 1;
+    }
+    let ok = n.a.export(&dir, None).expect("export with space");
+    assert!(ok[0].ops > 0);
+}
