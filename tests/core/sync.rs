@@ -1340,14 +1340,20 @@ fn case05_06_truncated_or_bit_flipped_packages_are_rejected_and_change_nothing()
     let cuts = (0..len).filter(|i| *i < 600 || *i + 200 > len || i % 97 == 0);
     for cut in cuts {
         std::fs::write(&f, &bytes[..cut]).expect("write");
-        let r = n.office.import_paths(&[f.clone()], false).expect("import");
+        let r = n
+            .office
+            .import_paths(std::slice::from_ref(&f), false)
+            .expect("import");
         assert_eq!(r[0].status, ImportStatus::Rejected, "cut at {cut}: {r:?}");
     }
     for i in (0..len).step_by(41) {
         let mut m = bytes.clone();
         m[i] ^= 1 << (i % 8);
         std::fs::write(&f, &m).expect("write");
-        let r = n.office.import_paths(&[f.clone()], false).expect("import");
+        let r = n
+            .office
+            .import_paths(std::slice::from_ref(&f), false)
+            .expect("import");
         // A flipped sender id names an unknown device: set aside, never imported.
         assert!(
             r[0].status == ImportStatus::Rejected
@@ -1401,7 +1407,10 @@ fn case16_stick_pulled_at_every_write_call_then_the_next_export_succeeds() {
         for e in std::fs::read_dir(&dir).expect("ls") {
             let p = e.expect("entry").path();
             if p.extension().and_then(|x| x.to_str()) == Some("hhpkg") {
-                let probe = n.office.import_paths(&[p.clone()], true).expect("probe");
+                let probe = n
+                    .office
+                    .import_paths(std::slice::from_ref(&p), true)
+                    .expect("probe");
                 assert!(
                     matches!(
                         probe[0].status,
