@@ -1078,6 +1078,14 @@ fn case37_restored_old_copy_detects_it_is_stale_and_stops_exporting() {
     assert_eq!(r[0].reason_kind.as_deref(), Some("stale_copy"), "{r:?}");
     assert!(old.export(&stick(&d), None).is_err());
     assert!(old.exchange_status().expect("status").stale_copy.is_some());
+    // It stops writing: a new op would re-use a number the office already holds.
+    let err = old
+        .write(
+            "edit",
+            vec![Change::new("province", "04", OpKind::Update).with("name", "Cao Bằng")],
+        )
+        .expect_err("stale copy refuses writes");
+    assert!(err.to_string().contains("bản sao cũ"), "{err}");
 }
 
 #[test]
@@ -1218,6 +1226,10 @@ fn reviewer_sends_through_the_commune_officer() {
         field(&n.office, &h, "address").as_deref(),
         Some("Nhà của rà soát viên")
     );
+    // Once the office acknowledges them, the reviewer stops re-sending them to its officer.
+    send(&d, &mut n.office, &mut rv);
+    let again = rv.export(&stick(&d), None).expect("export");
+    assert_eq!(again[0].ops, 0);
 }
 
 mod convergence {

@@ -507,6 +507,19 @@ impl Ledger {
                 "Chưa thiết lập đơn vị: hãy hoàn thành màn hình thiết lập trước.".into(),
             )
         })?;
+        // The exchange found this database to be a stale copy (restored backup or clone, SYNC
+        // case 37): writing would re-use op numbers the office already holds.
+        if let Some(reason) = self
+            .conn
+            .query_row(
+                "SELECT value FROM setting WHERE key = 'exchange_stale_copy'",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+        {
+            return Err(Error::Conflict(reason));
+        }
         let user_id = self
             .current_user_id()?
             .unwrap_or_else(|| "system".to_owned());

@@ -269,7 +269,11 @@ fn ops_for(conn: &Connection, me: &Me, receiver: &NodeInfo) -> Result<Vec<Op>> {
         "(o.scope = ?2 OR (o.scope IS NULL AND o.entity <> 'user'))"
     } else {
         // Devices send what they hold from their commune; office ops go back only from the office.
-        "(?2 IS NOT NULL AND o.origin NOT IN (SELECT node_id FROM node WHERE role = 'office'))"
+        // What the office already acknowledged holding need not travel through a commune officer
+        // either (a reviewer's package to its officer stays small once the office has its ops).
+        "(?2 IS NOT NULL AND o.origin NOT IN (SELECT node_id FROM node WHERE role = 'office')
+          AND o.seq > coalesce((SELECT max(x.contiguous_seq) FROM peer_ack x JOIN node n ON n.node_id = x.peer
+                                WHERE n.role = 'office' AND x.origin = o.origin), 0))"
     };
     let sql = format!(
         "SELECT o.origin, o.seq, o.lamport, o.authority, o.user_id, o.device_time, o.entity, o.row_id, o.kind, o.body, o.schema_ver, o.scope
