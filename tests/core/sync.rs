@@ -345,6 +345,15 @@ fn full_cycle_office_two_communes_and_return() {
         &[("Nông Văn Dũng", "004080001234")],
     );
     let hb = add_household(&mut n.b, "Bản Nà Pán", &[("Hoàng Thị Mai", "004180009876")]);
+    let probe = n.a.export(&stick(&d), None).expect("export");
+    let header =
+        ex::read_header_unverified(&std::fs::read(&probe[0].file).expect("read")).expect("header");
+    assert_eq!(
+        header.compression.as_deref(),
+        Some("deflate"),
+        "data packages are compressed"
+    );
+    assert!(header.op_ranges.contains_key(&node_id(&n.a)));
     let ra = send(&d, &mut n.a, &mut n.office);
     assert!(ra[0].ops_new > 0);
     assert_eq!(ra[0].ops_duplicate, 0);
@@ -383,6 +392,10 @@ fn full_cycle_office_two_communes_and_return() {
     assert!(so.acks.iter().any(|a| a.peer == node_id(&n.a)));
     // Commune B's household never reaches A.
     assert_eq!(field(&n.a, &hb, "address"), None);
+    // Every import and export left a verifiable audit trail.
+    for l in [&n.office, &n.a, &n.b] {
+        assert!(giamngheo_core::ledger::verify_audit_chain(l.conn()).expect("audit chain") > 0);
+    }
 }
 
 #[test]

@@ -838,7 +838,11 @@ impl Ledger {
             sender_lamport: lamport(conn)?.max(0) as u64,
             device_time: now.clone(),
         };
-        let bytes = ex::build_package(&spec, payload, &me.keys, &[recipient.as_str()])?;
+        let bytes = if kind == PackageKind::Data || kind == PackageKind::Return {
+            ex::build_package_compressed(&spec, payload, &me.keys, &[recipient.as_str()])?
+        } else {
+            ex::build_package(&spec, payload, &me.keys, &[recipient.as_str()])?
+        };
         let name = ex::package_file_name(&me.node.short_code, &receiver.short_code, pkg_seq)?;
         std::fs::create_dir_all(out_dir)
             .map_err(|e| Error::Io(format!("Không tạo được thư mục {}: {e}", out_dir.display())))?;
