@@ -782,6 +782,7 @@ impl Ledger {
         payload: &PackagePayload,
         out_dir: &Path,
         io: &mut dyn ex::StickIo,
+        op_ranges: BTreeMap<String, [u64; 2]>,
     ) -> Result<(ex::WrittenPackage, String, u64)> {
         let recipient = receiver.enc_recipient.clone().ok_or_else(|| {
             Error::Conflict(format!(
@@ -806,16 +807,6 @@ impl Ledger {
                 |r| r.get(0),
             )
             .optional()?;
-        let mut op_ranges: BTreeMap<String, [u64; 2]> = BTreeMap::new();
-        for line in &payload.ops {
-            let v: Value = serde_json::from_str(line)
-                .map_err(|_| Error::Database("Thao tác trong sổ bị hỏng.".into()))?;
-            let origin = v["origin"].as_str().unwrap_or_default().to_owned();
-            let seq = v["seq"].as_u64().unwrap_or(0);
-            let e = op_ranges.entry(origin).or_insert([seq, seq]);
-            e[0] = e[0].min(seq);
-            e[1] = e[1].max(seq);
-        }
         let now = self.now_text();
         let package_id = uuid::Uuid::now_v7();
         let spec = PackageSpec {
@@ -922,6 +913,7 @@ impl Ledger {
             &payload,
             out_dir,
             &mut ex::RealIo::default(),
+            BTreeMap::new(),
         )?;
         Ok(EnrolRequestResult {
             file: w.path,
@@ -1050,6 +1042,7 @@ impl Ledger {
             &payload,
             out_dir,
             &mut ex::RealIo::default(),
+            BTreeMap::new(),
         )?;
         Ok(EnrolAcceptResult {
             file: w.path,
@@ -1213,7 +1206,12 @@ impl Ledger {
         let conn = self.conn();
         let ops = ops_for(conn, me, receiver)?;
         let mut lines = Vec::with_capacity(ops.len());
+        let mut op_ranges: BTreeMap<String, [u64; 2]> = BTreeMap::new();
         for op in &ops {
+            let seq = op.seq.max(0) as u64;
+            let e = op_ranges.entry(op.origin.clone()).or_insert([seq, seq]);
+            e[0] = e[0].min(seq);
+            e[1] = e[1].max(seq);
             lines.push(
                 serde_json::to_string(op)
                     .map_err(|_| Error::Database("Không ghi được thao tác.".into()))?,
@@ -1260,7 +1258,7 @@ impl Ledger {
             sections,
         };
         let (w, package_id, pkg_seq) =
-            self.send_package(me, receiver, kind, &payload, out_dir, io)?;
+            self.send_package(me, receiver, kind, &payload, out_dir, io, op_ranges)?;
         Ok(ExportResult {
             file: w.path,
             file_name: w.file_name,
