@@ -387,6 +387,18 @@ fn full_cycle_office_two_communes_and_return() {
     assert!(!st.sent.is_empty() && !st.received.is_empty());
     let next = n.a.export(&stick(&d), None).expect("export");
     assert_eq!(next[0].ops, 0);
+    // …and once A's acknowledgement reaches the office, nothing is pending there either, although
+    // the office's own ops reach each commune with gaps (only those that concern it).
+    n.office
+        .import_paths(&[next[0].file.clone()], false)
+        .expect("acks");
+    let so = n.office.exchange_status().expect("status");
+    let pending_a = so
+        .pending
+        .iter()
+        .find(|p| p.receiver == node_id(&n.a))
+        .map(|p| p.ops);
+    assert_eq!(pending_a, Some(0), "{:?}", so.pending);
     // The office knows what A acknowledged.
     let so = n.office.exchange_status().expect("status");
     assert!(so.acks.iter().any(|a| a.peer == node_id(&n.a)));

@@ -1227,7 +1227,21 @@ impl Ledger {
                 .collect();
             holdings(conn, Some(&origins))?
         } else {
-            holdings(conn, None)?
+            let mut h = holdings(conn, None)?;
+            // The office sends each commune only the office ops that concern it, so their seqs
+            // have gaps by design. It always sends everything above the last ack in one
+            // cumulative package applied atomically, so holding office op n means holding every
+            // office op up to n meant for this commune: acknowledge the highest.
+            let mut stmt = conn.prepare(
+                "SELECT origin, max(seq) FROM op
+                 WHERE origin IN (SELECT node_id FROM node WHERE role = 'office') GROUP BY origin",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            for r in rows {
+                let (origin, max) = r?;
+                h.insert(origin, max);
+            }
+            h
         };
         sections.push(Section::new(ACKS_SECTION, json!(acks)));
         // Reasons of corrections travelling in this package.
