@@ -774,6 +774,7 @@ impl Ledger {
     }
 
     /// Builds, signs, encrypts and writes one package to `out_dir`, then logs it as sent.
+    #[allow(clippy::too_many_arguments)]
     fn send_package(
         &mut self,
         me: &Me,
