@@ -1742,3 +1742,30 @@ fn case18_disk_full_on_the_stick_gives_a_clear_error_and_no_partial_state() {
     let ok = n.a.export(&dir, None).expect("export with space");
     assert!(ok[0].ops > 0);
 }
+
+#[test]
+fn rule_set_update_at_the_office_reaches_every_commune_in_the_return_package() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/2022-2025.json"))
+            .expect("rules file");
+    let mut v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let id = v["id"].as_str().expect("id").to_owned();
+    let version = v["version"].as_u64().expect("version") as u32 + 1;
+    v["version"] = version.into();
+    n.office
+        .load_rule_set(&v.to_string())
+        .expect("load at the office");
+    // Both communes have their rule sets cached before the update arrives.
+    for l in [&n.a, &n.b] {
+        assert!(l.rule_sets().expect("rules").get(&id, version).is_none());
+    }
+    for dev in [&mut n.a, &mut n.b] {
+        send(&d, &mut n.office, dev);
+        assert!(
+            dev.rule_sets().expect("rules").get(&id, version).is_some(),
+            "the new rule set is usable at once"
+        );
+    }
+}
