@@ -755,8 +755,17 @@ fn case24_batch_of_30_packages_with_3_bad_imports_the_27() {
     let other_office = office(other_dir.path());
     let foreign = forge(&d, &n.a, &other_office, op_lines(&n.a));
     std::fs::copy(&foreign, folder.join("bad-foreign.hhpkg")).expect("copy");
-    let r = n.office.import_paths(&[folder], false).expect("import");
+    let mut seen = Vec::new();
+    let r = n
+        .office
+        .import_paths_progress(&[folder], false, &mut |done, total, rep| {
+            seen.push((done, total, rep.status))
+        })
+        .expect("import");
     assert_eq!(r.len(), 30);
+    assert_eq!(seen.len(), 30);
+    assert_eq!(seen[29].0, 30);
+    assert!(seen.iter().all(|s| s.1 == 30));
     let imported = r
         .iter()
         .filter(|x| x.status == ImportStatus::Imported)

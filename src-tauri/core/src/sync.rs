@@ -1296,6 +1296,17 @@ impl Ledger {
         self.import_paths_with(paths, dry_run, ImportFault::default())
     }
 
+    /// [`Ledger::import_paths`] calling `progress(done, total, report)` after each package (the
+    /// UI's progress bar and per-package report).
+    pub fn import_paths_progress(
+        &mut self,
+        paths: &[PathBuf],
+        dry_run: bool,
+        progress: &mut dyn FnMut(usize, usize, &ImportReport),
+    ) -> Result<Vec<ImportReport>> {
+        self.import_inner(paths, dry_run, ImportFault::default(), progress)
+    }
+
     /// [`Ledger::import_paths`] with fault injection (tests).
     #[doc(hidden)]
     pub fn import_paths_with(
@@ -1303,6 +1314,16 @@ impl Ledger {
         paths: &[PathBuf],
         dry_run: bool,
         fault: ImportFault,
+    ) -> Result<Vec<ImportReport>> {
+        self.import_inner(paths, dry_run, fault, &mut |_, _, _| {})
+    }
+
+    fn import_inner(
+        &mut self,
+        paths: &[PathBuf],
+        dry_run: bool,
+        fault: ImportFault,
+        progress: &mut dyn FnMut(usize, usize, &ImportReport),
     ) -> Result<Vec<ImportReport>> {
         load_me(self.conn())?;
         let mut files = Vec::new();
@@ -1325,9 +1346,12 @@ impl Ledger {
                 files.push(p.clone());
             }
         }
-        let mut out = Vec::with_capacity(files.len());
-        for f in files {
-            out.push(self.import_one(&f, dry_run, fault));
+        let total = files.len();
+        let mut out = Vec::with_capacity(total);
+        for (i, f) in files.iter().enumerate() {
+            let r = self.import_one(f, dry_run, fault);
+            progress(i + 1, total, &r);
+            out.push(r);
         }
         Ok(out)
     }
