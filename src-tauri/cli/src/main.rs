@@ -19,7 +19,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const FLAGS: &[&str] = &["json", "help", "dry-run", "list", "version"];
+const FLAGS: &[&str] = &["json", "help", "dry-run", "list", "version", "no-round"];
 
 const HELP: &str = "Sổ Giảm Nghèo — dòng lệnh
 
@@ -30,8 +30,9 @@ Các lệnh:
        [--area rural|urban] [--b1-region VÙNG] [--village \"Xóm Khưa Lốm\"]... [--user \"Họ tên\"]
        [--role reviewer|commune_officer]
                                  Tạo cơ sở dữ liệu mới cho một xã.
-  generate --households N --seed S
-                                 Sinh dữ liệu mẫu (tạo xã mẫu nếu cơ sở dữ liệu chưa có).
+  generate --households N --seed S [--no-round]
+                                 Sinh dữ liệu mẫu (tạo xã mẫu nếu cơ sở dữ liệu chưa có) và đợt rà
+                                 soát định kỳ năm nay đã có quyết định (trừ khi có --no-round).
   household list [--search CHỮ] [--village MÃ|TÊN] [--limit N] [--offset N]
                                  Danh sách hộ (tìm không phân biệt hoa thường, có dấu hay không).
   household show MÃ              Chi tiết một hộ (mã hộ hoặc mã nội bộ).
@@ -246,7 +247,7 @@ fn cmd_init(args: &Args) -> CmdResult {
 }
 
 fn cmd_generate(args: &Args) -> CmdResult {
-    args.only(&["db", "json", "households", "seed"])?;
+    args.only(&["db", "json", "households", "seed", "no-round"])?;
     let households: u32 = args
         .number("households")?
         .ok_or_else(|| UsageError("Thiếu tuỳ chọn bắt buộc --households.".into()))?;
@@ -257,7 +258,12 @@ fn cmd_generate(args: &Args) -> CmdResult {
         ));
     }
     let mut ledger = open(args)?;
-    let summary = giamngheo_core::populate::populate(&mut ledger, households, seed)?;
+    let summary = giamngheo_core::populate::populate_with(
+        &mut ledger,
+        households,
+        seed,
+        !args.flag("no-round"),
+    )?;
     if args.flag("json") {
         print_json(&summary)?;
     } else {

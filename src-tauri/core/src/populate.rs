@@ -75,8 +75,20 @@ fn work_code(s: &str) -> &'static str {
 }
 
 /// Add `households` generated households (seeded by `seed`) to the ledger, setting up the demo
-/// commune first if the database is empty. Villages that exist are reused.
+/// commune first if the database is empty, and run the year's periodic round on them. Villages
+/// that exist are reused.
 pub fn populate(ledger: &mut Ledger, households: u32, seed: u64) -> Result<PopulateSummary> {
+    populate_with(ledger, households, seed, true)
+}
+
+/// [`populate`], choosing whether the generated households also get a decided periodic round
+/// (`false`: register only, e.g. to rehearse a review round by hand).
+pub fn populate_with(
+    ledger: &mut Ledger,
+    households: u32,
+    seed: u64,
+    with_round: bool,
+) -> Result<PopulateSummary> {
     let mut set_up = false;
     let identity = match ledger.local_identity()? {
         Some(i) => i,
@@ -193,7 +205,11 @@ pub fn populate(ledger: &mut Ledger, households: u32, seed: u64) -> Result<Popul
             Ok(())
         })?;
     }
-    let round = complete_demo_round(ledger, &created, &commune.households)?;
+    let round = if with_round {
+        complete_demo_round(ledger, &created, &commune.households)?
+    } else {
+        None
+    };
     Ok(PopulateSummary {
         households: commune.households.len() as u64,
         members,
