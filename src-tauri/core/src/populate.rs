@@ -3,7 +3,7 @@
 //! the ledger's write path, in batches, exactly as typed-in data would be.
 
 use crate::demo::DemoHousehold;
-use crate::demo::{generate_commune, DemoParams, DemoVillage, VillageKind as DemoKind};
+use crate::demo::{generate_commune, DemoParams, DemoVillage};
 use crate::error::Result;
 use crate::ledger::{new_id, Change, Ledger, OpKind};
 use crate::review::{DecisionInput, MeetingInput, RoundInput, SurveyInput};
@@ -37,16 +37,6 @@ pub fn demo_setup_input() -> SetupInput {
         villages: Vec::new(),
         user_name: "Nông Thị Phương".into(),
         user_role: Role::CommuneOfficer,
-    }
-}
-
-fn kind_of(k: DemoKind) -> VillageKind {
-    match k.as_str() {
-        "xom" => VillageKind::Xom,
-        "ban" => VillageKind::Ban,
-        "ap" => VillageKind::Ap,
-        "to_dan_pho" => VillageKind::ToDanPho,
-        _ => VillageKind::Thon,
     }
 }
 
@@ -114,7 +104,7 @@ pub fn populate_with(
                 .map(|v| DemoVillage {
                     code: v.code.clone(),
                     name: v.name.clone(),
-                    kind: DemoKind::parse(&v.kind).unwrap_or(DemoKind::Thon),
+                    kind: VillageKind::parse(&v.kind).unwrap_or(VillageKind::Thon),
                 })
                 .collect(),
         );
@@ -126,7 +116,7 @@ pub fn populate_with(
             let added = ledger.add_village(&VillageInput {
                 code: Some(v.code.clone()),
                 name: v.name.clone(),
-                kind: kind_of(v.kind),
+                kind: v.kind,
             })?;
             village_ids.push(added.id);
         }

@@ -1158,37 +1158,13 @@ impl Ledger {
                 let nm = e.new_member.as_ref().ok_or_else(|| {
                     Error::field("new_member", "Chưa nhập thông tin trẻ mới sinh.")
                 })?;
-                let mid = new_id();
-                let mut c = Change::new("member", mid.clone(), OpKind::Create)
-                    .with("household_id", hh.id.clone())
-                    .with("status", "present");
-                let nm = MemberInput {
-                    relation: if nm.relation.is_empty() || nm.relation == "head" {
-                        "child".into()
-                    } else {
-                        nm.relation.clone()
-                    },
-                    ..nm.clone()
-                };
-                member_fields(&mut c, None, &nm, hh.members.len() as i64);
+                let (c, mid) = joining_member(&hh, nm, "child");
                 changes.push(c);
                 event.put("member_id", mid);
             }
             "marriage" => {
                 if let Some(nm) = &e.new_member {
-                    let mid = new_id();
-                    let mut c = Change::new("member", mid.clone(), OpKind::Create)
-                        .with("household_id", hh.id.clone())
-                        .with("status", "present");
-                    let nm = MemberInput {
-                        relation: if nm.relation.is_empty() || nm.relation == "head" {
-                            "spouse".into()
-                        } else {
-                            nm.relation.clone()
-                        },
-                        ..nm.clone()
-                    };
-                    member_fields(&mut c, None, &nm, hh.members.len() as i64);
+                    let (c, mid) = joining_member(&hh, nm, "spouse");
                     changes.push(c);
                     event.put("member_id", mid);
                 } else {
@@ -1458,6 +1434,34 @@ impl Ledger {
         }
         Ok(out)
     }
+}
+
+/// The change that adds a person joining the household (a birth, a spouse by marriage); an empty
+/// relation, or "head", becomes `default_relation`.
+fn joining_member(
+    hh: &HouseholdDetail,
+    nm: &MemberInput,
+    default_relation: &str,
+) -> (Change, String) {
+    let mid = new_id();
+    let mut c = Change::new("member", mid.clone(), OpKind::Create)
+        .with("household_id", hh.id.clone())
+        .with("status", "present");
+    let relation = if nm.relation.is_empty() || nm.relation == "head" {
+        default_relation.to_owned()
+    } else {
+        nm.relation.clone()
+    };
+    member_fields(
+        &mut c,
+        None,
+        &MemberInput {
+            relation,
+            ..nm.clone()
+        },
+        hh.members.len() as i64,
+    );
+    (c, mid)
 }
 
 fn head_change(hh: &HouseholdDetail, new_head: &Member, old_head: Option<&Member>) -> Vec<Change> {
