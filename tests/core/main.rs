@@ -6,5 +6,6 @@ mod exchange_package;
 mod ledger;
 mod open;
 mod register;
+mod register_paging;
 mod review;
 mod rules;
