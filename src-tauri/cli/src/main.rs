@@ -300,7 +300,18 @@ fn cmd_household_list(args: &Args) -> CmdResult {
     let limit: Option<u32> = args.number("limit")?;
     let mut offset: u32 = args.number("offset")?.unwrap_or(0);
     let mut items = Vec::new();
-    loop {
+    // The whole register in one query; paging 1,000 at a time is quadratic (benches/ledger.rs).
+    let all = limit.is_none() && offset == 0;
+    if all {
+        items = ledger.list_all_households(&HouseholdQuery {
+            search: args.opt("search").map(str::to_owned),
+            village_id: village_id.clone(),
+            flags: Vec::new(),
+            offset: 0,
+            limit: 0,
+        })?;
+    }
+    while !all {
         let page_size = limit
             .map(|l| l.saturating_sub(items.len() as u32).min(1000))
             .unwrap_or(1000);
