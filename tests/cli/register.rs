@@ -276,3 +276,27 @@ fn rounds_and_rule_sets_from_the_command_line() {
     let o = run(&["--db", db, "rules", "load", file.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
 }
+
+#[test]
+fn generate_without_a_round_fills_the_register_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("n.db");
+    let db = db.to_str().unwrap();
+    let s = json(&run(&[
+        "--db",
+        db,
+        "generate",
+        "--households",
+        "5",
+        "--no-round",
+        "--json",
+    ]));
+    assert!(s["round_id"].is_null());
+    assert_eq!(
+        json(&run(&["--db", db, "round", "list", "--json"]))
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}

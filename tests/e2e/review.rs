@@ -171,7 +171,10 @@ async fn a_periodic_round_from_survey_to_decision_in_the_window() {
             "reviewer",
         ],
     );
-    run_cli(&db, &["generate", "--households", "3", "--seed", "1"]);
+    run_cli(
+        &db,
+        &["generate", "--households", "3", "--seed", "1", "--no-round"],
+    );
 
     let today = giamngheo_core::clock::SystemClock.today();
     let start = round_start(today);
@@ -450,7 +453,10 @@ async fn a_monthly_round_lists_a_household_once_its_application_is_recorded() {
             "Nông Văn Tùng",
         ],
     );
-    run_cli(&db, &["generate", "--households", "3", "--seed", "2"]);
+    run_cli(
+        &db,
+        &["generate", "--households", "3", "--seed", "2", "--no-round"],
+    );
     let ledger = giamngheo_core::Ledger::open(&db).expect("open the ledger");
     let page = ledger
         .list_households(&giamngheo_core::register::HouseholdQuery {

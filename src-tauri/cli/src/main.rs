@@ -20,7 +20,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const FLAGS: &[&str] = &["json", "help", "dry-run", "list", "version"];
+const FLAGS: &[&str] = &["json", "help", "dry-run", "list", "version", "no-round"];
 
 const HELP: &str = "Sổ Giảm Nghèo — dòng lệnh
 
@@ -31,8 +31,9 @@ Các lệnh:
        [--area rural|urban] [--b1-region VÙNG] [--village \"Xóm Khưa Lốm\"]... [--user \"Họ tên\"]
        [--role reviewer|commune_officer]
                                  Tạo cơ sở dữ liệu mới cho một xã.
-  generate --households N --seed S
-                                 Sinh dữ liệu mẫu (tạo xã mẫu nếu cơ sở dữ liệu chưa có).
+  generate --households N --seed S [--no-round]
+                                 Sinh dữ liệu mẫu (tạo xã mẫu nếu cơ sở dữ liệu chưa có) và đợt rà
+                                 soát định kỳ năm nay đã có quyết định (trừ khi có --no-round).
   household list [--search CHỮ] [--village MÃ|TÊN] [--limit N] [--offset N]
                                  Danh sách hộ (tìm không phân biệt hoa thường, có dấu hay không).
   household show MÃ              Chi tiết một hộ (mã hộ hoặc mã nội bộ).
@@ -274,7 +275,7 @@ fn cmd_init(args: &Args) -> CmdResult {
 }
 
 fn cmd_generate(args: &Args) -> CmdResult {
-    args.only(&["db", "json", "households", "seed"])?;
+    args.only(&["db", "json", "households", "seed", "no-round"])?;
     let households: u32 = args
         .number("households")?
         .ok_or_else(|| UsageError("Thiếu tuỳ chọn bắt buộc --households.".into()))?;
@@ -285,7 +286,12 @@ fn cmd_generate(args: &Args) -> CmdResult {
         ));
     }
     let mut ledger = open(args)?;
-    let summary = giamngheo_core::populate::populate(&mut ledger, households, seed)?;
+    let summary = giamngheo_core::populate::populate_with(
+        &mut ledger,
+        households,
+        seed,
+        !args.flag("no-round"),
+    )?;
     if args.flag("json") {
         print_json(&summary)?;
     } else {
@@ -322,7 +328,18 @@ fn cmd_household_list(args: &Args) -> CmdResult {
     let limit: Option<u32> = args.number("limit")?;
     let mut offset: u32 = args.number("offset")?.unwrap_or(0);
     let mut items = Vec::new();
-    loop {
+    // The whole register in one query; paging 1,000 at a time is quadratic (benches/ledger.rs).
+    let all = limit.is_none() && offset == 0;
+    if all {
+        items = ledger.list_all_households(&HouseholdQuery {
+            search: args.opt("search").map(str::to_owned),
+            village_id: village_id.clone(),
+            flags: Vec::new(),
+            offset: 0,
+            limit: 0,
+        })?;
+    }
+    while !all {
         let page_size = limit
             .map(|l| l.saturating_sub(items.len() as u32).min(1000))
             .unwrap_or(1000);
