@@ -263,6 +263,34 @@ fn op_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Op, Option<String>)> 
 /// The ops `receiver` has not acknowledged and this node is responsible for sending it
 /// (SYNC §3.6). `count_only` skips reading bodies.
 fn ops_for(conn: &Connection, me: &Me, receiver: &NodeInfo) -> Result<Vec<Op>> {
+    let (sql, commune) = ops_for_sql(
+        me,
+        receiver,
+        "o.origin, o.seq, o.lamport, o.authority, o.user_id, o.device_time, o.entity, o.row_id, o.kind, o.body, o.schema_ver, o.scope",
+        "ORDER BY o.origin, o.seq",
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params![receiver.node_id, commune], op_from_row)?;
+    let mut out = Vec::new();
+    for r in rows {
+        out.push(r?.0);
+    }
+    Ok(out)
+}
+
+/// How many ops [`ops_for`] would return, without reading them (the status screen).
+fn count_ops_for(conn: &Connection, me: &Me, receiver: &NodeInfo) -> Result<u64> {
+    let (sql, commune) = ops_for_sql(me, receiver, "count(*)", "");
+    let n: i64 = conn.query_row(&sql, params![receiver.node_id, commune], |r| r.get(0))?;
+    Ok(n.max(0) as u64)
+}
+
+fn ops_for_sql(
+    me: &Me,
+    receiver: &NodeInfo,
+    select: &str,
+    order: &str,
+) -> (String, Option<String>) {
     let filter = if me.is_office() {
         // The receiving commune's rows and rows of no commune (rule sets, the province), never
         // another commune's; the office's own user accounts stay at the office.
@@ -276,23 +304,17 @@ fn ops_for(conn: &Connection, me: &Me, receiver: &NodeInfo) -> Result<Vec<Op>> {
                                 WHERE n.role = 'office' AND x.origin = o.origin), 0))"
     };
     let sql = format!(
-        "SELECT o.origin, o.seq, o.lamport, o.authority, o.user_id, o.device_time, o.entity, o.row_id, o.kind, o.body, o.schema_ver, o.scope
+        "SELECT {select}
          FROM op o LEFT JOIN peer_ack a ON a.peer = ?1 AND a.origin = o.origin
          WHERE o.origin <> ?1 AND o.seq > coalesce(a.contiguous_seq, 0) AND {filter}
-         ORDER BY o.origin, o.seq"
+         {order}"
     );
     let commune = if me.is_office() {
         receiver.commune_code.clone()
     } else {
         Some(me.commune_code.clone())
     };
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(params![receiver.node_id, commune], op_from_row)?;
-    let mut out = Vec::new();
-    for r in rows {
-        out.push(r?.0);
-    }
-    Ok(out)
+    (sql, commune)
 }
 
 /// The commune a row belongs to, from the op body, earlier ops of the same package (`pending`)
@@ -1813,7 +1835,7 @@ impl Ledger {
                 short_code: p.short_code.clone(),
                 role: p.role.clone(),
                 commune_code: p.commune_code.clone(),
-                ops: ops_for(conn, &me, p)?.len() as u64,
+                ops: count_ops_for(conn, &me, p)?,
             });
         }
         let office = nodes
