@@ -223,6 +223,15 @@ CREATE TABLE op_reason (
   reason  TEXT NOT NULL,
   PRIMARY KEY (origin, seq)
 ) WITHOUT ROWID;
+-- table op_set_aside
+CREATE TABLE op_set_aside (
+  origin      TEXT NOT NULL,
+  seq         INTEGER NOT NULL,
+  package_id  TEXT NOT NULL,
+  op          TEXT NOT NULL,      -- the op line as received
+  reason      TEXT NOT NULL,
+  PRIMARY KEY (origin, seq)
+) WITHOUT ROWID;
 -- table package_log
 CREATE TABLE package_log (
   package_id    TEXT PRIMARY KEY,

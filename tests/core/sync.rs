@@ -544,6 +544,11 @@ fn case09_revoked_device_ops_after_the_revocation_point_are_set_aside() {
         .expect("import");
     assert_eq!(r[0].status, ImportStatus::Imported, "{r:?}");
     assert_eq!(r[0].set_aside, 2);
+    let aside = n.office.set_aside_ops().expect("set aside");
+    assert_eq!(aside.len(), 2, "kept for the officer, not applied");
+    assert!(aside
+        .iter()
+        .all(|x| x.seq > last_good && x.reason.contains("thu hồi")));
     assert_eq!(r[0].ops_new as i64, last_good);
     assert_eq!(field(&n.office, &h, "address").as_deref(), Some("Nhà 1"));
     assert_eq!(field(&n.office, &h, "note").as_deref(), Some(""));

@@ -10,3 +10,13 @@ CREATE TABLE op_reason (
   reason  TEXT NOT NULL,
   PRIMARY KEY (origin, seq)
 ) WITHOUT ROWID;
+
+-- Ops of a revoked device after its revocation point: not applied, kept for the officer to see.
+CREATE TABLE op_set_aside (
+  origin      TEXT NOT NULL,
+  seq         INTEGER NOT NULL,
+  package_id  TEXT NOT NULL,
+  op          TEXT NOT NULL,      -- the op line as received
+  reason      TEXT NOT NULL,
+  PRIMARY KEY (origin, seq)
+) WITHOUT ROWID;

@@ -636,6 +636,17 @@ pub struct ExchangeStatus {
     pub communes: Vec<CommuneSummary>,
 }
 
+/// An op not applied because its device was revoked after an earlier op (SYNC case 9).
+#[derive(Debug, Clone, Serialize)]
+pub struct SetAsideOp {
+    pub origin: String,
+    pub seq: i64,
+    pub package_id: String,
+    /// The op as received (JSON).
+    pub op: String,
+    pub reason: String,
+}
+
 /// One commune in the office's consolidated view (tổng hợp các xã).
 #[derive(Debug, Clone, Serialize)]
 pub struct CommuneSummary {
@@ -1680,6 +1691,23 @@ impl Ledger {
         })
     }
 
+    /// Ops set aside because their device was revoked (not applied), for the officer to see.
+    pub fn set_aside_ops(&self) -> Result<Vec<SetAsideOp>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT origin, seq, package_id, op, reason FROM op_set_aside ORDER BY origin, seq",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(SetAsideOp {
+                origin: r.get(0)?,
+                seq: r.get(1)?,
+                package_id: r.get(2)?,
+                op: r.get(3)?,
+                reason: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     /// The reason recorded for an op (office corrections), if any.
     pub fn op_reason(&self, key: &OpKey) -> Result<Option<String>> {
         Ok(self
@@ -2085,11 +2113,25 @@ fn apply_package(
             }));
         }
         // Revoked device: ops after the revocation point are set aside, the rest proceeds.
-        if origin
+        if let Some(after) = origin
             .and_then(|o| o.revoked_after_seq)
-            .is_some_and(|after| op.seq > after)
+            .filter(|after| op.seq > *after)
         {
             set_aside += 1;
+            let line = serde_json::to_string(op)
+                .map_err(|_| Error::Invalid("Không ghi được thao tác.".into()))?;
+            tx.execute(
+                "INSERT OR IGNORE INTO op_set_aside (origin, seq, package_id, op, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    op.origin,
+                    op.seq,
+                    pkg.header.package_id,
+                    line,
+                    format!(
+                        "Thiết bị đã bị thu hồi chứng thư sau thao tác số {after}: thao tác này không được áp dụng."
+                    )
+                ],
+            )?;
             continue;
         }
         to_apply.push(op.clone());
