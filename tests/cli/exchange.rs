@@ -225,3 +225,113 @@ fn commune_export_before_enrolment_is_refused() {
         stderr(&out)
     );
 }
+
+#[test]
+fn reviewer_laptop_sends_to_its_commune_officer_who_relays_to_the_office() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    let (office, officer, reviewer) = (d.join("o.db"), d.join("x.db"), d.join("r.db"));
+    let (ok, xk) = (d.join("office.json"), d.join("officer.json"));
+    g(
+        &office,
+        &[
+            "setup",
+            "office",
+            "--code",
+            "04",
+            "--name",
+            "Sở Cao Bằng",
+            "--province-name",
+            "Cao Bằng",
+        ],
+    );
+    g(&office, &["keys", "--out", s(&ok)]);
+    g(
+        &officer,
+        &[
+            "setup",
+            "commune",
+            "--code",
+            "01234",
+            "--name",
+            "Sơn Lộ",
+            "--area",
+            "rural",
+            "--office-keys",
+            s(&ok),
+        ],
+    );
+    g(&officer, &["keys", "--out", s(&xk)]);
+    g(
+        &reviewer,
+        &[
+            "setup",
+            "commune",
+            "--code",
+            "01234",
+            "--name",
+            "Sơn Lộ",
+            "--area",
+            "rural",
+            "--office-keys",
+            s(&ok),
+            "--role",
+            "reviewer",
+            "--officer-keys",
+            s(&xk),
+        ],
+    );
+    for (i, db) in [&officer, &reviewer].into_iter().enumerate() {
+        let req = g(
+            db,
+            &["enrol", "request", "--out", s(&d.join(format!("req{i}")))],
+        );
+        let acc = g(
+            &office,
+            &[
+                "enrol",
+                "accept",
+                req["file"].as_str().expect("f"),
+                "--fingerprint",
+                req["fingerprint"].as_str().expect("fp"),
+                "--out",
+                s(&d.join(format!("acc{i}"))),
+            ],
+        );
+        assert_eq!(
+            g(db, &["import", acc["file"].as_str().expect("f")])[0]["status"],
+            "imported"
+        );
+    }
+    // The officer learns the reviewer's certificate from a return package.
+    let ret = g(&office, &["export", "--out", s(&d.join("ret"))]);
+    assert_eq!(ret.as_array().map(Vec::len), Some(2));
+    let to_officer = ret
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|r| r["receiver"] == "01234-1")
+        .expect("officer's return");
+    let r = g(
+        &officer,
+        &["import", to_officer["file"].as_str().expect("f")],
+    );
+    assert_eq!(r[0]["status"], "imported");
+    g(&reviewer, &["generate", "--households", "3", "--seed", "5"]);
+    let out = g(&reviewer, &["export", "--out", s(&d.join("to-officer"))]);
+    assert!(
+        out["file"].as_str().expect("f").contains("_to_01234-1_"),
+        "{out}"
+    );
+    assert_eq!(
+        g(&officer, &["import", out["file"].as_str().expect("f")])[0]["status"],
+        "imported"
+    );
+    let relay = g(&officer, &["export", "--out", s(&d.join("to-office"))]);
+    let imp = g(&office, &["import", relay["file"].as_str().expect("f")]);
+    assert_eq!(imp[0]["status"], "imported", "{imp}");
+    assert_eq!(
+        g(&office, &["household", "list"]).as_array().map(Vec::len),
+        Some(3)
+    );
+}
