@@ -719,6 +719,24 @@ fn case21_unknown_op_kind_or_field_rejects_the_whole_package() {
     assert_eq!(r[0].status, ImportStatus::Rejected, "{r:?}");
     assert_eq!(r[0].reason_kind.as_deref(), Some("bad_op"));
     assert_eq!(dump(&n.office), before);
+    assert!(
+        r[0].reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("loại thao tác không xác định"),
+        "{r:?}"
+    );
+
+    let mut lines = op_lines(&n.a);
+    lines[1] = lines[1].replacen('{', "{\"extra\":1,", 1);
+    let p = forge(&d, &n.a, &n.office, lines);
+    let r = n.office.import_paths(&[p], false).expect("import");
+    assert_eq!(r[0].status, ImportStatus::Rejected, "{r:?}");
+    assert!(
+        r[0].reason.as_deref().unwrap_or("").contains("“extra”"),
+        "{r:?}"
+    );
+    assert_eq!(dump(&n.office), before);
 
     let mut lines = op_lines(&n.a);
     lines[0] = lines[0].replacen("\"set\":{", "\"set\":{\"secret_column\":1,", 1);

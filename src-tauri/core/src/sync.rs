@@ -407,41 +407,64 @@ fn row_commune(
     })
 }
 
-const OP_KEYS: &[&str] = &[
-    "origin",
-    "seq",
-    "lamport",
-    "authority",
-    "user_id",
-    "device_time",
-    "entity",
-    "row_id",
-    "kind",
-    "body",
-    "schema_ver",
-];
+/// The op as it must appear in a package: exactly [`Op`]'s fields, nothing else (one parse).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StrictOp {
+    origin: String,
+    seq: i64,
+    lamport: i64,
+    authority: i64,
+    user_id: String,
+    device_time: String,
+    entity: String,
+    row_id: String,
+    kind: OpKind,
+    body: StrictBody,
+    schema_ver: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StrictBody {
+    set: serde_json::Map<String, Value>,
+    #[serde(default)]
+    base: BTreeMap<String, Vec<OpKey>>,
+}
 
 /// Parses one op line strictly: no unknown key, known kind, entity and fields, supported schema.
+/// Reasons are Vietnamese (serde's English detail is not shown).
 fn parse_op(i: usize, line: &str) -> std::result::Result<Op, String> {
     let n = i + 1;
-    let v: Value =
-        serde_json::from_str(line).map_err(|_| format!("thao tác thứ {n} không phải JSON."))?;
-    let obj = v
-        .as_object()
-        .ok_or_else(|| format!("thao tác thứ {n} không phải đối tượng JSON."))?;
-    if let Some(k) = obj.keys().find(|k| !OP_KEYS.contains(&k.as_str())) {
-        return Err(format!("thao tác thứ {n} có trường không xác định “{k}”."));
-    }
-    if let Some(body) = obj.get("body").and_then(Value::as_object) {
-        if let Some(k) = body.keys().find(|k| *k != "set" && *k != "base") {
-            return Err(format!(
-                "thao tác thứ {n} có phần nội dung không xác định “{k}”."
-            ));
+    let strict: StrictOp = serde_json::from_str(line).map_err(|e| {
+        let m = e.to_string();
+        if let Some(field) = m
+            .strip_prefix("unknown field `")
+            .and_then(|r| r.split('`').next())
+        {
+            format!("thao tác thứ {n} có trường không xác định “{field}”.")
+        } else if m.starts_with("unknown variant") {
+            format!("thao tác thứ {n} có loại thao tác không xác định.")
+        } else {
+            format!("thao tác thứ {n} không đúng định dạng.")
         }
-    }
-    let op: Op = serde_json::from_value(v).map_err(|e| {
-        format!("thao tác thứ {n} không đúng định dạng hoặc có loại thao tác không xác định ({e}).")
     })?;
+    let op = Op {
+        origin: strict.origin,
+        seq: strict.seq,
+        lamport: strict.lamport,
+        authority: strict.authority,
+        user_id: strict.user_id,
+        device_time: strict.device_time,
+        entity: strict.entity,
+        row_id: strict.row_id,
+        kind: strict.kind,
+        body: crate::ledger::OpBody {
+            set: strict.body.set,
+            base: strict.body.base,
+        },
+        schema_ver: strict.schema_ver,
+    };
     let def = entity_def(&op.entity).ok_or_else(|| {
         format!(
             "thao tác thứ {n} thuộc loại bản ghi không được hỗ trợ “{}”.",
@@ -2059,8 +2082,8 @@ fn apply_package(
     let mut set_aside = 0u64;
     let mut hash_stmt =
         tx.prepare_cached("SELECT body_sha256 FROM op WHERE origin = ?1 AND seq = ?2")?;
-    let mut in_package: HashMap<(String, i64), Vec<u8>> = HashMap::new();
-    for op in ops {
+    let mut in_package: HashMap<(String, i64), usize> = HashMap::new();
+    for (idx, op) in ops.iter().enumerate() {
         let origin = nodes.get(&op.origin);
         // Origin enrolled, and of the sender's commune (or the sender is the office).
         let origin_ok = match origin {
@@ -2096,11 +2119,21 @@ fn apply_package(
             }));
         }
         // Equivocation: the same (origin, seq) with another body, here or within the package.
-        let (_, hash) = op.body_json_and_hash()?;
+        // The body hash is computed only when the key is already known (rare), not for every op.
         let known: Option<Vec<u8>> = hash_stmt
             .query_row(params![op.origin, op.seq], |r| r.get(0))
             .optional()?;
-        let twin = in_package.insert((op.origin.clone(), op.seq), hash.clone());
+        let twin_index = in_package.insert((op.origin.clone(), op.seq), idx);
+        let (known, twin, hash) = if known.is_some() || twin_index.is_some() {
+            let (_, hash) = op.body_json_and_hash()?;
+            let twin = match twin_index {
+                Some(j) => Some(ops[j].body_json_and_hash()?.1),
+                None => None,
+            };
+            (known, twin, hash)
+        } else {
+            (None, None, Vec::new())
+        };
         if known.is_some_and(|k| k != hash) || twin.is_some_and(|k| k != hash) {
             let who = origin.map(|o| o.short_code.clone()).unwrap_or_default();
             return Ok(Some(Verdict::Quarantine {
