@@ -10,6 +10,7 @@
 
 mod args;
 mod classify;
+mod report_cmd;
 
 use args::{Args, UsageError};
 use giamngheo_core::register::HouseholdQuery;
@@ -36,6 +37,10 @@ Các lệnh:
                                  Danh sách hộ (tìm không phân biệt hoa thường, có dấu hay không).
   household show MÃ              Chi tiết một hộ (mã hộ hoặc mã nội bộ).
   classify --rules 2022-2025     Phân loại hộ: đọc JSON Lines từ stdin, ghi JSON Lines ra stdout.
+  report TÊN --format xlsx|pdf|csv|html --out TỆP [--round MÃ] [--household MÃ] [--village MÃ|TÊN]
+       [--date 2026-10-28]       Lập danh sách, biểu mẫu, báo cáo (mặc định: đợt rà soát đã có
+                                 quyết định gần nhất).
+  report --list                  Các tên báo cáo (poor-list, near-poor-list, …); --json để lấy JSON.
 
 Tuỳ chọn chung:
   --db TỆP     tệp cơ sở dữ liệu (mặc định: biến GIAMNGHEO_DB hoặc thư mục dữ liệu ứng dụng)
@@ -111,6 +116,8 @@ fn run(raw: &[String]) -> CmdResult {
             "Thiếu mã hộ: `giamngheo household show MÃ`.".into(),
         )),
         ["classify"] => cmd_classify(&args),
+        ["report"] => report_cmd::run(&args, None),
+        ["report", name] => report_cmd::run(&args, Some(name)),
         [other, ..] => Err(Failure::Usage(format!("Lệnh không tồn tại: “{other}”."))),
         [] => unreachable!("handled above"),
     }
