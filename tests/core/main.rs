@@ -6,6 +6,7 @@ mod exchange_package;
 mod ledger;
 mod open;
 mod register;
+mod report_data;
 mod reports;
 mod review;
 mod rules;

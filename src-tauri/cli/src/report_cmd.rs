@@ -21,7 +21,14 @@ pub fn run(args: &Args, name: Option<&str>) -> CmdResult {
         ));
     };
     args.only(&[
-        "db", "json", "format", "out", "round", "household", "village", "date",
+        "db",
+        "json",
+        "format",
+        "out",
+        "round",
+        "household",
+        "village",
+        "date",
     ])?;
     let info = reports::report_info(name).map_err(|_| {
         Failure::Usage(format!(
