@@ -3,3 +3,4 @@
 mod classify;
 mod common;
 mod register;
+mod report;
