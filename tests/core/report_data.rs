@@ -1031,3 +1031,202 @@ fn every_catalogue_entry_builds_or_explains() {
         }
     }
 }
+
+/// A commune with two decided periodic rounds (2025 from `populate`, 2026 typed in here with
+/// changed deprivations), so movements, the dashboard change and the certificate grid have a
+/// previous year.
+fn two_rounds() -> (tempfile::TempDir, Ledger, String, String) {
+    use giamngheo_core::clock::FixedClock;
+    use giamngheo_core::review::{DecisionInput, MeetingInput, RoundInput, SurveyInput};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("two.db");
+    let first = {
+        let mut l = Ledger::open_with_clock(&path, Arc::new(FixedClock::at_date(2025, 11, 20)))
+            .expect("open");
+        giamngheo_core::populate::populate(&mut l, 300, 9)
+            .expect("populate")
+            .round_id
+            .expect("2025 round")
+    };
+    let mut l = Ledger::open_with_clock(&path, crate::common::clock()).expect("reopen");
+    let round = l
+        .create_round(&RoundInput {
+            kind: "periodic".into(),
+            scope: "full".into(),
+            rules_id: "2022-2025".into(),
+            start_date: "2026-09-15".into(),
+            reference_date: None,
+            posting_days: Some(3),
+            title: None,
+        })
+        .expect("round 2026")
+        .round
+        .id;
+    let ids = [
+        "housing_quality",
+        "water",
+        "sanitation",
+        "telecom",
+        "information_access",
+    ];
+    let mut inputs = Vec::new();
+    for (n, r) in l
+        .round_households(&round, None)
+        .expect("rows")
+        .into_iter()
+        .enumerate()
+    {
+        let score_a: Option<i64> = l
+            .conn()
+            .query_row(
+                "SELECT score_a FROM survey WHERE round_id = ?1 AND household_id = ?2",
+                [&first, &r.household_id],
+                |x| x.get(0),
+            )
+            .expect("score a");
+        // Every third household gains three deprivations, every fifth loses them all.
+        let mut deprivations = BTreeMap::new();
+        for (k, id) in ids.iter().enumerate() {
+            deprivations.insert(
+                (*id).to_string(),
+                if n % 5 == 0 {
+                    false
+                } else {
+                    n % 3 == 0 && k < 3
+                },
+            );
+        }
+        inputs.push(SurveyInput {
+            round_id: round.clone(),
+            household_id: r.household_id.clone(),
+            score_a: score_a.map(|s| if n % 4 == 0 { s + 40 } else { s }),
+            agricultural: true,
+            floor_area_m2: Some(60.0),
+            deprivations,
+            reviewer: "Rà soát viên".into(),
+            survey_date: "2026-10-01".into(),
+            ..Default::default()
+        });
+    }
+    l.save_surveys(&round, &inputs).expect("surveys");
+    for v in l
+        .round(&round)
+        .expect("round")
+        .villages
+        .into_iter()
+        .filter(|v| v.total > 0)
+    {
+        l.record_meeting(&MeetingInput {
+            round_id: round.clone(),
+            village_id: v.village_id,
+            date: "2026-10-12".into(),
+            attendees: 20,
+            agreed: 18,
+            chair: "Trưởng thôn".into(),
+            note: String::new(),
+        })
+        .expect("meeting");
+    }
+    l.start_posting(&round, "2026-10-19").expect("posting");
+    l.decide_round(&DecisionInput {
+        round_id: round.clone(),
+        number: "301/QĐ-UBND".into(),
+        date: "2026-10-28".into(),
+        signer: "Chủ tịch".into(),
+    })
+    .expect("decide");
+    (dir, l, first, round)
+}
+
+#[test]
+fn second_round_movements_start_from_the_previous_decision() {
+    let (_dir, l, first, second) = two_rounds();
+    let before = sql_per_village(&l, &first, "s.class = 'poor'");
+    let after = sql_per_village(&l, &second, "s.class = 'poor'");
+    let near_before = sql_per_village(&l, &first, "s.class = 'near_poor'");
+    let near_after = sql_per_village(&l, &second, "s.class = 'near_poor'");
+    let doc = build(&l, "poor-movements"); // default: the latest decided round (2026)
+    let printed = stat_rows(table(&doc));
+    let mut changed = 0;
+    for (village, row) in &printed {
+        let b = before.get(village).copied().unwrap_or(0);
+        let a = after.get(village).copied().unwrap_or(0);
+        assert_eq!(
+            int(&row[0]),
+            b,
+            "{village}: start = poor of the 2025 decision"
+        );
+        assert_eq!(
+            int(&row[8]),
+            a,
+            "{village}: end = poor of the 2026 decision"
+        );
+        assert_eq!(int(&row[0]) - int(&row[1]) + int(&row[4]), int(&row[8]));
+        changed += int(&row[1]) + int(&row[4]);
+    }
+    assert!(changed > 0, "some households moved");
+    let doc = build(&l, "near-poor-movements");
+    for (village, row) in &stat_rows(table(&doc)) {
+        assert_eq!(
+            int(&row[0]),
+            near_before.get(village).copied().unwrap_or(0),
+            "{village}"
+        );
+        assert_eq!(
+            int(&row[7]),
+            near_after.get(village).copied().unwrap_or(0),
+            "{village}"
+        );
+        assert_eq!(int(&row[0]) - int(&row[1]) + int(&row[4]), int(&row[7]));
+    }
+    // The 2025 round can still be asked for by id.
+    let old = l
+        .build_report(
+            "result-summary",
+            &ReportParams {
+                round_id: Some(first.clone()),
+                ..Default::default()
+            },
+        )
+        .expect("2025 summary");
+    let total = total_row(table(&old));
+    assert_eq!(int(&total[2]), before.values().sum::<i64>());
+    // Dashboard: change since 2025 and a two-point trend.
+    let d = l.dashboard().expect("dashboard");
+    assert_eq!(d.trend.len(), 2);
+    let (pb, pa): (i64, i64) = (before.values().sum(), after.values().sum());
+    let c = d.change.expect("change");
+    assert_eq!(c.poor_delta, pa - pb);
+    assert_eq!(c.previous_round_id, first);
+    assert!(c.text.contains("so với Năm 2025"), "{}", c.text);
+    assert_eq!(d.charts.trend.matches("<circle").count(), 4);
+    // A household poor in both years: the certificate grid marks both.
+    let both: String = l
+        .conn()
+        .query_row(
+            "SELECT a.household_id FROM survey a JOIN survey b ON b.household_id = a.household_id
+             WHERE a.round_id = ?1 AND b.round_id = ?2 AND a.class = 'poor' AND b.class = 'poor' LIMIT 1",
+            [&first, &second],
+            |r| r.get(0),
+        )
+        .expect("poor twice");
+    let doc = l
+        .build_report(
+            "certificate",
+            &ReportParams {
+                household_id: Some(both),
+                ..Default::default()
+            },
+        )
+        .expect("certificate");
+    let grid = doc.tables().nth(1).expect("grid");
+    let class_of = |y: &str| {
+        grid.rows
+            .iter()
+            .find(|r| r.cells[0].value.display() == y)
+            .map(|r| r.cells[1].value.display())
+    };
+    assert_eq!(class_of("2025").as_deref(), Some("N"));
+    assert_eq!(class_of("2026").as_deref(), Some("N"));
+}

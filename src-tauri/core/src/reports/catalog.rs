@@ -1292,7 +1292,7 @@ fn decision_doc(ctx: &Ctx, d: &RoundData, date: Option<NaiveDate>) -> Document {
         year: r.year,
         legal_bases: vec![
             "Luật Tổ chức chính quyền địa phương".into(),
-            format!("{}", d.rules.legal_basis),
+            d.rules.legal_basis.trim().trim_end_matches(['.', ';']).to_string(),
         ],
         proposed_by: "Ban Chỉ đạo rà soát hộ nghèo, hộ cận nghèo".into(),
         counts,
