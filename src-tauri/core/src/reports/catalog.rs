@@ -391,7 +391,7 @@ fn deprived_numbers(rules: &RuleSet, h: &ReportHousehold) -> String {
         .indicators
         .iter()
         .enumerate()
-        .filter(|(_, i)| h.deprived.iter().any(|d| *d == i.id))
+        .filter(|(_, i)| h.deprived.contains(&i.id))
         .map(|(n, _)| (n + 1).to_string())
         .collect::<Vec<_>>()
         .join(", ")
@@ -1238,7 +1238,8 @@ fn decision_doc(ctx: &Ctx, d: &RoundData, date: Option<NaiveDate>) -> Document {
         let hs: Vec<&ReportHousehold> = d.households.iter().filter(|h| f(h)).collect();
         (hs.len() as i64, hs.iter().map(|h| h.persons).sum::<i64>())
     };
-    let lines: [(&str, &dyn Fn(&ReportHousehold) -> bool, &str); 4] = [
+    type Line<'a> = (&'a str, &'a dyn Fn(&ReportHousehold) -> bool, &'a str);
+    let lines: [Line<'_>; 4] = [
         ("Số hộ nghèo", &|h| h.is("poor"), "DANH SÁCH HỘ NGHÈO"),
         (
             "Số hộ cận nghèo",
