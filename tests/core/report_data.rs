@@ -949,6 +949,13 @@ fn dashboard_numbers_target_and_charts() {
         );
         assert!(!svg.contains("<script"));
     }
+    // Written out for a person to look at (target/tmp/report_data/*.svg).
+    for (name, svg) in [
+        ("dashboard-deprivations", &d.charts.deprivations),
+        ("dashboard-rates", &d.charts.rates_by_unit),
+    ] {
+        std::fs::write(out_dir().join(format!("{name}.svg")), svg).expect("write svg");
+    }
     // The yearly target, stored as a local setting.
     assert!(l.set_poverty_target("abc").is_err());
     l.set_poverty_target("0,44").expect("target");
@@ -1197,6 +1204,7 @@ fn second_round_movements_start_from_the_previous_decision() {
     assert_eq!(c.previous_round_id, first);
     assert!(c.text.contains("so với Năm 2025"), "{}", c.text);
     assert_eq!(d.charts.trend.matches("<circle").count(), 4);
+    std::fs::write(out_dir().join("dashboard-trend.svg"), &d.charts.trend).expect("write svg");
     // A household poor in both years: the certificate grid marks both.
     let both: String = l
         .conn()

@@ -53,13 +53,17 @@ fn finite(v: f64) -> f64 {
 
 /// A horizontal bar chart: one row per bar, the label on the left, the value text at the end.
 pub fn bar_chart(title: &str, bars: &[Bar]) -> String {
-    let width = 640.0;
-    let label_w = 230.0;
+    // Widths from the longest label and value text (≈ 7 px per character at 12 px).
+    let chars = |t: &str| t.chars().count() as f64;
+    let label_w =
+        (bars.iter().map(|b| chars(&b.label)).fold(8.0, f64::max) * 7.0 + 12.0).min(340.0);
+    let value_w = bars.iter().map(|b| chars(&b.text)).fold(4.0, f64::max) * 7.0 + 12.0;
+    let width = (label_w + value_w + 320.0).max(640.0);
     let row_h = 24.0;
     let top = 36.0;
     let height = top + row_h * bars.len().max(1) as f64 + 12.0;
     let max = bars.iter().map(|b| finite(b.value)).fold(0.0f64, f64::max);
-    let plot_w = width - label_w - 80.0;
+    let plot_w = width - label_w - value_w;
     let mut s = String::new();
     let _ = write!(
         s,
@@ -116,11 +120,13 @@ pub fn line_chart(title: &str, x_labels: &[String], series: &[Series], y_suffix:
         .fold(0.0f64, f64::max);
     let nice = nice_max(max);
     let n = x_labels.len();
+    // Points stay 36 px inside the plot so the x labels under them are not cut off.
+    let pad = 36.0;
     let x_of = |i: usize| {
         if n <= 1 {
             left + plot_w / 2.0
         } else {
-            left + plot_w * i as f64 / (n - 1) as f64
+            left + pad + (plot_w - 2.0 * pad) * i as f64 / (n - 1) as f64
         }
     };
     let y_of = |v: f64| top + plot_h - (finite(v).max(0.0) / nice) * plot_h;
