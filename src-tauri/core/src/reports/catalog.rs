@@ -783,7 +783,7 @@ impl Ledger {
         };
         // The round: the one named, else the latest round the household is in, else the latest.
         let round_id: Option<String> = match (round, household) {
-            (Some(r), _) => Some(self.round_summary(r)?.id),
+            (Some(r), _) => Some(self.report_round(r)?.id),
             (None, Some(h)) => self
                 .conn()
                 .query_row(
@@ -793,10 +793,10 @@ impl Ledger {
                     |r| r.get::<_, String>(0),
                 )
                 .ok(),
-            (None, None) => self.rounds()?.first().map(|r| r.id.clone()),
+            (None, None) => self.report_round_list()?.first().map(|r| r.id.clone()),
         };
         let rules = match &round_id {
-            Some(id) => self.round_rules(&self.round_summary(id)?)?,
+            Some(id) => self.round_rules(&self.report_round(id)?)?,
             None => self
                 .rule_sets()?
                 .applicable_on(self.clock().today())

@@ -376,35 +376,44 @@ impl Ledger {
 
     fn trend(
         &self,
-        decided: &[crate::review::RoundSummary],
+        decided: &[super::data::ReportRound],
         _grouping: Grouping,
         register_households: i64,
     ) -> Result<Vec<TrendPoint>> {
-        // Rounds of the same period (several communes at an office) are summed.
+        // Rounds of the same period (several communes at an office) are summed. A round that
+        // surveyed only the listed households has no denominator of its own: the register's.
+        let counts = self.round_counts()?;
         let mut points: Vec<TrendPoint> = Vec::new();
+        let mut listed: Vec<bool> = Vec::new();
         for r in decided {
             let label = round_label(r);
-            let hh = if r.scope == "full" {
-                r.households
-            } else {
-                register_households
-            };
-            match points.iter_mut().find(|p| p.label == label) {
-                Some(p) => {
-                    p.households += hh;
-                    p.poor += r.poor;
-                    p.near_poor += r.near_poor;
+            let c = counts.get(&r.id).copied().unwrap_or_default();
+            let i = match points.iter().position(|p| p.label == label) {
+                Some(i) => i,
+                None => {
+                    points.push(TrendPoint {
+                        label,
+                        year: r.year,
+                        month: r.month,
+                        households: 0,
+                        poor: 0,
+                        near_poor: 0,
+                        poverty_rate: None,
+                        near_poverty_rate: None,
+                    });
+                    listed.push(false);
+                    points.len() - 1
                 }
-                None => points.push(TrendPoint {
-                    label,
-                    year: r.year,
-                    month: r.month,
-                    households: hh,
-                    poor: r.poor,
-                    near_poor: r.near_poor,
-                    poverty_rate: None,
-                    near_poverty_rate: None,
-                }),
+            };
+            let p = &mut points[i];
+            p.households += c.households;
+            p.poor += c.poor;
+            p.near_poor += c.near_poor;
+            listed[i] |= r.scope != "full";
+        }
+        for (p, listed) in points.iter_mut().zip(&listed) {
+            if *listed {
+                p.households = register_households;
             }
         }
         for p in &mut points {
@@ -415,7 +424,7 @@ impl Ledger {
     }
 }
 
-fn round_label(r: &crate::review::RoundSummary) -> String {
+fn round_label(r: &super::data::ReportRound) -> String {
     match (r.kind.as_str(), r.month) {
         ("monthly", Some(m)) => format!("{m:02}/{}", r.year),
         _ => format!("Năm {}", r.year),

@@ -12,7 +12,6 @@ use rusqlite::{params, OptionalExtension};
 
 use crate::error::{Error, Result};
 use crate::register::parse_date;
-use crate::review::RoundSummary;
 use crate::rules::RuleSet;
 use crate::Ledger;
 
@@ -114,12 +113,65 @@ impl ReportHousehold {
     }
 }
 
+/// A review round as reports need it (without the progress counts of
+/// [`crate::review::RoundSummary`], which cost a scan of the surveys per round).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReportRound {
+    pub id: String,
+    pub commune_code: String,
+    /// periodic | monthly
+    pub kind: String,
+    /// listed | full
+    pub scope: String,
+    pub year: i32,
+    pub month: Option<u32>,
+    pub title: String,
+    pub rules_id: String,
+    pub rules_version: u32,
+    pub reference_date: String,
+    pub start_date: String,
+    pub status: String,
+    pub decision_number: Option<String>,
+    pub decision_date: Option<String>,
+}
+
+/// Households and their poor / near-poor counts of one round (surveyed results).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RoundCounts {
+    pub households: i64,
+    pub poor: i64,
+    pub near_poor: i64,
+}
+
+const REPORT_ROUND_COLUMNS: &str = "id, coalesce(commune_code, ''), coalesce(kind, 'periodic'), coalesce(scope, 'listed'),
+    coalesce(year, 0), month, coalesce(title, ''), coalesce(rules_id, ''), coalesce(rules_version, 1),
+    coalesce(reference_date, ''), coalesce(start_date, ''), coalesce(status, 'surveying'), decision_number, decision_date";
+
+fn row_to_report_round(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReportRound> {
+    Ok(ReportRound {
+        id: r.get(0)?,
+        commune_code: r.get(1)?,
+        kind: r.get(2)?,
+        scope: r.get(3)?,
+        year: r.get(4)?,
+        month: r.get(5)?,
+        title: r.get(6)?,
+        rules_id: r.get(7)?,
+        rules_version: r.get(8)?,
+        reference_date: r.get(9)?,
+        start_date: r.get(10)?,
+        status: r.get(11)?,
+        decision_number: r.get(12)?,
+        decision_date: r.get(13)?,
+    })
+}
+
 /// The data of one report: the round(s), the rule set, the units and the households.
 #[derive(Debug, Clone)]
 pub struct RoundData {
     /// The covered rounds (one at a commune; the latest decided round of each commune at an
     /// office when no round was named).
-    pub rounds: Vec<RoundSummary>,
+    pub rounds: Vec<ReportRound>,
     pub rules: Arc<RuleSet>,
     pub grouping: Grouping,
     pub units: Vec<Unit>,
@@ -130,7 +182,7 @@ pub struct RoundData {
 
 impl RoundData {
     /// The first (or only) round.
-    pub fn round(&self) -> &RoundSummary {
+    pub fn round(&self) -> &ReportRound {
         &self.rounds[0]
     }
     /// Year of the round.
@@ -220,33 +272,64 @@ impl Ledger {
             .ok_or_else(|| Error::NotFound(format!("Không tìm thấy hộ “{}”.", given.trim())))
     }
 
-    /// Decided rounds, oldest first.
-    pub fn decided_rounds(&self) -> Result<Vec<RoundSummary>> {
-        let mut rounds: Vec<RoundSummary> = self
-            .rounds()?
-            .into_iter()
-            .filter(|r| r.status == "decided")
-            .collect();
-        rounds.sort_by(|a, b| {
-            (
-                a.decision_date.as_deref().unwrap_or(""),
-                a.start_date.as_str(),
-                a.id.as_str(),
+    /// One round (not deleted).
+    pub fn report_round(&self, id: &str) -> Result<ReportRound> {
+        self.conn()
+            .query_row(
+                &format!(
+                    "SELECT {REPORT_ROUND_COLUMNS} FROM review_round WHERE id = ?1 AND deleted = 0"
+                ),
+                [id.trim()],
+                row_to_report_round,
             )
-                .cmp(&(
-                    b.decision_date.as_deref().unwrap_or(""),
-                    b.start_date.as_str(),
-                    b.id.as_str(),
-                ))
-        });
-        Ok(rounds)
+            .optional()?
+            .ok_or_else(|| Error::NotFound(format!("Không tìm thấy đợt rà soát “{}”.", id.trim())))
+    }
+
+    /// Every round (not deleted), the latest first by start date.
+    pub fn report_round_list(&self) -> Result<Vec<ReportRound>> {
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT {REPORT_ROUND_COLUMNS} FROM review_round WHERE deleted = 0 ORDER BY start_date DESC, id DESC"
+        ))?;
+        let rows = stmt.query_map([], row_to_report_round)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Decided rounds, oldest first (by decision date, then start date).
+    pub fn decided_rounds(&self) -> Result<Vec<ReportRound>> {
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT {REPORT_ROUND_COLUMNS} FROM review_round WHERE deleted = 0 AND status = 'decided'
+             ORDER BY coalesce(decision_date, ''), start_date, id"
+        ))?;
+        let rows = stmt.query_map([], row_to_report_round)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Surveyed results per round, in one pass over the surveys.
+    pub fn round_counts(&self) -> Result<HashMap<String, RoundCounts>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT round_id, count(*), coalesce(sum(status = 'surveyed' AND class = 'poor'), 0),
+                    coalesce(sum(status = 'surveyed' AND class = 'near_poor'), 0)
+             FROM survey WHERE deleted = 0 AND round_id IS NOT NULL GROUP BY round_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                RoundCounts {
+                    households: r.get(1)?,
+                    poor: r.get(2)?,
+                    near_poor: r.get(3)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<HashMap<_, _>>>()?)
     }
 
     /// The rounds a report covers: the one named, else the latest decided round (at an office:
     /// the latest decided round of each commune in the latest year that has one).
-    pub fn report_rounds(&self, round_id: Option<&str>) -> Result<Vec<RoundSummary>> {
+    pub fn report_rounds(&self, round_id: Option<&str>) -> Result<Vec<ReportRound>> {
         if let Some(id) = round_id {
-            return Ok(vec![self.round_summary(id)?]);
+            return Ok(vec![self.report_round(id)?]);
         }
         let decided = self.decided_rounds()?;
         let Some(latest) = decided.last() else {
@@ -259,26 +342,17 @@ impl Ledger {
             return Ok(vec![latest.clone()]);
         }
         let year = latest.year;
-        let mut by_commune: HashMap<String, RoundSummary> = HashMap::new();
+        let mut by_commune: HashMap<String, ReportRound> = HashMap::new();
         for r in decided.iter().filter(|r| r.year == year) {
-            let commune: String = self
-                .conn()
-                .query_row(
-                    "SELECT coalesce(commune_code, '') FROM review_round WHERE id = ?1",
-                    [&r.id],
-                    |row| row.get(0),
-                )
-                .optional()?
-                .unwrap_or_default();
-            by_commune.insert(commune, r.clone()); // oldest first ⇒ the latest wins
+            by_commune.insert(r.commune_code.clone(), r.clone()); // oldest first ⇒ the latest wins
         }
-        let mut rounds: Vec<RoundSummary> = by_commune.into_values().collect();
-        rounds.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut rounds: Vec<ReportRound> = by_commune.into_values().collect();
+        rounds.sort_by(|a, b| a.commune_code.cmp(&b.commune_code).then(a.id.cmp(&b.id)));
         Ok(rounds)
     }
 
     /// The rule set of a round.
-    pub fn round_rules(&self, round: &RoundSummary) -> Result<Arc<RuleSet>> {
+    pub fn round_rules(&self, round: &ReportRound) -> Result<Arc<RuleSet>> {
         self.rule_sets()?
             .get(&round.rules_id, round.rules_version)
             .ok_or_else(|| {
