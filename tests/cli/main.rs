@@ -6,3 +6,4 @@ mod classify;
 mod common;
 mod exchange;
 mod register;
+mod report;

@@ -10,6 +10,7 @@
 
 mod args;
 mod classify;
+mod report_cmd;
 mod exchange_cmd;
 
 use args::{Args, UsageError};
@@ -44,6 +45,10 @@ Các lệnh:
   round show MÃ                  Tiến độ một đợt rà soát theo thôn/xóm và các việc còn phải làm.
   round whatif MÃ --rules 2027-2030
                                  Chạy lại đợt theo chuẩn nghèo khác (không ghi gì): các hộ đổi loại.
+  report TÊN --format xlsx|pdf|csv|html --out TỆP [--round MÃ] [--household MÃ] [--village MÃ|TÊN]
+       [--date 2026-10-28]       Lập danh sách, biểu mẫu, báo cáo (mặc định: đợt rà soát đã có
+                                 quyết định gần nhất).
+  report --list                  Các tên báo cáo (poor-list, near-poor-list, …); --json để lấy JSON.
 
 Trao đổi dữ liệu qua thẻ nhớ USB (xem docs/EXCHANGE.md):
   setup office --code 04 --name \"Sở …\"         Thiết lập máy văn phòng.
@@ -140,6 +145,8 @@ fn run(raw: &[String]) -> CmdResult {
         ["round", "list"] => cmd_round_list(&args),
         ["round", "show", id] => cmd_round_show(&args, id),
         ["round", "whatif", id] => cmd_round_whatif(&args, id),
+        ["report"] => report_cmd::run(&args, None),
+        ["report", name] => report_cmd::run(&args, Some(name)),
         // USB exchange (exchange_cmd.rs)
         ["setup", "office"] => exchange_cmd::setup_office(&args),
         ["setup", "commune"] => exchange_cmd::setup_commune(&args),
