@@ -3,6 +3,7 @@
 
 pub mod commands;
 pub mod error;
+pub mod exchange_commands;
 pub mod review_commands;
 pub mod state;
 
@@ -70,6 +71,19 @@ pub fn run() {
             review_commands::rule_sets_list,
             review_commands::preview_rule_set,
             review_commands::load_rule_set,
+            // USB exchange (trao đổi dữ liệu)
+            exchange_commands::exchange_dir,
+            exchange_commands::exchange_status,
+            exchange_commands::consolidated_view,
+            exchange_commands::open_conflicts,
+            exchange_commands::export_packages,
+            exchange_commands::import_dry_run,
+            exchange_commands::import_packages,
+            exchange_commands::correct_field,
+            exchange_commands::public_keys_file,
+            exchange_commands::pin_office,
+            exchange_commands::enrolment_request,
+            exchange_commands::accept_enrolment,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

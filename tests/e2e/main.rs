@@ -6,6 +6,7 @@
 
 mod demo;
 mod driver;
+mod exchange;
 mod review;
 
 use std::path::PathBuf;

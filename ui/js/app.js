@@ -18,6 +18,8 @@ import * as surveyScreen from './screens/survey.js';
 import * as whatifScreen from './screens/whatif.js';
 import * as rulesScreen from './screens/rules.js';
 const REVIEW_SCREENS = { rounds: roundsScreen, round: roundScreen, survey: surveyScreen, whatif: whatifScreen, rules: rulesScreen };
+// USB exchange (trao đổi dữ liệu): route #/exchange.
+import * as exchangeScreen from './screens/exchange.js';
 
 /**
  * @typedef {{code: string, label: string}} RefItem
@@ -138,7 +140,7 @@ function route() {
   if (!ctx.info && name !== 'settings') name = 'setup';
   if (ctx.info && name === 'setup') name = 'register';
   /** @type {Record<string, {mount: (root: HTMLElement, ctx: Ctx) => (() => void)}>} */
-  const screens = { setup: setupScreen, register: registerScreen, household: householdScreen, settings: settingsScreen, ...REVIEW_SCREENS };
+  const screens = { setup: setupScreen, register: registerScreen, household: householdScreen, settings: settingsScreen, ...REVIEW_SCREENS, exchange: exchangeScreen };
   const screen = screens[name] || registerScreen;
   if (unmount) { try { unmount(); } catch { /* a screen failing to clean up must not block navigation */ } }
   clear(root);

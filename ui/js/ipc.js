@@ -73,3 +73,22 @@ export const ipc = {
   householdHistory: (id) => call('household_history', { id }),
   referenceLists: () => call('reference_lists'),
 };
+
+// USB exchange (trao đổi dữ liệu): the two bridge features besides `invoke` that its screen needs.
+/**
+ * A Tauri Channel whose messages go to `onmessage` (progress of a long command).
+ * @param {(msg: any) => void} onmessage
+ */
+export function channel(onmessage) {
+  const tauri = /** @type {any} */ (window).__TAURI__;
+  const ch = new tauri.core.Channel();
+  ch.onmessage = onmessage;
+  return ch;
+}
+/** The folder picker of the dialog plugin; resolves with the folder or null when cancelled. @param {string} title @returns {Promise<string|null>} */
+export async function pickFolder(title) {
+  const tauri = /** @type {any} */ (window).__TAURI__;
+  if (!tauri || !tauri.dialog) throw { kind: 'internal', message: 'Không mở được hộp chọn thư mục.', fields: [] };
+  const r = await tauri.dialog.open({ directory: true, multiple: false, title });
+  return typeof r === 'string' ? r : null;
+}

@@ -670,6 +670,18 @@ pub struct SetAsideOp {
     pub reason: String,
 }
 
+/// One open review item (row of `conflict`): which field of which record, and the competing ops.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConflictItem {
+    pub entity: String,
+    pub row_id: String,
+    pub field: String,
+    /// `overlap` | `delete_vs_edit` | `locked_edit` | `duplicate_person`.
+    pub kind: String,
+    /// The competing ops as JSON `[[origin, seq], …]`.
+    pub heads: String,
+}
+
 /// One commune in the office's consolidated view (tổng hợp các xã).
 #[derive(Debug, Clone, Serialize)]
 pub struct CommuneSummary {
@@ -1712,6 +1724,24 @@ impl Ledger {
             )?;
             Ok(key)
         })
+    }
+
+    /// Open review items (mục cần xem xét) left by imports: concurrent edits, edits of deleted or
+    /// locked records, possible duplicate persons; newest kinds first by entity and row.
+    pub fn open_conflicts(&self) -> Result<Vec<ConflictItem>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT entity, row_id, field, kind, heads FROM conflict ORDER BY entity, row_id, field, kind",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ConflictItem {
+                entity: r.get(0)?,
+                row_id: r.get(1)?,
+                field: r.get(2)?,
+                kind: r.get(3)?,
+                heads: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     /// Ops set aside because their device was revoked (not applied), for the officer to see.
