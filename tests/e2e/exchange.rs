@@ -16,7 +16,9 @@ use fantoccini::Client;
 use serde_json::Value;
 
 use crate::app;
-use crate::driver::{click, shot, texts, type_into, wait_for, wait_text, with_app, AppEnv, R};
+use crate::driver::{
+    click, shot, texts, type_into, wait_for, wait_js, wait_text, with_app, AppEnv, R,
+};
 
 const LIMIT: Duration = Duration::from_secs(180);
 const NOTE: &str = "Đã xác minh tại hộ ngày 20/11";
@@ -258,8 +260,17 @@ async fn commune_exports_office_imports_corrects_and_returns() {
         open_exchange(&c).await?;
         type_into(&c, "#ex-hh-search", &head2).await?;
         click(&c, "#ex-hh-find").await?;
-        let pick = wait_for(&c, &format!("#ex-hh-pick option[value='{hid2}']")).await?;
-        pick.click().await?;
+        wait_js(
+            &c,
+            &format!("return !!document.querySelector(\"#ex-hh-pick option[value='{hid2}']\");"),
+            "the household among the search results",
+            |v| v == &Value::Bool(true),
+        )
+        .await?;
+        wait_for(&c, "#ex-hh-pick")
+            .await?
+            .select_by_value(&hid2)
+            .await?;
         type_into(&c, "#ex-value", NOTE).await?;
         click(&c, "#ex-correct-submit").await?;
         let msg = wait_text(

@@ -49,6 +49,8 @@ export function mount(root, ctx) {
   let preset = null;
   /** @type {any} */
   let status = null;
+  /** The last saved correction, kept across the redraw that follows it. */
+  let correctionNote = '';
 
   /** @param {string} title */
   async function folder(title) {
@@ -230,7 +232,7 @@ export function mount(root, ctx) {
     const value = h('input', { type: 'text', id: 'ex-value', 'data-testid': 'ex-value', autocomplete: 'off' });
     const reason = h('input', { type: 'text', id: 'ex-reason', 'data-testid': 'ex-reason', autocomplete: 'off' });
     const summary = h('div', { class: 'summary', id: 'ex-correct-summary', hidden: true });
-    const done = h('p', { id: 'ex-correct-done', 'data-testid': 'ex-correct-done' });
+    const done = h('p', { id: 'ex-correct-done', 'data-testid': 'ex-correct-done', class: correctionNote ? 'summary ok' : undefined, text: correctionNote });
     const form = h('form', { class: 'panel', id: 'ex-correct', 'data-testid': 'ex-correct', novalidate: true },
       h('h2', { text: 'Sửa trường (kèm lý do)' }),
       h('p', { class: 'hint', text: 'Văn phòng sửa dữ liệu của xã phải ghi lý do; xã nhận bản sửa và lý do trong gói trả về.' }),
@@ -256,6 +258,7 @@ export function mount(root, ctx) {
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       done.textContent = '';
+      correctionNote = '';
       if (!pick.value) {
         showIssues(form, summary, [{ field: 'row_id', message: 'Hãy chọn hộ cần sửa.' }], 'Chưa lưu được bản sửa.');
         return;
@@ -263,7 +266,7 @@ export function mount(root, ctx) {
       try {
         await exchangeIpc.correct('household', pick.value, fieldSel.value, /** @type {HTMLInputElement} */ (value).value, /** @type {HTMLInputElement} */ (reason).value);
         showIssues(form, summary, [], '');
-        done.textContent = `Đã lưu bản sửa “${fieldSel.options[fieldSel.selectedIndex].text}” của hộ ${pick.options[pick.selectedIndex].text}. Xuất gói để gửi về xã.`;
+        correctionNote = `Đã lưu bản sửa “${fieldSel.options[fieldSel.selectedIndex].text}” của hộ ${pick.options[pick.selectedIndex].text}. Xuất gói để gửi về xã.`;
         await refresh();
       } catch (e) {
         const err = /** @type {any} */ (e);
