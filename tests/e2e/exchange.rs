@@ -82,6 +82,16 @@ fn hhpkg_files(dir: &Path) -> Vec<String> {
     v
 }
 
+/// Scrolls `css` into view so the next screenshot shows it (assertions never depend on this).
+async fn scroll_to(c: &Client, css: &str) -> R<()> {
+    c.execute(
+        "document.querySelector(arguments[0])?.scrollIntoView({block: 'start'});",
+        vec![Value::String(css.into())],
+    )
+    .await?;
+    Ok(())
+}
+
 async fn open_exchange(c: &Client) -> R<()> {
     click(c, "#nav-exchange").await?;
     wait_for(c, "#ex-short-code").await?;
@@ -239,6 +249,7 @@ async fn commune_exports_office_imports_corrects_and_returns() {
         assert_eq!(row, "0 / 20", "no round was generated, 20 households");
         let name = texts(&c, "[data-code='01234'] [data-testid=ex-commune-name]").await?;
         assert!(name[0].contains("Sơn Lộ"), "{name:?}");
+        scroll_to(&c, "#ex-communes").await?;
         shot(&c, "exchange-03-office-consolidated").await?;
 
         // The commune's household is in the office's register.
@@ -282,6 +293,7 @@ async fn commune_exports_office_imports_corrects_and_returns() {
         .await?;
         assert!(msg.contains("lý do"), "{msg}");
         assert!(texts(&c, "#ex-correct-done").await?[0].is_empty());
+        scroll_to(&c, "#ex-correct").await?;
         shot(&c, "exchange-05-office-reason-required").await?;
         type_into(&c, "#ex-reason", REASON).await?;
         click(&c, "#ex-correct-submit").await?;
@@ -350,6 +362,7 @@ async fn commune_exports_office_imports_corrects_and_returns() {
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
+            scroll_to(&c, "#hh-note").await?;
             shot(&c, "exchange-09-commune-sees-correction").await?;
             Ok(())
         },

@@ -89,10 +89,9 @@ export function mount(root, ctx) {
       h('dt', { text: 'Mã máy' }), h('dd', { id: 'ex-short-code', 'data-testid': 'ex-short-code', text: s.short_code }),
       h('dt', { text: 'Vai trò' }), h('dd', { text: ROLE[s.role] || s.role }),
       h('dt', { text: 'Mã xã/tỉnh' }), h('dd', { text: s.commune_code }),
-      h('dt', { text: 'Đăng ký' }), h('dd', { id: 'ex-enrolled', 'data-testid': 'ex-enrolled', text: s.enrolled ? 'Đã đăng ký với văn phòng' : 'Chưa đăng ký — chưa gửi được dữ liệu' })));
+      h('dt', { text: 'Đăng ký' }), h('dd', { id: 'ex-enrolled', 'data-testid': 'ex-enrolled', text: s.role === 'office' ? 'Máy văn phòng (cấp chứng thư cho các máy của xã)' : s.enrolled ? 'Đã đăng ký với văn phòng' : 'Chưa đăng ký — chưa gửi được dữ liệu' })));
     if (s.stale_copy) me.appendChild(h('p', { class: 'summary error', role: 'alert', text: s.stale_copy }));
     if (!s.enrolled && s.role !== 'office') me.appendChild(enrolRequestForm());
-    if (s.role === 'office') me.appendChild(enrolAcceptForm());
   }
 
   function enrolRequestForm() {
@@ -146,6 +145,7 @@ export function mount(root, ctx) {
           h('td', { class: 'num', text: formatNumber(Number(r.ops)) }), h('td', { class: 'num', text: size(Number(r.bytes)) }),
           h('td', { 'data-testid': 'ex-export-hash', text: r.short_hash }))))));
       exportOut.appendChild(h('p', { class: 'summary ok', id: 'ex-safe', 'data-testid': 'ex-safe', text: `Đã ghi xong ${res.length} gói vào ${dir}. Có thể rút USB an toàn.` }));
+      exportOut.scrollIntoView({ block: 'start' });
       await refresh();
     } catch (e) { fail(e); } finally { exportBtn.removeAttribute('disabled'); }
   });
@@ -179,6 +179,7 @@ export function mount(root, ctx) {
       cancel.addEventListener('click', () => clear(importOut));
       importOut.appendChild(h('div', { class: 'actions' }, apply, cancel));
       if (!usable) importOut.appendChild(h('p', { class: 'hint', text: 'Không có gói nào nhập được.' }));
+      importOut.scrollIntoView({ block: 'start' });
       apply.addEventListener('click', async () => {
         apply.setAttribute('disabled', '');
         cancel.setAttribute('disabled', '');
@@ -194,6 +195,7 @@ export function mount(root, ctx) {
           importOut.appendChild(reportTable(done, 'ex-report'));
           ctx.toast('Đã nhập xong.');
           await refresh();
+          importOut.scrollIntoView({ block: 'start' });
         } catch (e) { fail(e); }
       });
     } catch (e) { fail(e); } finally { importBtn.removeAttribute('disabled'); }
@@ -222,6 +224,7 @@ export function mount(root, ctx) {
       conflicts.length === 0 ? h('p', { class: 'empty', text: 'Không có mục nào.' }) :
         h('ul', {}, conflicts.map((/** @type {any} */ c) => h('li', { text: `${CONFLICT[c.kind] || c.kind}: ${c.entity} ${c.row_id}, trường ${c.field}` })))));
     office.appendChild(correctionForm());
+    office.appendChild(h('section', { class: 'panel', id: 'ex-enrol-accept' }, enrolAcceptForm()));
   }
 
   function correctionForm() {
@@ -268,6 +271,7 @@ export function mount(root, ctx) {
         showIssues(form, summary, [], '');
         correctionNote = `Đã lưu bản sửa “${fieldSel.options[fieldSel.selectedIndex].text}” của hộ ${pick.options[pick.selectedIndex].text}. Xuất gói để gửi về xã.`;
         await refresh();
+        document.getElementById('ex-correct')?.scrollIntoView({ block: 'start' });
       } catch (e) {
         const err = /** @type {any} */ (e);
         const issues = err.fields && err.fields.length ? err.fields : [{ field: '', message: err.message }];
