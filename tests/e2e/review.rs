@@ -1,6 +1,6 @@
 //! The review round in a real window, on a commune made beforehand with the CLI (`init`) and
-//! three households saved through the register's write path: open a periodic full round, survey a household reached from the
-//! register (its class and explanation on screen, an answer against the register refused until a
+//! three households saved through the register's write path: open a periodic full round, survey
+//! a household reached from the register (its class and explanation on screen, an answer against the register refused until a
 //! reason is given), survey the rest keying in from paper (Ctrl+Enter = save and next), hold the
 //! village meetings, post the results, decide, and see the round locked with its certificates.
 //! Then a what-if under 2027–2030 and an updated rule-set file shown as a diff and loaded.
