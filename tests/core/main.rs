@@ -8,6 +8,7 @@ mod exchange_package;
 mod ledger;
 mod open;
 mod register;
+mod register_paging;
 mod reports;
 mod review;
 mod rules;

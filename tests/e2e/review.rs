@@ -1,6 +1,6 @@
-//! The review round in a real window, on a commune made beforehand with the CLI (`init`) and
-//! three households saved through the register's write path: open a periodic full round, survey
-//! a household reached from the register (its class and explanation on screen, an answer against the register refused until a
+//! The review round in a real window, on a commune made beforehand with the CLI (`init`, then
+//! `generate --households 3`): open a periodic full round, survey a household reached from the
+//! register (its class and explanation on screen, an answer against the register refused until a
 //! reason is given), survey the rest keying in from paper (Ctrl+Enter = save and next), hold the
 //! village meetings, post the results, decide, and see the round locked with its certificates.
 //! Then a what-if under 2027–2030 and an updated rule-set file shown as a diff and loaded.
@@ -144,42 +144,6 @@ async fn key_in_survey(c: &Client, score_a: &str, deprived: &[&str], date: &str)
     Ok(())
 }
 
-/// Three households of the first village, saved through the core's register write path: one
-/// whose head has no health insurance (the register then says "deprived"), two insured.
-fn add_households(db: &Path) {
-    use giamngheo_core::register::{HouseholdInput, MemberInput};
-    let mut ledger = giamngheo_core::Ledger::open(db).expect("open the ledger");
-    let village = ledger.villages().expect("villages")[0].id.clone();
-    for (head, born, insured, child) in [
-        ("Giàng A Páo", "1975-03-02", false, "Giàng Thị Mai"),
-        ("Vàng Văn Sinh", "1980-07-15", true, "Vàng Thị Hoa"),
-        ("Hoàng Văn Phú", "1968-11-30", true, "Hoàng Văn Nam"),
-    ] {
-        let person =
-            |name: &str, relation: &str, sex: &str, birth: &str, insured: bool| MemberInput {
-                full_name: name.into(),
-                relation: relation.into(),
-                sex: sex.into(),
-                birth_date: Some(birth.into()),
-                ethnicity: Some("02".into()),
-                health_insurance: Some(insured),
-                ..Default::default()
-            };
-        let mut kid = person(child, "child", "female", "2015-06-01", true);
-        kid.attending_school = Some(true);
-        ledger
-            .save_household(&HouseholdInput {
-                village_id: village.clone(),
-                address: "Xóm Khưa Lốm, xã Sơn Lộ".into(),
-                ethnicity: Some("02".into()),
-                ethnic_minority: true,
-                members: vec![person(head, "head", "male", born, insured), kid],
-                ..Default::default()
-            })
-            .expect("save a household");
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Xvfb + tauri-driver; run by .ci/run"]
 async fn a_periodic_round_from_survey_to_decision_in_the_window() {
@@ -207,9 +171,10 @@ async fn a_periodic_round_from_survey_to_decision_in_the_window() {
             "reviewer",
         ],
     );
-    // Three households through the register's write path (what "Thêm hộ" calls). Not
-    // `generate`: it also decides this year's periodic round, and a commune has one a year.
-    add_households(&db);
+    run_cli(
+        &db,
+        &["generate", "--households", "3", "--seed", "1", "--no-round"],
+    );
 
     let today = giamngheo_core::clock::SystemClock.today();
     let start = round_start(today);
@@ -488,7 +453,10 @@ async fn a_monthly_round_lists_a_household_once_its_application_is_recorded() {
             "Nông Văn Tùng",
         ],
     );
-    run_cli(&db, &["generate", "--households", "3", "--seed", "2"]);
+    run_cli(
+        &db,
+        &["generate", "--households", "3", "--seed", "2", "--no-round"],
+    );
     let ledger = giamngheo_core::Ledger::open(&db).expect("open the ledger");
     let page = ledger
         .list_households(&giamngheo_core::register::HouseholdQuery {
