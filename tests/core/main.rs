@@ -9,6 +9,7 @@ mod ledger;
 mod open;
 mod register;
 mod register_paging;
+mod report_data;
 mod reports;
 mod review;
 mod rules;

@@ -10,6 +10,7 @@
 
 mod args;
 mod classify;
+mod report_cmd;
 
 use args::{Args, UsageError};
 use giamngheo_core::register::HouseholdQuery;
@@ -43,6 +44,10 @@ Các lệnh:
   round show MÃ                  Tiến độ một đợt rà soát theo thôn/xóm và các việc còn phải làm.
   round whatif MÃ --rules 2027-2030
                                  Chạy lại đợt theo chuẩn nghèo khác (không ghi gì): các hộ đổi loại.
+  report TÊN --format xlsx|pdf|csv|html --out TỆP [--round MÃ] [--household MÃ] [--village MÃ|TÊN]
+       [--date 2026-10-28]       Lập danh sách, biểu mẫu, báo cáo (mặc định: đợt rà soát đã có
+                                 quyết định gần nhất).
+  report --list                  Các tên báo cáo (poor-list, near-poor-list, …); --json để lấy JSON.
 
 Tuỳ chọn chung:
   --db TỆP     tệp cơ sở dữ liệu (mặc định: biến GIAMNGHEO_DB hoặc thư mục dữ liệu ứng dụng)
@@ -123,6 +128,8 @@ fn run(raw: &[String]) -> CmdResult {
         ["round", "list"] => cmd_round_list(&args),
         ["round", "show", id] => cmd_round_show(&args, id),
         ["round", "whatif", id] => cmd_round_whatif(&args, id),
+        ["report"] => report_cmd::run(&args, None),
+        ["report", name] => report_cmd::run(&args, Some(name)),
         [other, ..] => Err(Failure::Usage(format!("Lệnh không tồn tại: “{other}”."))),
         [] => unreachable!("handled above"),
     }
