@@ -3,6 +3,7 @@
 
 pub mod commands;
 pub mod error;
+pub mod report_commands;
 pub mod review_commands;
 pub mod state;
 
@@ -31,6 +32,7 @@ pub fn run() {
             };
             let path = choice.path_in(&data_dir);
             app.manage(AppState::new(path, choice.is_demo()));
+            app.manage(report_commands::ExportControl::default());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -70,6 +72,13 @@ pub fn run() {
             review_commands::rule_sets_list,
             review_commands::preview_rule_set,
             review_commands::load_rule_set,
+            report_commands::report_catalog,
+            report_commands::dashboard,
+            report_commands::set_poverty_target,
+            report_commands::report_preview,
+            report_commands::report_export_hook,
+            report_commands::export_report,
+            report_commands::cancel_report,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -6,6 +6,7 @@
 
 mod demo;
 mod driver;
+mod reports;
 mod review;
 
 use std::path::PathBuf;
