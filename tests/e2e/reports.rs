@@ -139,6 +139,23 @@ async fn dashboard_preview_and_export_of_the_poor_list() {
         .await?;
         shot(&c, "reports-01-dashboard").await?;
 
+        // The yearly target: a wrong value is refused in Vietnamese, a good one shows progress.
+        crate::driver::type_into(&c, "#target-input", "abc").await?;
+        click(&c, "#target-save").await?;
+        wait_text(&c, "#target-error", "a Vietnamese refusal", |t| !t.trim().is_empty()).await?;
+        crate::driver::type_into(&c, "#target-input", "0,44").await?;
+        click(&c, "#target-save").await?;
+        wait_text(&c, "#target-progress", "the target's progress", |t| {
+            t.contains("0,44%")
+        })
+        .await?;
+        c.execute(
+            "document.querySelector('#chart-deprivations').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+        shot(&c, "reports-01b-dashboard-charts").await?;
+
         // 2. Báo cáo → the poor list → the A4 preview.
         click(&c, "#nav-reports").await?;
         wait_for(&c, "#reports[data-loaded]").await?;

@@ -197,10 +197,11 @@ export function mount(root, ctx) {
   @page { size: ${size}; margin: 20mm 15mm 20mm 30mm; }
   body * { visibility: hidden !important; }
   #report-preview, #report-preview * { visibility: visible !important; }
-  #report-preview { position: absolute; left: 0; top: 0; width: 100%; }
+  #report-preview { position: absolute; left: 0; top: 0; width: 100%; zoom: 1 !important; }
   .report-preview-pane { overflow: visible !important; background: none !important; }
 }`);
       pane.hidden = false;
+      fitPreview();
       clear(status);
       /** @type {HTMLButtonElement} */ (printBtn).disabled = false;
       host.setAttribute('data-report', r.name);
@@ -210,6 +211,17 @@ export function mount(root, ctx) {
       if (current === r) previewBtn.removeAttribute('disabled');
     }
   });
+
+  /** Scales the A4 page down to the pane's width (the print is always full size). */
+  function fitPreview() {
+    const page = /** @type {HTMLElement|null} */ (shadow.querySelector('.gn-doc'));
+    if (!page || pane.hidden) return;
+    host.style.zoom = '1';
+    const avail = pane.clientWidth - 32;
+    const width = page.offsetWidth;
+    if (width > 0 && avail > 0) host.style.zoom = String(Math.min(1, avail / width));
+  }
+  window.addEventListener('resize', fitPreview);
 
   printBtn.addEventListener('click', () => window.print());
 
@@ -273,6 +285,7 @@ export function mount(root, ctx) {
 
   return () => {
     alive = false;
+    window.removeEventListener('resize', fitPreview);
     if (busy) reportIpc.cancel().catch(() => {});
     document.adoptedStyleSheets = document.adoptedStyleSheets.filter((s) => s !== printSheet);
   };
