@@ -18,7 +18,7 @@ type CmdResult<T> = Result<T, ShellError>;
 
 /// Runs `f` with the open ledger on a blocking thread (SQLite calls are synchronous and must not
 /// stall the UI thread or the async runtime).
-async fn with_ledger<T, F>(state: &AppState, f: F) -> CmdResult<T>
+pub(crate) async fn with_ledger<T, F>(state: &AppState, f: F) -> CmdResult<T>
 where
     T: Send + 'static,
     F: FnOnce(&mut Ledger) -> Result<T, giamngheo_core::Error> + Send + 'static,

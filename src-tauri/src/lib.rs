@@ -3,6 +3,7 @@
 
 pub mod commands;
 pub mod error;
+pub mod review_commands;
 pub mod state;
 
 use tauri::Manager;
@@ -50,6 +51,25 @@ pub fn run() {
             commands::record_event,
             commands::household_history,
             commands::reference_lists,
+            review_commands::rounds,
+            review_commands::round,
+            review_commands::create_round,
+            review_commands::round_households,
+            review_commands::add_application,
+            review_commands::survey_form,
+            review_commands::preview_survey,
+            review_commands::save_survey,
+            review_commands::record_meeting,
+            review_commands::start_posting,
+            review_commands::add_complaint,
+            review_commands::resolve_complaint,
+            review_commands::decide_round,
+            review_commands::certificates,
+            review_commands::what_if,
+            review_commands::household_rounds,
+            review_commands::rule_sets_list,
+            review_commands::preview_rule_set,
+            review_commands::load_rule_set,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -5,3 +5,4 @@
 mod classify;
 mod common;
 mod register;
+mod report;

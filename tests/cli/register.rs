@@ -182,3 +182,121 @@ fn invalid_setup_exits_3_and_unknown_household_exits_4() {
     assert_eq!(o.status.code(), Some(4));
     assert!(stderr(&o).contains("Không tìm thấy hộ"));
 }
+
+#[test]
+fn rounds_and_rule_sets_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let db = db.to_str().unwrap();
+    json(&run(&[
+        "--db",
+        db,
+        "generate",
+        "--households",
+        "60",
+        "--seed",
+        "3",
+        "--json",
+    ]));
+    let rounds = json(&run(&["--db", db, "round", "list", "--json"]));
+    let round = rounds[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(rounds[0]["locked"], true);
+    let shown = json(&run(&["--db", db, "round", "show", &round[..8], "--json"]));
+    assert_eq!(shown["round"]["households"], 60);
+    let w = json(&run(&[
+        "--db",
+        db,
+        "round",
+        "whatif",
+        &round,
+        "--rules",
+        "2027-2030",
+        "--json",
+    ]));
+    assert_eq!(w["rules_id"], "2027-2030");
+    // The demo round recorded score A only: under 2027-2030 (no score line) nothing can be classified.
+    assert_eq!(w["unclassifiable"].as_array().unwrap().len(), 60);
+
+    let sets = json(&run(&["--db", db, "rules", "list", "--json"]));
+    assert!(sets
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["id"] == "2022-2025"));
+    // An updated 2022-2025 file: version 2 with another income line.
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../core/rules/2022-2025.json"
+    ))
+    .unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["version"] = serde_json::json!(2);
+    v["income_line"]["rural"] = serde_json::json!(1_600_000);
+    let file = dir.path().join("2022-2025-v2.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let dry = json(&run(&[
+        "--db",
+        db,
+        "rules",
+        "load",
+        file.to_str().unwrap(),
+        "--dry-run",
+        "--json",
+    ]));
+    assert_eq!(dry["loaded"], false);
+    assert!(
+        dry["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c.as_str().unwrap().contains("1.600.000")),
+        "{dry}"
+    );
+    let after = json(&run(&["--db", db, "rules", "list", "--json"]));
+    assert!(
+        !after.as_array().unwrap().iter().any(|s| s["version"] == 2),
+        "dry run loads nothing"
+    );
+    json(&run(&[
+        "--db",
+        db,
+        "rules",
+        "load",
+        file.to_str().unwrap(),
+        "--json",
+    ]));
+    let after = json(&run(&["--db", db, "rules", "list", "--json"]));
+    assert!(after
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["id"] == "2022-2025" && s["version"] == 2));
+    // A broken file is refused with a Vietnamese reason and changes nothing.
+    std::fs::write(&file, "{ \"id\": ").unwrap();
+    let o = run(&["--db", db, "rules", "load", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+}
+
+#[test]
+fn generate_without_a_round_fills_the_register_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("n.db");
+    let db = db.to_str().unwrap();
+    let s = json(&run(&[
+        "--db",
+        db,
+        "generate",
+        "--households",
+        "5",
+        "--no-round",
+        "--json",
+    ]));
+    assert!(s["round_id"].is_null());
+    assert_eq!(
+        json(&run(&["--db", db, "round", "list", "--json"]))
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}

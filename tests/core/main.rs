@@ -8,6 +8,8 @@ mod exchange_package;
 mod ledger;
 mod open;
 mod register;
+mod register_paging;
+mod report_data;
 mod reports;
 mod review;
 mod rules;

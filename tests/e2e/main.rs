@@ -6,6 +6,7 @@
 
 mod demo;
 mod driver;
+mod review;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -11,6 +11,13 @@ import * as setupScreen from './screens/setup.js';
 import * as registerScreen from './screens/register.js';
 import * as householdScreen from './screens/household.js';
 import * as settingsScreen from './screens/settings.js';
+// Review round (rà soát) screens: routes #/rounds, #/round/ID, #/survey/ROUND/HOUSEHOLD, #/whatif/ROUND, #/rules.
+import * as roundsScreen from './screens/rounds.js';
+import * as roundScreen from './screens/round.js';
+import * as surveyScreen from './screens/survey.js';
+import * as whatifScreen from './screens/whatif.js';
+import * as rulesScreen from './screens/rules.js';
+const REVIEW_SCREENS = { rounds: roundsScreen, round: roundScreen, survey: surveyScreen, whatif: whatifScreen, rules: rulesScreen };
 
 /**
  * @typedef {{code: string, label: string}} RefItem
@@ -123,7 +130,7 @@ async function onPickUser() {
   }
 }
 
-/** Routes: #/setup, #/register, #/household/new, #/household/ID, #/settings. */
+/** Routes: #/setup, #/register, #/household/new, #/household/ID, #/settings, and the review screens above. */
 function route() {
   const root = /** @type {HTMLElement} */ (document.getElementById('app'));
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
@@ -131,12 +138,13 @@ function route() {
   if (!ctx.info && name !== 'settings') name = 'setup';
   if (ctx.info && name === 'setup') name = 'register';
   /** @type {Record<string, {mount: (root: HTMLElement, ctx: Ctx) => (() => void)}>} */
-  const screens = { setup: setupScreen, register: registerScreen, household: householdScreen, settings: settingsScreen };
+  const screens = { setup: setupScreen, register: registerScreen, household: householdScreen, settings: settingsScreen, ...REVIEW_SCREENS };
   const screen = screens[name] || registerScreen;
   if (unmount) { try { unmount(); } catch { /* a screen failing to clean up must not block navigation */ } }
   clear(root);
   ctx.params = parts.slice(1);
   for (const a of document.querySelectorAll('.nav a')) a.classList.toggle('active', a.getAttribute('href') === `#/${name}`);
+  document.getElementById('nav-rounds')?.classList.toggle('active', name in REVIEW_SCREENS);
   unmount = screen.mount(root, ctx);
 }
 

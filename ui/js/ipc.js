@@ -15,7 +15,7 @@
  * @param {Record<string, unknown>} [args]
  * @returns {Promise<any>}
  */
-async function call(cmd, args = {}) {
+export async function call(cmd, args = {}) {
   const tauri = /** @type {any} */ (window).__TAURI__;
   if (!tauri || !tauri.core) {
     throw { kind: 'internal', message: 'Không kết nối được với chương trình (thiếu cầu nối Tauri).', fields: [] };

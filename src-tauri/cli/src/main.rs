@@ -10,6 +10,7 @@
 
 mod args;
 mod classify;
+mod report_cmd;
 
 use args::{Args, UsageError};
 use giamngheo_core::register::HouseholdQuery;
@@ -19,7 +20,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const FLAGS: &[&str] = &["json", "help", "dry-run", "list", "version"];
+const FLAGS: &[&str] = &["json", "help", "dry-run", "list", "version", "no-round"];
 
 const HELP: &str = "Sổ Giảm Nghèo — dòng lệnh
 
@@ -30,12 +31,23 @@ Các lệnh:
        [--area rural|urban] [--b1-region VÙNG] [--village \"Xóm Khưa Lốm\"]... [--user \"Họ tên\"]
        [--role reviewer|commune_officer]
                                  Tạo cơ sở dữ liệu mới cho một xã.
-  generate --households N --seed S
-                                 Sinh dữ liệu mẫu (tạo xã mẫu nếu cơ sở dữ liệu chưa có).
+  generate --households N --seed S [--no-round]
+                                 Sinh dữ liệu mẫu (tạo xã mẫu nếu cơ sở dữ liệu chưa có) và đợt rà
+                                 soát định kỳ năm nay đã có quyết định (trừ khi có --no-round).
   household list [--search CHỮ] [--village MÃ|TÊN] [--limit N] [--offset N]
                                  Danh sách hộ (tìm không phân biệt hoa thường, có dấu hay không).
   household show MÃ              Chi tiết một hộ (mã hộ hoặc mã nội bộ).
   classify --rules 2022-2025     Phân loại hộ: đọc JSON Lines từ stdin, ghi JSON Lines ra stdout.
+  rules list                     Các chuẩn nghèo đã có (mã, phiên bản, hiệu lực, căn cứ pháp lý).
+  rules load TỆP [--dry-run]     Nạp tệp chuẩn nghèo cập nhật (xem thay đổi trước với --dry-run).
+  round list                     Các đợt rà soát.
+  round show MÃ                  Tiến độ một đợt rà soát theo thôn/xóm và các việc còn phải làm.
+  round whatif MÃ --rules 2027-2030
+                                 Chạy lại đợt theo chuẩn nghèo khác (không ghi gì): các hộ đổi loại.
+  report TÊN --format xlsx|pdf|csv|html --out TỆP [--round MÃ] [--household MÃ] [--village MÃ|TÊN]
+       [--date 2026-10-28]       Lập danh sách, biểu mẫu, báo cáo (mặc định: đợt rà soát đã có
+                                 quyết định gần nhất).
+  report --list                  Các tên báo cáo (poor-list, near-poor-list, …); --json để lấy JSON.
 
 Tuỳ chọn chung:
   --db TỆP     tệp cơ sở dữ liệu (mặc định: biến GIAMNGHEO_DB hoặc thư mục dữ liệu ứng dụng)
@@ -111,6 +123,13 @@ fn run(raw: &[String]) -> CmdResult {
             "Thiếu mã hộ: `giamngheo household show MÃ`.".into(),
         )),
         ["classify"] => cmd_classify(&args),
+        ["rules", "list"] => cmd_rules_list(&args),
+        ["rules", "load", file] => cmd_rules_load(&args, file),
+        ["round", "list"] => cmd_round_list(&args),
+        ["round", "show", id] => cmd_round_show(&args, id),
+        ["round", "whatif", id] => cmd_round_whatif(&args, id),
+        ["report"] => report_cmd::run(&args, None),
+        ["report", name] => report_cmd::run(&args, Some(name)),
         [other, ..] => Err(Failure::Usage(format!("Lệnh không tồn tại: “{other}”."))),
         [] => unreachable!("handled above"),
     }
@@ -235,7 +254,7 @@ fn cmd_init(args: &Args) -> CmdResult {
 }
 
 fn cmd_generate(args: &Args) -> CmdResult {
-    args.only(&["db", "json", "households", "seed"])?;
+    args.only(&["db", "json", "households", "seed", "no-round"])?;
     let households: u32 = args
         .number("households")?
         .ok_or_else(|| UsageError("Thiếu tuỳ chọn bắt buộc --households.".into()))?;
@@ -246,7 +265,12 @@ fn cmd_generate(args: &Args) -> CmdResult {
         ));
     }
     let mut ledger = open(args)?;
-    let summary = giamngheo_core::populate::populate(&mut ledger, households, seed)?;
+    let summary = giamngheo_core::populate::populate_with(
+        &mut ledger,
+        households,
+        seed,
+        !args.flag("no-round"),
+    )?;
     if args.flag("json") {
         print_json(&summary)?;
     } else {
@@ -283,7 +307,18 @@ fn cmd_household_list(args: &Args) -> CmdResult {
     let limit: Option<u32> = args.number("limit")?;
     let mut offset: u32 = args.number("offset")?.unwrap_or(0);
     let mut items = Vec::new();
-    loop {
+    // The whole register in one query; paging 1,000 at a time is quadratic (benches/ledger.rs).
+    let all = limit.is_none() && offset == 0;
+    if all {
+        items = ledger.list_all_households(&HouseholdQuery {
+            search: args.opt("search").map(str::to_owned),
+            village_id: village_id.clone(),
+            flags: Vec::new(),
+            offset: 0,
+            limit: 0,
+        })?;
+    }
+    while !all {
         let page_size = limit
             .map(|l| l.saturating_sub(items.len() as u32).min(1000))
             .unwrap_or(1000);
@@ -388,6 +423,189 @@ fn cmd_classify(args: &Args) -> CmdResult {
     let code = classify::run(rules_id, &mut input, &mut out, &mut err);
     if code != 0 {
         std::process::exit(code);
+    }
+    Ok(())
+}
+
+fn cmd_rules_list(args: &Args) -> CmdResult {
+    args.only(&["db", "json"])?;
+    let ledger = open(args)?;
+    let sets = ledger.rule_sets()?;
+    let list: Vec<serde_json::Value> = sets
+        .all()
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "id": r.id, "version": r.version, "label": r.label, "legal_basis": r.legal_basis,
+                "valid_from": r.valid_from, "valid_to": r.valid_to,
+                "indicators": r.indicators.len(), "score_a_line": r.score_a_line.is_some(),
+            })
+        })
+        .collect();
+    if args.flag("json") {
+        return print_json(&list);
+    }
+    let mut out = std::io::stdout().lock();
+    for r in sets.all() {
+        let _ = writeln!(
+            out,
+            "{} (phiên bản {}): {} — hiệu lực {} đến {}",
+            r.id,
+            r.version,
+            r.legal_basis,
+            r.valid_from.format("%d/%m/%Y"),
+            r.valid_to.format("%d/%m/%Y")
+        );
+    }
+    Ok(())
+}
+
+fn cmd_rules_load(args: &Args, file: &str) -> CmdResult {
+    args.only(&["db", "json", "dry-run"])?;
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        Failure::Core(Error::Io(format!(
+            "Không đọc được tệp chuẩn nghèo {file}: {}",
+            giamngheo_core::error::describe_io_error(&e)
+        )))
+    })?;
+    let mut ledger = open_set_up(args)?;
+    let (set, changes) = ledger.preview_rule_set(&text)?;
+    let changes: Vec<String> = changes
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| c.description)
+        .collect();
+    if !args.flag("dry-run") {
+        ledger.load_rule_set(&text)?;
+    }
+    let report = serde_json::json!({
+        "id": set.id, "version": set.version, "loaded": !args.flag("dry-run"), "changes": changes,
+    });
+    if args.flag("json") {
+        return print_json(&report);
+    }
+    eprintln!(
+        "{} chuẩn nghèo {} phiên bản {} ({} thay đổi so với phiên bản trước):",
+        if args.flag("dry-run") {
+            "Sẽ nạp"
+        } else {
+            "Đã nạp"
+        },
+        set.id,
+        set.version,
+        changes.len()
+    );
+    for c in changes {
+        eprintln!("  - {c}");
+    }
+    Ok(())
+}
+
+fn cmd_round_list(args: &Args) -> CmdResult {
+    args.only(&["db", "json"])?;
+    let ledger = open_set_up(args)?;
+    let rounds = ledger.rounds()?;
+    if args.flag("json") {
+        return print_json(&rounds);
+    }
+    let mut out = std::io::stdout().lock();
+    for r in &rounds {
+        let _ = writeln!(
+            out,
+            "{}  {}  {}  {}/{} hộ đã rà soát, {} nghèo, {} cận nghèo{}",
+            r.id,
+            r.title,
+            r.rules_id,
+            r.surveyed,
+            r.households,
+            r.poor,
+            r.near_poor,
+            if r.locked {
+                ", đã có quyết định"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(())
+}
+
+fn resolve_round(ledger: &Ledger, id: &str) -> Result<String, Failure> {
+    let rounds = ledger.rounds()?;
+    rounds
+        .iter()
+        .find(|r| r.id == id || r.id.starts_with(id))
+        .map(|r| r.id.clone())
+        .ok_or_else(|| {
+            Failure::Core(Error::NotFound(format!(
+                "Không tìm thấy đợt rà soát “{id}”."
+            )))
+        })
+}
+
+fn cmd_round_show(args: &Args, id: &str) -> CmdResult {
+    args.only(&["db", "json"])?;
+    let ledger = open_set_up(args)?;
+    let detail = ledger.round(&resolve_round(&ledger, id)?)?;
+    if args.flag("json") {
+        return print_json(&detail);
+    }
+    let mut out = std::io::stdout().lock();
+    let r = &detail.round;
+    let _ = writeln!(
+        out,
+        "{} — chuẩn nghèo {} — {}",
+        r.title, r.rules_id, r.status
+    );
+    for v in &detail.villages {
+        let _ = writeln!(
+            out,
+            "  {:<22} {:>4}/{:<4} hộ, {} nghèo, {} cận nghèo{}",
+            v.village,
+            v.surveyed,
+            v.total,
+            v.poor,
+            v.near_poor,
+            v.meeting
+                .as_ref()
+                .map(|m| format!(", họp dân {}% đồng ý", m.agreement_pct))
+                .unwrap_or_default()
+        );
+    }
+    for b in &detail.blockers {
+        let _ = writeln!(out, "  Còn phải làm: {b}");
+    }
+    Ok(())
+}
+
+fn cmd_round_whatif(args: &Args, id: &str) -> CmdResult {
+    args.only(&["db", "json", "rules"])?;
+    let ledger = open_set_up(args)?;
+    let rules = args.required("rules")?;
+    let w = ledger.what_if(&resolve_round(&ledger, id)?, rules)?;
+    if args.flag("json") {
+        return print_json(&w);
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "Theo chuẩn nghèo {}: {} trong {} hộ đổi loại, {} hộ không phân loại được.",
+        w.rules_label,
+        w.changed.len(),
+        w.households,
+        w.unclassifiable.len()
+    );
+    for v in &w.by_village {
+        let _ = writeln!(
+            out,
+            "  {:<22} nghèo {} → {}, cận nghèo {} → {}, đổi loại {}",
+            v.village,
+            v.poor_before,
+            v.poor_after,
+            v.near_poor_before,
+            v.near_poor_after,
+            v.changed
+        );
     }
     Ok(())
 }

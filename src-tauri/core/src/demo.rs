@@ -94,53 +94,7 @@ fn clamp_pm(v: i32, lo: i32, hi: i32) -> i32 {
 // Public data types
 // ---------------------------------------------------------------------------------------------
 
-/// Kind of village (loại thôn/xóm/bản).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VillageKind {
-    Thon,
-    Xom,
-    Ban,
-    Ap,
-    ToDanPho,
-}
-
-impl VillageKind {
-    /// Stable code: "thon", "xom", "ban", "ap", "to_dan_pho".
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VillageKind::Thon => "thon",
-            VillageKind::Xom => "xom",
-            VillageKind::Ban => "ban",
-            VillageKind::Ap => "ap",
-            VillageKind::ToDanPho => "to_dan_pho",
-        }
-    }
-
-    /// Vietnamese word, lower case: "thôn", "xóm", "bản", "ấp", "tổ dân phố".
-    pub fn label(self) -> &'static str {
-        match self {
-            VillageKind::Thon => "thôn",
-            VillageKind::Xom => "xóm",
-            VillageKind::Ban => "bản",
-            VillageKind::Ap => "ấp",
-            VillageKind::ToDanPho => "tổ dân phố",
-        }
-    }
-
-    /// Parses [`VillageKind::as_str`] codes and the Vietnamese words (any case, with or without
-    /// diacritics).
-    pub fn parse(s: &str) -> Option<VillageKind> {
-        match crate::ethnicity::fold_key(s).as_str() {
-            "thon" => Some(VillageKind::Thon),
-            "xom" => Some(VillageKind::Xom),
-            "ban" => Some(VillageKind::Ban),
-            "ap" => Some(VillageKind::Ap),
-            "todanpho" => Some(VillageKind::ToDanPho),
-            _ => None,
-        }
-    }
-}
+pub use crate::setup::VillageKind;
 
 /// A village of the demo commune.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -155,7 +109,7 @@ pub struct DemoVillage {
 impl DemoVillage {
     /// "Xóm Khưa Lốm".
     pub fn full_name(&self) -> String {
-        let label = self.kind.label();
+        let label = self.kind.word();
         let mut s = String::with_capacity(label.len() + 1 + self.name.len());
         let mut chars = label.chars();
         if let Some(first) = chars.next() {
@@ -1185,7 +1139,7 @@ pub fn generate_commune(params: &DemoParams) -> DemoCommune {
     let weights: Vec<u32> = profiles.iter().map(|p| p.weight).collect();
     let addresses: Vec<String> = villages
         .iter()
-        .map(|v| format!("{} {}", v.kind.label(), v.name))
+        .map(|v| format!("{} {}", v.kind.word(), v.name))
         .collect();
     let mut counters = Counters {
         person: 0,

@@ -3,7 +3,7 @@
 //! the ledger's write path, in batches, exactly as typed-in data would be.
 
 use crate::demo::DemoHousehold;
-use crate::demo::{generate_commune, DemoParams, DemoVillage, VillageKind as DemoKind};
+use crate::demo::{generate_commune, DemoParams, DemoVillage};
 use crate::error::Result;
 use crate::ledger::{new_id, Change, Ledger, OpKind};
 use crate::review::{DecisionInput, MeetingInput, RoundInput, SurveyInput};
@@ -40,16 +40,6 @@ pub fn demo_setup_input() -> SetupInput {
     }
 }
 
-fn kind_of(k: DemoKind) -> VillageKind {
-    match k.as_str() {
-        "xom" => VillageKind::Xom,
-        "ban" => VillageKind::Ban,
-        "ap" => VillageKind::Ap,
-        "to_dan_pho" => VillageKind::ToDanPho,
-        _ => VillageKind::Thon,
-    }
-}
-
 fn education_code(s: &str) -> &'static str {
     match s {
         "none" => "none",
@@ -75,8 +65,20 @@ fn work_code(s: &str) -> &'static str {
 }
 
 /// Add `households` generated households (seeded by `seed`) to the ledger, setting up the demo
-/// commune first if the database is empty. Villages that exist are reused.
+/// commune first if the database is empty, and run the year's periodic round on them. Villages
+/// that exist are reused.
 pub fn populate(ledger: &mut Ledger, households: u32, seed: u64) -> Result<PopulateSummary> {
+    populate_with(ledger, households, seed, true)
+}
+
+/// [`populate`], choosing whether the generated households also get a decided periodic round
+/// (`false`: register only, e.g. to rehearse a review round by hand).
+pub fn populate_with(
+    ledger: &mut Ledger,
+    households: u32,
+    seed: u64,
+    with_round: bool,
+) -> Result<PopulateSummary> {
     let mut set_up = false;
     let identity = match ledger.local_identity()? {
         Some(i) => i,
@@ -102,7 +104,7 @@ pub fn populate(ledger: &mut Ledger, households: u32, seed: u64) -> Result<Popul
                 .map(|v| DemoVillage {
                     code: v.code.clone(),
                     name: v.name.clone(),
-                    kind: DemoKind::parse(&v.kind).unwrap_or(DemoKind::Thon),
+                    kind: VillageKind::parse(&v.kind).unwrap_or(VillageKind::Thon),
                 })
                 .collect(),
         );
@@ -114,7 +116,7 @@ pub fn populate(ledger: &mut Ledger, households: u32, seed: u64) -> Result<Popul
             let added = ledger.add_village(&VillageInput {
                 code: Some(v.code.clone()),
                 name: v.name.clone(),
-                kind: kind_of(v.kind),
+                kind: v.kind,
             })?;
             village_ids.push(added.id);
         }
@@ -193,7 +195,11 @@ pub fn populate(ledger: &mut Ledger, households: u32, seed: u64) -> Result<Popul
             Ok(())
         })?;
     }
-    let round = complete_demo_round(ledger, &created, &commune.households)?;
+    let round = if with_round {
+        complete_demo_round(ledger, &created, &commune.households)?
+    } else {
+        None
+    };
     Ok(PopulateSummary {
         households: commune.households.len() as u64,
         members,

@@ -91,7 +91,7 @@ impl AreaType {
 }
 
 /// Kind of village-level unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VillageKind {
     Thon,
@@ -118,6 +118,28 @@ impl VillageKind {
             VillageKind::Ban => "Bản",
             VillageKind::Ap => "Ấp",
             VillageKind::ToDanPho => "Tổ dân phố",
+        }
+    }
+    /// The Vietnamese word in lower case, as inside an address: "thôn", "xóm", "tổ dân phố".
+    pub fn word(self) -> &'static str {
+        match self {
+            VillageKind::Thon => "thôn",
+            VillageKind::Xom => "xóm",
+            VillageKind::Ban => "bản",
+            VillageKind::Ap => "ấp",
+            VillageKind::ToDanPho => "tổ dân phố",
+        }
+    }
+    /// Parses the codes ("to_dan_pho") and the Vietnamese words (any case, with or without
+    /// diacritics: "Tổ dân phố", "xom").
+    pub fn parse(s: &str) -> Option<VillageKind> {
+        match crate::ethnicity::fold_key(s).as_str() {
+            "thon" => Some(VillageKind::Thon),
+            "xom" => Some(VillageKind::Xom),
+            "ban" => Some(VillageKind::Ban),
+            "ap" => Some(VillageKind::Ap),
+            "todanpho" => Some(VillageKind::ToDanPho),
+            _ => None,
         }
     }
     pub fn all() -> [VillageKind; 5] {

@@ -14,6 +14,7 @@ import { formatDate, formatDateTime, readBirth } from '../lib/format.js';
 import { fieldName } from '../lib/fields.js';
 import { tidy, optional } from '../lib/text.js';
 import { openEventDialog } from './event-dialog.js';
+import { householdReview } from './household-review.js';
 
 const TRI = [{ code: 'true', label: 'Có' }, { code: 'false', label: 'Không' }];
 
@@ -226,6 +227,7 @@ function build(screen, ctx, detail) {
     h('a', { href: '#/register', text: '‹ Sổ hộ' }),
     h('h1', { id: 'household-title', text: title }),
     detail ? h('span', { class: 'code', 'data-testid': 'household-code', text: `Mã hộ ${detail.code}` }) : null,
+    detail ? householdReview(ctx, detail) : null,
     h('span', { class: 'spacer' }), eventBtn));
   screen.appendChild(form);
 

@@ -1,16 +1,21 @@
 //! Reports (báo cáo, biểu mẫu, danh sách): the document model, its four renderers (PDF with
 //! embedded fonts, .xlsx, CSV, HTML print preview), Vietnamese formatting, and builders for the
-//! official forms and lists over plain input structs. It deliberately reads no database: callers
-//! fill the input structs from the ledger.
+//! official forms and lists over plain input structs. The form builders read no database; [`data`] and
+//! [`catalog`] fill them from the ledger, [`dashboard`] and [`svg`] draw the dashboard.
 
+pub mod catalog;
 pub mod csv;
+pub mod dashboard;
+pub mod data;
 pub mod format;
 pub mod forms;
 pub mod html;
 pub mod model;
 pub mod pdf;
+pub mod svg;
 pub mod xlsx;
 
+pub use catalog::{catalog, report_info, ReportInfo, ReportKind, ReportNeeds, ReportParams};
 pub use csv::render_csv;
 pub use html::render_html;
 pub use model::*;
