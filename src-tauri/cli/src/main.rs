@@ -10,8 +10,8 @@
 
 mod args;
 mod classify;
-mod report_cmd;
 mod exchange_cmd;
+mod report_cmd;
 
 use args::{Args, UsageError};
 use giamngheo_core::register::HouseholdQuery;
