@@ -4,5 +4,6 @@
 
 mod classify;
 mod common;
+mod exchange;
 mod register;
 mod report;

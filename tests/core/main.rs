@@ -13,3 +13,4 @@ mod report_data;
 mod reports;
 mod review;
 mod rules;
+mod sync;

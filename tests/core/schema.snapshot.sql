@@ -198,7 +198,7 @@ CREATE TABLE node (
   cert_serial        INTEGER,
   revoked_after_seq  INTEGER,
   created_at         TEXT NOT NULL
-);
+, flagged TEXT);
 -- table op
 CREATE TABLE op (
   origin       TEXT NOT NULL REFERENCES node(node_id),
@@ -214,6 +214,22 @@ CREATE TABLE op (
   body_sha256  BLOB NOT NULL,
   schema_ver   INTEGER NOT NULL,
   received_in  TEXT, scope TEXT,                 -- package id it arrived in; NULL when written here
+  PRIMARY KEY (origin, seq)
+) WITHOUT ROWID;
+-- table op_reason
+CREATE TABLE op_reason (
+  origin  TEXT NOT NULL,
+  seq     INTEGER NOT NULL,
+  reason  TEXT NOT NULL,
+  PRIMARY KEY (origin, seq)
+) WITHOUT ROWID;
+-- table op_set_aside
+CREATE TABLE op_set_aside (
+  origin      TEXT NOT NULL,
+  seq         INTEGER NOT NULL,
+  package_id  TEXT NOT NULL,
+  op          TEXT NOT NULL,      -- the op line as received
+  reason      TEXT NOT NULL,
   PRIMARY KEY (origin, seq)
 ) WITHOUT ROWID;
 -- table package_log

@@ -10,6 +10,7 @@
 
 mod args;
 mod classify;
+mod exchange_cmd;
 mod report_cmd;
 
 use args::{Args, UsageError};
@@ -48,6 +49,22 @@ Các lệnh:
        [--date 2026-10-28]       Lập danh sách, biểu mẫu, báo cáo (mặc định: đợt rà soát đã có
                                  quyết định gần nhất).
   report --list                  Các tên báo cáo (poor-list, near-poor-list, …); --json để lấy JSON.
+
+Trao đổi dữ liệu qua thẻ nhớ USB (xem docs/EXCHANGE.md):
+  setup office --code 04 --name \"Sở …\"         Thiết lập máy văn phòng.
+  keys --out TỆP                 Ghi khoá công khai và dấu vân tay của máy này.
+  setup commune --code 01234 --name \"Sơn Lộ\" --area rural|urban --office-keys TỆP
+       [--province-code 04] [--province-name TÊN] [--role reviewer --officer-keys TỆP]
+                                 Thiết lập máy của xã, ghim khoá của văn phòng.
+  enrol request --out THƯ_MỤC    Yêu cầu đăng ký thiết bị (in dấu vân tay).
+  enrol accept TỆP --fingerprint DVT --out THƯ_MỤC
+                                 Văn phòng: cấp chứng thư sau khi đối chiếu dấu vân tay.
+  export --out THƯ_MỤC [--to MÃ] Ghi gói dữ liệu (văn phòng: một gói trả về cho mỗi máy).
+  import ĐƯỜNG_DẪN… [--dry-run]  Nhập tệp gói hoặc cả thư mục (mã thoát 3 nếu có gói bị từ chối).
+  status                         Đã gửi, đã nhận, đã xác nhận, còn chờ.
+  correct --id MÃ --field TRƯỜNG --value GIÁ_TRỊ --reason LÝ_DO [--entity household]
+                                 Văn phòng: sửa một trường kèm lý do.
+  revoke MÃ_MÁY --after-seq N    Văn phòng: thu hồi chứng thư một máy.
 
 Tuỳ chọn chung:
   --db TỆP     tệp cơ sở dữ liệu (mặc định: biến GIAMNGHEO_DB hoặc thư mục dữ liệu ứng dụng)
@@ -130,6 +147,17 @@ fn run(raw: &[String]) -> CmdResult {
         ["round", "whatif", id] => cmd_round_whatif(&args, id),
         ["report"] => report_cmd::run(&args, None),
         ["report", name] => report_cmd::run(&args, Some(name)),
+        // USB exchange (exchange_cmd.rs)
+        ["setup", "office"] => exchange_cmd::setup_office(&args),
+        ["setup", "commune"] => exchange_cmd::setup_commune(&args),
+        ["keys"] => exchange_cmd::keys(&args),
+        ["enrol", "request"] => exchange_cmd::enrol_request(&args),
+        ["enrol", "accept", file] => exchange_cmd::enrol_accept(&args, file),
+        ["export"] => exchange_cmd::export(&args),
+        ["import", paths @ ..] => exchange_cmd::import(&args, paths),
+        ["status"] => exchange_cmd::status(&args),
+        ["correct"] => exchange_cmd::correct(&args),
+        ["revoke", node] => exchange_cmd::revoke(&args, node),
         [other, ..] => Err(Failure::Usage(format!("Lệnh không tồn tại: “{other}”."))),
         [] => unreachable!("handled above"),
     }
@@ -305,39 +333,18 @@ fn cmd_household_list(args: &Args) -> CmdResult {
         }
     };
     let limit: Option<u32> = args.number("limit")?;
-    let mut offset: u32 = args.number("offset")?.unwrap_or(0);
-    let mut items = Vec::new();
-    // The whole register in one query; paging 1,000 at a time is quadratic (benches/ledger.rs).
-    let all = limit.is_none() && offset == 0;
-    if all {
-        items = ledger.list_all_households(&HouseholdQuery {
-            search: args.opt("search").map(str::to_owned),
-            village_id: village_id.clone(),
-            flags: Vec::new(),
-            offset: 0,
-            limit: 0,
-        })?;
-    }
-    while !all {
-        let page_size = limit
-            .map(|l| l.saturating_sub(items.len() as u32).min(1000))
-            .unwrap_or(1000);
-        if page_size == 0 {
-            break;
-        }
-        let page = ledger.list_households(&HouseholdQuery {
-            search: args.opt("search").map(str::to_owned),
-            village_id: village_id.clone(),
-            flags: Vec::new(),
-            offset,
-            limit: page_size,
-        })?;
-        let n = page.items.len() as u32;
-        items.extend(page.items);
-        offset += n;
-        if n < page_size {
-            break;
-        }
+    let offset: u32 = args.number("offset")?.unwrap_or(0);
+    // One query for the whole filtered register (paging it is quadratic, see BENCHMARKS.md), then
+    // the window asked for with --offset/--limit.
+    let mut items = ledger.list_all_households(&HouseholdQuery {
+        search: args.opt("search").map(str::to_owned),
+        village_id,
+        ..HouseholdQuery::default()
+    })?;
+    let start = (offset as usize).min(items.len());
+    items.drain(..start);
+    if let Some(l) = limit {
+        items.truncate(l as usize);
     }
     if args.flag("json") {
         print_json(&items)?;

@@ -49,6 +49,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_review.sql")),
     (3, include_str!("../migrations/0003_exchange.sql")),
+    (4, include_str!("../migrations/0004_sync.sql")),
 ];
 
 /// The schema version this build writes.

@@ -462,6 +462,10 @@ impl Ledger {
     pub(crate) fn cache_rule_sets(&self, sets: &crate::rules::RuleSets) {
         *self.rules_cache.borrow_mut() = Some(sets.clone());
     }
+    /// Forget the cached rule sets (the exchange imported `ruleset` ops in its own transaction).
+    pub(crate) fn forget_rule_sets(&self) {
+        self.rules_cache.borrow_mut().take();
+    }
 
     /// Read-only access for queries. Writing through this connection is a bug: use [`Ledger::transact`].
     pub fn conn(&self) -> &Connection {
@@ -503,6 +507,19 @@ impl Ledger {
                 "Chưa thiết lập đơn vị: hãy hoàn thành màn hình thiết lập trước.".into(),
             )
         })?;
+        // The exchange found this database to be a stale copy (restored backup or clone, SYNC
+        // case 37): writing would re-use op numbers the office already holds.
+        if let Some(reason) = self
+            .conn
+            .query_row(
+                "SELECT value FROM setting WHERE key = 'exchange_stale_copy'",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+        {
+            return Err(Error::Conflict(reason));
+        }
         let user_id = self
             .current_user_id()?
             .unwrap_or_else(|| "system".to_owned());

@@ -18,6 +18,7 @@ pub mod reports;
 pub mod review;
 pub mod rules;
 pub mod setup;
+pub mod sync;
 pub mod text;
 
 pub use error::{Error, Result};

@@ -209,6 +209,13 @@ pub struct KeysFile {
     pub keys: PublicKeys,
     /// [`fingerprint`] of `keys`; checked when the file is read.
     pub fingerprint: String,
+    /// The node's short code (e.g. `VP04`), used in package file names; optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short_code: Option<String>,
+    /// The office's province name, the default for communes set up with this file (so both
+    /// sides write the same province row); optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub province_name: Option<String>,
 }
 
 impl KeysFile {
@@ -221,6 +228,8 @@ impl KeysFile {
             node_id: node_id.into(),
             keys,
             fingerprint,
+            short_code: None,
+            province_name: None,
         })
     }
 

@@ -22,9 +22,10 @@ pub use keys::{
     fingerprint, fingerprint_matches, new_node_id, validate_node_id, KeysFile, NodeKeys, PublicKeys,
 };
 pub use package::{
-    build_package, open_package, open_package_file, peek_header, KnownSender, Limits, LocalNode,
-    OpenedPackage, PackageHeader, PackageKind, PackagePayload, PackageSpec, PeekedPackage, Section,
-    SenderTrust, FORMAT_VERSION, MAX_HEADER_LEN, MAX_OP_LINE_BYTES,
+    build_package, build_package_compressed, open_package, open_package_file, peek_header,
+    read_capped, read_header_unverified, KnownSender, Limits, LocalNode, OpenedPackage,
+    PackageHeader, PackageKind, PackagePayload, PackageSpec, PeekedPackage, Section, SenderTrust,
+    FORMAT_VERSION, MAX_HEADER_LEN, MAX_OP_LINE_BYTES,
 };
 
 use std::fmt;

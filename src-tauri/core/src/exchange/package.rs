@@ -110,7 +110,14 @@ pub struct PackageHeader {
     pub device_time: String,
     /// Only in enrolment requests: the Ed25519 key (hex) the package is self-signed with.
     pub sender_sign_pk: Option<String>,
+    /// `Some("deflate")`: the plaintext was deflate-compressed before encryption. Absent in
+    /// uncompressed packages (their header bytes are unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<String>,
 }
+
+/// The only compression this version writes and reads.
+pub const COMPRESSION_DEFLATE: &str = "deflate";
 
 /// Everything the caller decides about a package; the payload hash is computed by
 /// [`build_package`].
@@ -397,6 +404,27 @@ pub fn build_package(
     sender: &NodeKeys,
     recipients: &[&str],
 ) -> Result<Vec<u8>> {
+    build(spec, payload, sender, recipients, false)
+}
+
+/// [`build_package`] with the plaintext deflate-compressed before encryption (flag `compression`
+/// in the signed header). Op logs compress several times over.
+pub fn build_package_compressed(
+    spec: &PackageSpec,
+    payload: &PackagePayload,
+    sender: &NodeKeys,
+    recipients: &[&str],
+) -> Result<Vec<u8>> {
+    build(spec, payload, sender, recipients, true)
+}
+
+fn build(
+    spec: &PackageSpec,
+    payload: &PackagePayload,
+    sender: &NodeKeys,
+    recipients: &[&str],
+    compress: bool,
+) -> Result<Vec<u8>> {
     validate_spec(spec)?;
     for (i, op) in payload.ops.iter().enumerate() {
         validate_op_line(i, op)?;
@@ -462,6 +490,11 @@ pub fn build_package(
     }
     serde_json::to_writer(&mut plain, &EndLine { end: op_count }).map_err(json_err)?;
     plain.push(b'\n');
+    if compress {
+        let packed = miniz_oxide::deflate::compress_to_vec(&plain, 6);
+        zeroize::Zeroize::zeroize(&mut plain);
+        plain = packed;
+    }
 
     // Encrypt.
     let encryptor =
@@ -493,6 +526,7 @@ pub fn build_package(
         sender_lamport: spec.sender_lamport,
         device_time: spec.device_time.clone(),
         sender_sign_pk: (spec.kind == PackageKind::EnrolRequest).then(|| sender.public().sign_pk),
+        compression: compress.then(|| COMPRESSION_DEFLATE.to_owned()),
     };
     let header_bytes = serde_json::to_vec(&header).map_err(json_err)?;
     let header_len = u32::try_from(header_bytes.len())
@@ -663,6 +697,19 @@ fn authenticate<'b>(
     })
 }
 
+/// The clear header, parsed WITHOUT any verification: only for recording a package that is set
+/// aside (unknown sender) in the package log. Never trust its content.
+pub fn read_header_unverified(bytes: &[u8]) -> Option<PackageHeader> {
+    if bytes.len() < 14 || &bytes[..8] != MAGIC {
+        return None;
+    }
+    let n = be_u32(&bytes[10..]);
+    if n > MAX_HEADER_LEN || 14 + n as usize > bytes.len() {
+        return None;
+    }
+    serde_json::from_slice(&bytes[14..14 + n as usize]).ok()
+}
+
 /// Verifies structure, receiver, sender, signature and payload hash without decrypting (dry runs,
 /// duplicate detection by `package_id` / file hash before any work).
 pub fn peek_header(
@@ -685,6 +732,25 @@ pub fn open_package(
 ) -> Result<OpenedPackage, PackageError> {
     let Authenticated { peeked, payload } = authenticate(bytes, me, senders, limits)?;
     let mut plain = decrypt(payload, me.keys)?;
+    match peeked.header.compression.as_deref() {
+        None => {}
+        Some(COMPRESSION_DEFLATE) => {
+            // Bounded: a compressed package never inflates beyond four times the file cap.
+            let cap =
+                usize::try_from(limits.max_package_bytes.saturating_mul(4)).unwrap_or(usize::MAX);
+            let inflated = miniz_oxide::inflate::decompress_to_vec_with_limit(&plain, cap);
+            zeroize::Zeroize::zeroize(&mut plain);
+            plain = inflated.map_err(|_| {
+                PackageError::BadPayload("phần nén không giải nén được hoặc quá lớn.".into())
+            })?;
+        }
+        Some(_) => {
+            zeroize::Zeroize::zeroize(&mut plain);
+            return Err(PackageError::BadPayload(
+                "gói dùng kiểu nén chưa được hỗ trợ: cần cập nhật phần mềm.".into(),
+            ));
+        }
+    }
     let parsed = parse_plaintext(&plain, &peeked.header, limits);
     zeroize::Zeroize::zeroize(&mut plain);
     let (manifest, ops, sections) = parsed?;
