@@ -4,6 +4,7 @@
 pub mod commands;
 pub mod error;
 pub mod exchange_commands;
+pub mod report_commands;
 pub mod review_commands;
 pub mod state;
 
@@ -32,6 +33,7 @@ pub fn run() {
             };
             let path = choice.path_in(&data_dir);
             app.manage(AppState::new(path, choice.is_demo()));
+            app.manage(report_commands::ExportControl::default());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -71,6 +73,13 @@ pub fn run() {
             review_commands::rule_sets_list,
             review_commands::preview_rule_set,
             review_commands::load_rule_set,
+            report_commands::report_catalog,
+            report_commands::dashboard,
+            report_commands::set_poverty_target,
+            report_commands::report_preview,
+            report_commands::report_export_hook,
+            report_commands::export_report,
+            report_commands::cancel_report,
             // USB exchange (trao đổi dữ liệu)
             exchange_commands::exchange_dir,
             exchange_commands::exchange_status,

@@ -531,3 +531,23 @@ fn households_whose_head_matches_come_before_matches_on_other_members() {
     assert_eq!(page.items[0].head_name, "Nông Thị Phương");
     assert_eq!(page.items[1].head_name, "Hoàng Văn An");
 }
+
+#[test]
+fn heads_whose_words_start_with_the_terms_rank_before_substring_matches() {
+    let mut t = set_up();
+    for name in ["Vàng A Chứ", "Chu Văn Định", "Lò Văn Chu"] {
+        t.ledger
+            .save_household(&household(
+                &t.ledger,
+                vec![member(name, "head", "male", "1980-01-01")],
+            ))
+            .unwrap();
+    }
+    let page = t.ledger.list_households(&query("chu van")).unwrap();
+    let names: Vec<_> = page.items.iter().map(|i| i.head_name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["Chu Văn Định", "Lò Văn Chu", "Vàng A Chứ"],
+        "phrase, whole words, then prefixes"
+    );
+}

@@ -7,6 +7,7 @@
 mod demo;
 mod driver;
 mod exchange;
+mod reports;
 mod review;
 
 use std::path::PathBuf;

@@ -17,7 +17,11 @@ import * as roundScreen from './screens/round.js';
 import * as surveyScreen from './screens/survey.js';
 import * as whatifScreen from './screens/whatif.js';
 import * as rulesScreen from './screens/rules.js';
+// Reports (báo cáo) screens: routes #/dashboard, #/reports, #/reports/NAME.
+import * as dashboardScreen from './screens/dashboard.js';
+import * as reportsScreen from './screens/reports.js';
 const REVIEW_SCREENS = { rounds: roundsScreen, round: roundScreen, survey: surveyScreen, whatif: whatifScreen, rules: rulesScreen };
+const REPORT_SCREENS = { dashboard: dashboardScreen, reports: reportsScreen };
 // USB exchange (trao đổi dữ liệu): route #/exchange.
 import * as exchangeScreen from './screens/exchange.js';
 
@@ -140,7 +144,7 @@ function route() {
   if (!ctx.info && name !== 'settings') name = 'setup';
   if (ctx.info && name === 'setup') name = 'register';
   /** @type {Record<string, {mount: (root: HTMLElement, ctx: Ctx) => (() => void)}>} */
-  const screens = { setup: setupScreen, register: registerScreen, household: householdScreen, settings: settingsScreen, ...REVIEW_SCREENS, exchange: exchangeScreen };
+  const screens = { setup: setupScreen, register: registerScreen, household: householdScreen, settings: settingsScreen, ...REVIEW_SCREENS, ...REPORT_SCREENS, exchange: exchangeScreen };
   const screen = screens[name] || registerScreen;
   if (unmount) { try { unmount(); } catch { /* a screen failing to clean up must not block navigation */ } }
   clear(root);

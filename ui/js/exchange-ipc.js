@@ -4,7 +4,7 @@
  * function returns a Promise; a rejected promise carries the core's `{kind, message, fields}`.
  * @module exchange-ipc
  */
-import { call, channel } from './ipc.js';
+import { call, callWithChannel } from './ipc.js';
 
 export const exchangeIpc = {
   /** @returns {Promise<string|null>} the folder preset by GIAMNGHEO_EXCHANGE_DIR (tests), or null */
@@ -17,7 +17,7 @@ export const exchangeIpc = {
   /** @param {string[]} paths */
   dryRun: (paths) => call('import_dry_run', { paths }),
   /** @param {string[]} paths @param {(p: {done: number, total: number, report: any}) => void} onProgress */
-  importPaths: (paths, onProgress) => call('import_packages', { paths, on_progress: channel(onProgress) }),
+  importPaths: (paths, onProgress) => callWithChannel('import_packages', { paths }, 'on_progress', onProgress),
   /** @param {string} entity @param {string} row_id @param {string} field @param {any} value @param {string} reason */
   correct: (entity, row_id, field, value, reason) => call('correct_field', { entity, row_id, field, value, reason }),
   /** @param {string} dir */

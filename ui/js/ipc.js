@@ -40,6 +40,39 @@ function normaliseError(e) {
   return { kind: 'internal', message: String(e), fields: [] };
 }
 
+// Reports (báo cáo): the save dialog and commands that stream progress over a Channel.
+/**
+ * The native "save as" dialog; resolves with the chosen path or null when cancelled.
+ * @param {{title: string, defaultPath: string, filters: {name: string, extensions: string[]}[]}} options
+ * @returns {Promise<string|null>}
+ */
+export async function saveDialog(options) {
+  const tauri = /** @type {any} */ (window).__TAURI__;
+  if (!tauri || !tauri.dialog) throw { kind: 'internal', message: 'Không mở được hộp thoại lưu tệp.', fields: [] };
+  try {
+    return await tauri.dialog.save(options);
+  } catch (e) {
+    throw normaliseError(e);
+  }
+}
+
+/**
+ * Calls `cmd` with a Channel under `channelArg` whose messages go to `onMessage`.
+ * @param {string} cmd
+ * @param {Record<string, unknown>} args
+ * @param {string} channelArg
+ * @param {(msg: any) => void} onMessage
+ */
+export async function callWithChannel(cmd, args, channelArg, onMessage) {
+  const tauri = /** @type {any} */ (window).__TAURI__;
+  if (!tauri || !tauri.core || !tauri.core.Channel) {
+    throw { kind: 'internal', message: 'Không kết nối được với chương trình (thiếu cầu nối Tauri).', fields: [] };
+  }
+  const channel = new tauri.core.Channel();
+  channel.onmessage = onMessage;
+  return call(cmd, { ...args, [channelArg]: channel });
+}
+
 export const ipc = {
   /** @returns {Promise<{version: string, db_path: string, demo: boolean}>} */
   appInfo: () => call('app_info'),
@@ -74,17 +107,7 @@ export const ipc = {
   referenceLists: () => call('reference_lists'),
 };
 
-// USB exchange (trao đổi dữ liệu): the two bridge features besides `invoke` that its screen needs.
-/**
- * A Tauri Channel whose messages go to `onmessage` (progress of a long command).
- * @param {(msg: any) => void} onmessage
- */
-export function channel(onmessage) {
-  const tauri = /** @type {any} */ (window).__TAURI__;
-  const ch = new tauri.core.Channel();
-  ch.onmessage = onmessage;
-  return ch;
-}
+// USB exchange (trao đổi dữ liệu): the folder picker (progress uses `callWithChannel` above).
 /** The folder picker of the dialog plugin; resolves with the folder or null when cancelled. @param {string} title @returns {Promise<string|null>} */
 export async function pickFolder(title) {
   const tauri = /** @type {any} */ (window).__TAURI__;

@@ -10,8 +10,8 @@
 
 mod args;
 mod classify;
-mod report_cmd;
 mod exchange_cmd;
+mod report_cmd;
 
 use args::{Args, UsageError};
 use giamngheo_core::register::HouseholdQuery;
@@ -333,39 +333,18 @@ fn cmd_household_list(args: &Args) -> CmdResult {
         }
     };
     let limit: Option<u32> = args.number("limit")?;
-    let mut offset: u32 = args.number("offset")?.unwrap_or(0);
-    let mut items = Vec::new();
-    // The whole register in one query; paging 1,000 at a time is quadratic (benches/ledger.rs).
-    let all = limit.is_none() && offset == 0;
-    if all {
-        items = ledger.list_all_households(&HouseholdQuery {
-            search: args.opt("search").map(str::to_owned),
-            village_id: village_id.clone(),
-            flags: Vec::new(),
-            offset: 0,
-            limit: 0,
-        })?;
-    }
-    while !all {
-        let page_size = limit
-            .map(|l| l.saturating_sub(items.len() as u32).min(1000))
-            .unwrap_or(1000);
-        if page_size == 0 {
-            break;
-        }
-        let page = ledger.list_households(&HouseholdQuery {
-            search: args.opt("search").map(str::to_owned),
-            village_id: village_id.clone(),
-            flags: Vec::new(),
-            offset,
-            limit: page_size,
-        })?;
-        let n = page.items.len() as u32;
-        items.extend(page.items);
-        offset += n;
-        if n < page_size {
-            break;
-        }
+    let offset: u32 = args.number("offset")?.unwrap_or(0);
+    // One query for the whole filtered register (paging it is quadratic, see BENCHMARKS.md), then
+    // the window asked for with --offset/--limit.
+    let mut items = ledger.list_all_households(&HouseholdQuery {
+        search: args.opt("search").map(str::to_owned),
+        village_id,
+        ..HouseholdQuery::default()
+    })?;
+    let start = (offset as usize).min(items.len());
+    items.drain(..start);
+    if let Some(l) = limit {
+        items.truncate(l as usize);
     }
     if args.flag("json") {
         print_json(&items)?;

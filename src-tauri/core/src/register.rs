@@ -725,22 +725,51 @@ impl Ledger {
     ) -> Result<(u64, Vec<HouseholdSummary>)> {
         let mut clauses = vec!["h.deleted = 0".to_owned(), "h.status = 'active'".to_owned()];
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        // Households whose head matches every term come first, then matches on other members.
-        let mut head_rank = Vec::new();
-        if let Some(s) = &q.search {
-            for term in crate::text::search_terms(s) {
-                args.push(rusqlite::types::Value::Text(format!(
-                    "%{}%",
-                    escape_like(&term)
-                )));
-                clauses.push(format!("h.search_text LIKE ?{} ESCAPE '\\'", args.len()));
-                head_rank.push(format!("h.head_search LIKE ?{} ESCAPE '\\'", args.len()));
-            }
+        // Ranking of text matches: the typed words in order at the start of a word of the head
+        // ("chu van" → Chu Văn Định), then every word whole in the head (Lò Văn Chu), then every word
+        // starting a word of the head ("van" → Vàng), then contained anywhere in the head, then
+        // matches on other members, the code or the address.
+        let mut rank_levels: Vec<Vec<String>> = vec![Vec::new(); 4];
+        let terms = q
+            .search
+            .as_deref()
+            .map(crate::text::search_terms)
+            .unwrap_or_default();
+        // Ranking only (the count query binds no parameter for it): SQL string literals of the
+        // folded words, LIKE wildcards escaped and quotes doubled.
+        let lit = |t: &str| escape_like(t).replace('\'', "''");
+        if !terms.is_empty() {
+            rank_levels[0].push(format!(
+                "(' ' || h.head_search) LIKE '% {}%' ESCAPE '\\'",
+                lit(&terms.join(" "))
+            ));
         }
-        let rank = if head_rank.is_empty() {
+        for term in &terms {
+            args.push(rusqlite::types::Value::Text(format!(
+                "%{}%",
+                escape_like(term)
+            )));
+            let any = args.len();
+            clauses.push(format!("h.search_text LIKE ?{any} ESCAPE '\\'"));
+            rank_levels[1].push(format!(
+                "(' ' || h.head_search || ' ') LIKE '% {} %' ESCAPE '\\'",
+                lit(term)
+            ));
+            rank_levels[2].push(format!(
+                "(' ' || h.head_search) LIKE '% {}%' ESCAPE '\\'",
+                lit(term)
+            ));
+            rank_levels[3].push(format!("h.head_search LIKE ?{any} ESCAPE '\\'"));
+        }
+        let rank = if terms.is_empty() {
             String::new()
         } else {
-            format!("CASE WHEN {} THEN 0 ELSE 1 END, ", head_rank.join(" AND "))
+            let whens: Vec<String> = rank_levels
+                .iter()
+                .enumerate()
+                .map(|(i, conds)| format!("WHEN {} THEN {i}", conds.join(" AND ")))
+                .collect();
+            format!("CASE {} ELSE 4 END, ", whens.join(" "))
         };
         if let Some(v) = q.village_id.as_deref().filter(|v| !v.is_empty()) {
             args.push(rusqlite::types::Value::Text(v.to_owned()));

@@ -28,8 +28,8 @@ export function classLabel(cls) {
   switch (cls) {
     case 'poor': return { text: 'Hộ nghèo', css: 'poor' };
     case 'near_poor': return { text: 'Hộ cận nghèo', css: 'near' };
-    case 'middle': return { text: 'Hộ có mức sống trung bình', css: '' };
-    case 'not_poor': return { text: 'Không nghèo', css: '' };
+    case 'average': return { text: 'Hộ có mức sống trung bình', css: '' };
+    case 'not_poor': return { text: 'Không thuộc hộ nghèo, cận nghèo', css: '' };
     case null: case undefined: case '': return { text: 'Chưa rà soát', css: '' };
     default: return { text: cls, css: '' };
   }

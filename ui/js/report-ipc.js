@@ -1,0 +1,32 @@
+// @ts-check
+/**
+ * The reports' and the dashboard's IPC calls (báo cáo, tổng quan), over the `call` seam of
+ * ./ipc.js, so that file stays the only one that touches window.__TAURI__. Every function returns
+ * a Promise; a rejected promise carries the core's `{kind, message, fields}`.
+ * @module report-ipc
+ */
+import { call, callWithChannel, saveDialog } from './ipc.js';
+
+/**
+ * @typedef {{round_id?: string|null, household_id?: string|null, village_id?: string|null, date?: string|null}} ReportParams
+ */
+
+export const reportIpc = {
+  catalog: () => call('report_catalog'),
+  dashboard: () => call('dashboard'),
+  /** @param {string} text e.g. "0,44" */
+  setPovertyTarget: (text) => call('set_poverty_target', { text }),
+  /** @param {string} name @param {ReportParams} params @returns {Promise<string>} */
+  preview: (name, params) => call('report_preview', { name, params }),
+  /** @param {string} name @param {string} format @returns {Promise<string|null>} */
+  exportHook: (name, format) => call('report_export_hook', { name, format }),
+  /**
+   * @param {string} name @param {ReportParams} params @param {string} format @param {string} path
+   * @param {(p: {done: number, total: number}) => void} onProgress
+   * @returns {Promise<string>} the path written
+   */
+  exportReport: (name, params, format, path, onProgress) =>
+    callWithChannel('export_report', { name, params, format, path }, 'on_progress', onProgress),
+  cancel: () => call('cancel_report'),
+  saveDialog,
+};
