@@ -495,49 +495,22 @@ impl Ledger {
                     ListStyle::Members,
                 )
             }
-            "escaped-poor-list" => {
-                let f = |h: &ReportHousehold| h.moved(moves::ESCAPED_POOR);
+            "escaped-poor-list"
+            | "escaped-near-poor-list"
+            | "new-poor-list"
+            | "new-near-poor-list" => {
+                // The movement lists differ only by title and the transitions they keep.
+                let (title, kept) = match name {
+                    "escaped-poor-list" => ("DANH SÁCH HỘ THOÁT NGHÈO", moves::ESCAPED_POOR),
+                    "escaped-near-poor-list" => {
+                        ("DANH SÁCH HỘ THOÁT CẬN NGHÈO", moves::ESCAPED_NEAR_POOR)
+                    }
+                    "new-poor-list" => ("DANH SÁCH HỘ NGHÈO PHÁT SINH MỚI", moves::NEW_POOR),
+                    _ => ("DANH SÁCH HỘ CẬN NGHÈO PHÁT SINH MỚI", moves::NEW_NEAR_POOR),
+                };
+                let f = |h: &ReportHousehold| h.moved(kept);
                 let d = self.round_data(round, v, &f)?;
-                list_doc(
-                    &ctx,
-                    &d,
-                    "DANH SÁCH HỘ THOÁT NGHÈO",
-                    &f,
-                    ListStyle::Transition,
-                )
-            }
-            "escaped-near-poor-list" => {
-                let f = |h: &ReportHousehold| h.moved(moves::ESCAPED_NEAR_POOR);
-                let d = self.round_data(round, v, &f)?;
-                list_doc(
-                    &ctx,
-                    &d,
-                    "DANH SÁCH HỘ THOÁT CẬN NGHÈO",
-                    &f,
-                    ListStyle::Transition,
-                )
-            }
-            "new-poor-list" => {
-                let f = |h: &ReportHousehold| h.moved(moves::NEW_POOR);
-                let d = self.round_data(round, v, &f)?;
-                list_doc(
-                    &ctx,
-                    &d,
-                    "DANH SÁCH HỘ NGHÈO PHÁT SINH MỚI",
-                    &f,
-                    ListStyle::Transition,
-                )
-            }
-            "new-near-poor-list" => {
-                let f = |h: &ReportHousehold| h.moved(moves::NEW_NEAR_POOR);
-                let d = self.round_data(round, v, &f)?;
-                list_doc(
-                    &ctx,
-                    &d,
-                    "DANH SÁCH HỘ CẬN NGHÈO PHÁT SINH MỚI",
-                    &f,
-                    ListStyle::Transition,
-                )
+                list_doc(&ctx, &d, title, &f, ListStyle::Transition)
             }
             "average-list" => {
                 let f = |h: &ReportHousehold| h.is("average");
