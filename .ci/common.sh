@@ -29,6 +29,8 @@ BUILD_PKGS=(build-essential file pkg-config ca-certificates curl libssl-dev
             fonts-dejavu-core)
 # Real-window tests: a virtual X server and WebKit's WebDriver.
 E2E_PKGS=(xvfb xauth webkit2gtk-driver dbus-x11)
+# Report tests read the PDFs they write back with pdftotext / pdfinfo / pdftoppm.
+TEST_PKGS=(poppler-utils)
 
 ensure_rust() {
   export PATH="$HOME/.cargo/bin:$PATH"
