@@ -213,7 +213,7 @@ mod tests {
         let bytes = b"hello, not sqlite\n".repeat(200);
         std::fs::write(&path, &bytes).expect("write");
         let mut slot = Slot::NotOpened;
-        let err = ensure_open(&mut slot, &path, false).err().expect("refused");
+        let err = ensure_open(&mut slot, &path, false).expect_err("refused");
         assert_eq!(err.kind, "open_failed");
         assert_eq!(
             err.path.as_deref(),
@@ -221,9 +221,7 @@ mod tests {
         );
         assert!(!err.message.is_empty());
         // The second call reports the same error without trying again.
-        let again = ensure_open(&mut slot, &path, false)
-            .err()
-            .expect("still refused");
+        let again = ensure_open(&mut slot, &path, false).expect_err("still refused");
         assert_eq!(again, err);
         assert_eq!(std::fs::read(&path).expect("still there"), bytes);
     }

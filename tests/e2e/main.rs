@@ -154,7 +154,7 @@ async fn setup_add_household_search_without_diacritics_and_find_it_after_restart
             type_into(&c, &member(1, "birth"), "1970").await?;
             // A woman's digit for a man: the core warns inline (amber) while typing.
             type_into(&c, &member(1, "id_number"), "010170012346").await?;
-            let warn = format!("[data-field='members[1].id_number'] .msg.warning");
+            let warn = "[data-field='members[1].id_number'] .msg.warning".to_string();
             wait_for(&c, &warn).await?;
             shot(&c, "04-household-form-warning").await?;
             // Corrected: digit 0 = man born 1900–1999.
