@@ -300,3 +300,37 @@ fn generate_without_a_round_fills_the_register_only() {
         0
     );
 }
+
+#[test]
+fn household_history_says_who_changed_what() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let db = db.to_str().unwrap();
+    json(&run(&[
+        "--db",
+        db,
+        "generate",
+        "--households",
+        "2",
+        "--no-round",
+        "--json",
+    ]));
+    let list = json(&run(&["--db", db, "household", "list", "--json"]));
+    let code = list[0]["code"].as_str().unwrap();
+    let head = list[0]["head_name"].as_str().unwrap();
+    let hist = json(&run(&["--db", db, "household", "history", code, "--json"]));
+    let entries = hist.as_array().unwrap();
+    assert!(entries.iter().any(|e| e["what"] == "Tạo hộ"), "{hist}");
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["what"].as_str().unwrap().contains(head)),
+        "{hist}"
+    );
+    assert!(
+        entries.iter().all(|e| e["user"] == "Nông Thị Phương"),
+        "{hist}"
+    );
+    let o = run(&["--db", db, "household", "history", "KHÔNG-CÓ"]);
+    assert_eq!(o.status.code(), Some(4));
+}

@@ -38,6 +38,7 @@ Các lệnh:
   household list [--search CHỮ] [--village MÃ|TÊN] [--limit N] [--offset N]
                                  Danh sách hộ (tìm không phân biệt hoa thường, có dấu hay không).
   household show MÃ              Chi tiết một hộ (mã hộ hoặc mã nội bộ).
+  household history MÃ           Lịch sử thay đổi của một hộ: ai sửa gì, khi nào, trên máy nào.
   classify --rules 2022-2025     Phân loại hộ: đọc JSON Lines từ stdin, ghi JSON Lines ra stdout.
   rules list                     Các chuẩn nghèo đã có (mã, phiên bản, hiệu lực, căn cứ pháp lý).
   rules load TỆP [--dry-run]     Nạp tệp chuẩn nghèo cập nhật (xem thay đổi trước với --dry-run).
@@ -136,6 +137,7 @@ fn run(raw: &[String]) -> CmdResult {
         ["generate"] => cmd_generate(&args),
         ["household", "list"] => cmd_household_list(&args),
         ["household", "show", id] => cmd_household_show(&args, id),
+        ["household", "history", id] => cmd_household_history(&args, id),
         ["household", "show"] => Err(Failure::Usage(
             "Thiếu mã hộ: `giamngheo household show MÃ`.".into(),
         )),
@@ -367,9 +369,8 @@ fn cmd_household_list(args: &Args) -> CmdResult {
     Ok(())
 }
 
-fn cmd_household_show(args: &Args, id: &str) -> CmdResult {
-    args.only(&["db", "json"])?;
-    let ledger = open_set_up(args)?;
+/// The internal id of a household given by its display code or its id.
+fn resolve_household(ledger: &Ledger, id: &str) -> Result<String, Failure> {
     let resolved: Option<String> = ledger
         .conn()
         .query_row(
@@ -378,11 +379,34 @@ fn cmd_household_show(args: &Args, id: &str) -> CmdResult {
             |r| r.get(0),
         )
         .ok();
-    let Some(hid) = resolved else {
-        return Err(Failure::Core(Error::NotFound(format!(
-            "Không tìm thấy hộ “{id}”."
-        ))));
-    };
+    resolved.ok_or_else(|| Failure::Core(Error::NotFound(format!("Không tìm thấy hộ “{id}”."))))
+}
+
+fn cmd_household_history(args: &Args, id: &str) -> CmdResult {
+    args.only(&["db", "json"])?;
+    let ledger = open_set_up(args)?;
+    let history = ledger.household_history(&resolve_household(&ledger, id)?)?;
+    if args.flag("json") {
+        return print_json(&history);
+    }
+    let mut out = std::io::stdout().lock();
+    for e in &history {
+        let _ = writeln!(
+            out,
+            "{} · {} · máy {} — {}",
+            e.time, e.user, e.device, e.what
+        );
+        for c in &e.changes {
+            let _ = writeln!(out, "    {}: {}", c.label, c.value);
+        }
+    }
+    Ok(())
+}
+
+fn cmd_household_show(args: &Args, id: &str) -> CmdResult {
+    args.only(&["db", "json"])?;
+    let ledger = open_set_up(args)?;
+    let hid = resolve_household(&ledger, id)?;
     let detail = ledger.household(&hid)?;
     if args.flag("json") {
         print_json(&detail)?;
