@@ -475,25 +475,21 @@ impl Ledger {
         let all = |_: &ReportHousehold| true;
         let none = |_: &ReportHousehold| false;
         let doc = match info.name.as_str() {
-            "poor-list" => {
-                let d = self.round_data(round, v, &|h| h.is("poor"))?;
-                list_doc(
-                    &ctx,
-                    &d,
-                    "DANH SÁCH HỘ NGHÈO",
-                    &|h| h.is("poor"),
-                    ListStyle::Members,
-                )
-            }
-            "near-poor-list" => {
-                let d = self.round_data(round, v, &|h| h.is("near_poor"))?;
-                list_doc(
-                    &ctx,
-                    &d,
-                    "DANH SÁCH HỘ CẬN NGHÈO",
-                    &|h| h.is("near_poor"),
-                    ListStyle::Members,
-                )
+            "poor-list" | "near-poor-list" | "poor-detail" | "near-poor-detail" => {
+                // The class lists differ only by title, class and layout.
+                let (title, class, style) = match name {
+                    "poor-list" => ("DANH SÁCH HỘ NGHÈO", "poor", ListStyle::Members),
+                    "near-poor-list" => ("DANH SÁCH HỘ CẬN NGHÈO", "near_poor", ListStyle::Members),
+                    "poor-detail" => ("DANH SÁCH CHI TIẾT HỘ NGHÈO", "poor", ListStyle::Detail),
+                    _ => (
+                        "DANH SÁCH CHI TIẾT HỘ CẬN NGHÈO",
+                        "near_poor",
+                        ListStyle::Detail,
+                    ),
+                };
+                let f = |h: &ReportHousehold| h.is(class);
+                let d = self.round_data(round, v, &f)?;
+                list_doc(&ctx, &d, title, &f, style)
             }
             "escaped-poor-list"
             | "escaped-near-poor-list"
@@ -596,26 +592,6 @@ impl Ledger {
             "children-deprivations" => {
                 let d = self.round_data(round, v, &|h| h.is("poor") || h.is("near_poor"))?;
                 children(&ctx, &d, v.is_some())
-            }
-            "poor-detail" => {
-                let d = self.round_data(round, v, &|h| h.is("poor"))?;
-                list_doc(
-                    &ctx,
-                    &d,
-                    "DANH SÁCH CHI TIẾT HỘ NGHÈO",
-                    &|h| h.is("poor"),
-                    ListStyle::Detail,
-                )
-            }
-            "near-poor-detail" => {
-                let d = self.round_data(round, v, &|h| h.is("near_poor"))?;
-                list_doc(
-                    &ctx,
-                    &d,
-                    "DANH SÁCH CHI TIẾT HỘ CẬN NGHÈO",
-                    &|h| h.is("near_poor"),
-                    ListStyle::Detail,
-                )
             }
             other => {
                 return Err(Error::NotFound(format!("Không có báo cáo tên “{other}”.")));
