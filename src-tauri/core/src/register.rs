@@ -830,15 +830,10 @@ impl Ledger {
         })?;
         let mut items = rows.collect::<rusqlite::Result<Vec<_>>>()?;
         for item in &mut items {
-            item.class = self.latest_class(&item.id)?;
+            item.class = self.decided_class(&item.id)?;
         }
         let total = total.map(|t| t as u64).unwrap_or(items.len() as u64);
         Ok((total, items))
-    }
-
-    /// The latest decided class of a household (its latest decided review round), if any.
-    pub fn latest_class(&self, household_id: &str) -> Result<Option<String>> {
-        self.decided_class(household_id)
     }
 
     pub fn household(&self, id: &str) -> Result<HouseholdDetail> {
@@ -917,7 +912,7 @@ impl Ledger {
             e.summary = self.event_summary(&e, other.as_deref(), village.as_deref())?;
             detail.events.push(e);
         }
-        detail.class = self.latest_class(id)?;
+        detail.class = self.decided_class(id)?;
         Ok(detail)
     }
 

@@ -620,7 +620,7 @@ impl Ledger {
             for (h, v) in all {
                 let keep = scope == "full"
                     || matches!(
-                        self.latest_class(&h)?.as_deref(),
+                        self.decided_class(&h)?.as_deref(),
                         Some("poor") | Some("near_poor")
                     );
                 if keep {
