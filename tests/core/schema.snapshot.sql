@@ -358,10 +358,10 @@ CREATE TABLE village_meeting (
 );
 -- trigger audit_no_delete
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_event
-BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+BEGIN SELECT RAISE(ABORT, 'Nhật ký kiểm tra chỉ được ghi thêm, không được sửa hay xoá'); END;
 -- trigger audit_no_update
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_event
-BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+BEGIN SELECT RAISE(ABORT, 'Nhật ký kiểm tra chỉ được ghi thêm, không được sửa hay xoá'); END;
 -- trigger op_no_delete
 CREATE TRIGGER op_no_delete BEFORE DELETE ON op
-BEGIN SELECT RAISE(ABORT, 'the operation log is append-only'); END;
+BEGIN SELECT RAISE(ABORT, 'Nhật ký thao tác chỉ được ghi thêm, không được xoá'); END;

@@ -61,7 +61,7 @@ CREATE TABLE op (
 CREATE INDEX op_row ON op(row_id);
 
 CREATE TRIGGER op_no_delete BEFORE DELETE ON op
-BEGIN SELECT RAISE(ABORT, 'the operation log is append-only'); END;
+BEGIN SELECT RAISE(ABORT, 'Nhật ký thao tác chỉ được ghi thêm, không được xoá'); END;
 
 -- Open review items: concurrent different values of one field (derived from `_rev`, kept for workflow).
 CREATE TABLE conflict (
@@ -87,9 +87,9 @@ CREATE TABLE audit_event (
   details      TEXT NOT NULL
 );
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_event
-BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+BEGIN SELECT RAISE(ABORT, 'Nhật ký kiểm tra chỉ được ghi thêm, không được sửa hay xoá'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_event
-BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+BEGIN SELECT RAISE(ABORT, 'Nhật ký kiểm tra chỉ được ghi thêm, không được sửa hay xoá'); END;
 
 -- ---- Materialised domain tables (entity name in comments) ----
 
