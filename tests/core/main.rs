@@ -6,6 +6,7 @@ mod common;
 mod demo;
 mod exchange_package;
 mod ledger;
+mod office;
 mod open;
 mod register;
 mod register_paging;

@@ -14,10 +14,16 @@ CREATE INDEX household_event_household ON household_event(household_id);
 CREATE INDEX household_sort ON household(sort_key);
 -- index household_village
 CREATE INDEX household_village ON household(village_id);
+-- index member_birth_date
+CREATE INDEX member_birth_date ON member(birth_date);
 -- index member_household
 CREATE INDEX member_household ON member(household_id);
 -- index member_id_number
 CREATE INDEX member_id_number ON member(id_number);
+-- index office_action_commune
+CREATE INDEX office_action_commune ON office_action(commune_code);
+-- index office_action_household
+CREATE INDEX office_action_household ON office_action(household_id);
 -- index op_row
 CREATE INDEX op_row ON op(row_id);
 -- index op_scope
@@ -199,6 +205,22 @@ CREATE TABLE node (
   revoked_after_seq  INTEGER,
   created_at         TEXT NOT NULL
 , flagged TEXT);
+-- table office_action
+CREATE TABLE office_action (
+  id               TEXT PRIMARY KEY,
+  commune_code     TEXT,
+  action           TEXT,   -- approve | return | lock | unlock | merge | distinct | accept_change | refuse_change
+  household_id     TEXT,   -- NULL = every household of the commune (a whole round/submission)
+  round_id         TEXT,
+  member_id        TEXT,   -- merge: the record kept; distinct: one of the pair
+  other_member_id  TEXT,   -- merge: the record marked as its duplicate; distinct: the other
+  target           TEXT,   -- accept_change / refuse_change: the commune op "origin:seq"
+  device           TEXT,   -- return: node id of the laptop that must fix it (NULL = any)
+  reason           TEXT,
+  seen             TEXT,   -- JSON {origin: seq}: what the office held from the commune's devices
+  created_at       TEXT,
+  _rev             TEXT NOT NULL DEFAULT '{}'
+);
 -- table op
 CREATE TABLE op (
   origin       TEXT NOT NULL REFERENCES node(node_id),

@@ -354,6 +354,25 @@ pub static ENTITIES: &[EntityDef] = &[
         fields: &["round_id", "household_id", "number", "class", "issued_date"],
         critical: &["number", "class"],
     },
+    // Office decisions (crate::office): insert-only rows, read by crate::review_items.
+    EntityDef {
+        name: "office_action",
+        table: "office_action",
+        fields: &[
+            "commune_code",
+            "action",
+            "household_id",
+            "round_id",
+            "member_id",
+            "other_member_id",
+            "target",
+            "device",
+            "reason",
+            "seen",
+            "created_at",
+        ],
+        critical: &[],
+    },
 ];
 
 pub fn entity_def(name: &str) -> Option<&'static EntityDef> {
@@ -650,6 +669,11 @@ pub(crate) fn apply_ops_in(
     for h in &touched {
         refresh_household_derived(tx, h)?;
     }
+    // Row-level review items (locked_edit, delete_vs_edit, duplicate_person) from the op set.
+    crate::review_items::refresh_after(
+        tx,
+        ops.iter().map(|o| (o.entity.as_str(), o.row_id.as_str())),
+    )?;
     tx.execute(
         "UPDATE local_node SET lamport = max(lamport, ?1) WHERE id = 1",
         params![max_lamport],
@@ -690,22 +714,24 @@ fn op_scope(conn: &Connection, op: &Op) -> Result<Option<String>> {
         |rid: &str| lookup("SELECT commune_code FROM review_round WHERE id = ?1", rid);
     Ok(match op.entity.as_str() {
         "commune" => Some(op.row_id.clone()),
-        "village" | "household" | "review_round" => match from_body("commune_code") {
-            Some(c) => Some(c),
-            None => lookup(
-                &format!(
-                    "SELECT commune_code FROM {} WHERE id = ?1",
-                    if op.entity == "village" {
-                        "village"
-                    } else if op.entity == "household" {
-                        "household"
-                    } else {
-                        "review_round"
-                    }
-                ),
-                &op.row_id,
-            )?,
-        },
+        "village" | "household" | "review_round" | "office_action" => {
+            match from_body("commune_code") {
+                Some(c) => Some(c),
+                None => lookup(
+                    &format!(
+                        "SELECT commune_code FROM {} WHERE id = ?1",
+                        if op.entity == "village" {
+                            "village"
+                        } else if op.entity == "household" {
+                            "household"
+                        } else {
+                            "review_round"
+                        }
+                    ),
+                    &op.row_id,
+                )?,
+            }
+        }
         "member" | "household_event" => {
             let hid = match from_body("household_id") {
                 Some(h) => Some(h),
@@ -835,7 +861,20 @@ impl Writer<'_> {
                 )
             })
             .filter(|(_, heads)| !heads.is_empty())
-            .collect();
+            .collect::<BTreeMap<String, Vec<OpKey>>>();
+        // A delete records what its author saw of every field, so an edit it did not see is
+        // recognisable as concurrent (review item delete_vs_edit, crate::review_items).
+        let mut base = base;
+        if let (OpKind::Delete, Some(r)) = (change.kind, rev.as_ref()) {
+            for f in r.h.keys() {
+                if !base.contains_key(f) {
+                    let heads = r.head_keys(f);
+                    if !heads.is_empty() {
+                        base.insert(f.clone(), heads);
+                    }
+                }
+            }
+        }
         self.lamport += 1;
         let op = Op {
             origin: self.identity.node_id.clone(),
@@ -865,6 +904,7 @@ impl Writer<'_> {
         for h in std::mem::take(&mut self.touched_households) {
             refresh_household_derived(&self.tx, &h)?;
         }
+        crate::review_items::refresh_after_keys(&self.tx, &self.written)?;
         self.tx.execute(
             "UPDATE local_node SET next_seq = ?1, lamport = ?2, next_code = ?3 WHERE id = 1",
             params![self.next_seq, self.lamport, self.next_code],

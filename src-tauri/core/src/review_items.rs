@@ -1,0 +1,805 @@
+//! Row-level review items (mục cần xem xét theo bản ghi), derived from the op set at the end of
+//! every write (local or imported) for the rows it touched: edits of an approved or locked record
+//! (`locked_edit`: kept in the log, hidden from the display, offered to the office as a change
+//! request), a delete concurrent with an edit (`delete_vs_edit`: the record shows deleted, the edit
+//! is kept) and the same personal ID in two records (`duplicate_person`, at the office only).
+//!
+//! Every verdict is a pure function of the ops of the row and of the office's decisions
+//! (`office_action` rows, see [`crate::office`]), never of arrival order: an edit is *locked* when
+//! the latest office decision on its household that had not seen it (the decision's `seen`
+//! watermark per device is below the edit's seq) is `approve` or `lock`, or `return` naming
+//! another laptop. A delete *saw* an edit when the edit is in the closure of the delete's base
+//! (a delete records the heads of every field it saw) or precedes it on the same laptop.
+//!
+//! Deliberately absent: the per-field `overlap` rule (the ledger's; recomputed here only for rows
+//! under an office decision, without the hidden edits), writing decisions (that is
+//! [`crate::office`], through the write path) and any user interface.
+
+use crate::error::{Error, Result};
+use crate::ledger::{entity_def, EntityDef, OpBody, OpKey};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Decisions that govern edits of a household.
+pub(crate) const LOCK_ACTIONS: &[&str] = &["approve", "return", "lock", "unlock"];
+
+/// Entities whose rows belong to a household and are frozen by its approval or lock.
+const HOUSEHOLD_ENTITIES: &[&str] = &["household", "member", "survey"];
+
+/// One office decision on a household (or on every household of a commune).
+#[derive(Debug, Clone)]
+pub(crate) struct Decision {
+    pub id: String,
+    pub action: String,
+    pub device: Option<String>,
+    pub seen: BTreeMap<String, i64>,
+}
+
+impl Decision {
+    fn saw(&self, key: &OpKey) -> bool {
+        self.seen.get(&key.0).is_some_and(|s| *s >= key.1)
+    }
+}
+
+/// The decision that governs an edit: the latest one (in the office's order) that had not seen it.
+pub(crate) fn governing<'a>(decisions: &'a [Decision], key: &OpKey) -> Option<&'a Decision> {
+    decisions.iter().rev().find(|d| !d.saw(key))
+}
+
+/// Whether an op of authority `authority` is an edit of a locked record under `decisions`.
+pub(crate) fn is_locked(decisions: &[Decision], key: &OpKey, authority: i64) -> bool {
+    if authority >= 3 {
+        return false;
+    }
+    match governing(decisions, key) {
+        None => false,
+        Some(d) => match d.action.as_str() {
+            "approve" | "lock" => true,
+            "return" => d.device.as_ref().is_some_and(|dev| *dev != key.0),
+            _ => false,
+        },
+    }
+}
+
+/// The decisions on household `hid` (its own and its commune's), in the office's order, written
+/// by an office (authority 3) op. `round`: only decisions of no round or of that round (surveys).
+pub(crate) fn decisions_for(
+    conn: &Connection,
+    hid: &str,
+    round: Option<&str>,
+) -> Result<Vec<Decision>> {
+    let commune: Option<String> = conn
+        .prepare_cached("SELECT commune_code FROM household WHERE id = ?1")?
+        .query_row([hid], |r| r.get(0))
+        .optional()?
+        .flatten();
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.id, a.action, a.round_id, a.device, a.seen
+         FROM office_action a JOIN op o ON o.row_id = a.id AND o.entity = 'office_action' AND o.kind = 'create'
+         WHERE a.action IN ('approve', 'return', 'lock', 'unlock') AND o.authority = 3
+           AND (a.household_id = ?1 OR (a.household_id IS NULL AND a.commune_code = ?2))
+         ORDER BY o.lamport, o.origin, o.seq",
+    )?;
+    let rows = stmt.query_map(params![hid, commune], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, Option<String>>(4)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (id, action, round_id, device, seen) = r?;
+        if let (Some(want), Some(have)) = (round, round_id.as_deref()) {
+            if want != have {
+                continue;
+            }
+        }
+        let seen: BTreeMap<String, i64> = seen
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default();
+        out.push(Decision {
+            id,
+            action,
+            device,
+            seen,
+        });
+    }
+    Ok(out)
+}
+
+/// One op of a row, as the review rules need it.
+#[derive(Debug, Clone)]
+pub(crate) struct RowOp {
+    pub key: OpKey,
+    pub lamport: i64,
+    pub authority: i64,
+    pub body: OpBody,
+}
+
+impl RowOp {
+    fn order(&self) -> (i64, i64, &str, i64) {
+        (
+            self.authority,
+            self.lamport,
+            self.key.0.as_str(),
+            self.key.1,
+        )
+    }
+}
+
+pub(crate) fn row_ops(conn: &Connection, entity: &str, row_id: &str) -> Result<Vec<RowOp>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT origin, seq, lamport, authority, body FROM op WHERE row_id = ?1 AND entity = ?2 ORDER BY origin, seq",
+    )?;
+    let rows = stmt.query_map(params![row_id, entity], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, String>(4)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (origin, seq, lamport, authority, body) = r?;
+        let body: OpBody = serde_json::from_str(&body)
+            .map_err(|e| Error::Database(format!("Nội dung thao tác hỏng: {e}")))?;
+        out.push(RowOp {
+            key: OpKey(origin, seq),
+            lamport,
+            authority,
+            body,
+        });
+    }
+    Ok(out)
+}
+
+/// The household (and round, for a survey) a row belongs to.
+pub(crate) fn household_of(
+    conn: &Connection,
+    entity: &str,
+    row_id: &str,
+) -> Result<Option<(String, Option<String>)>> {
+    Ok(match entity {
+        "household" => Some((row_id.to_owned(), None)),
+        "member" => conn
+            .prepare_cached("SELECT household_id FROM member WHERE id = ?1")?
+            .query_row([row_id], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten()
+            .map(|h| (h, None)),
+        "survey" => conn
+            .prepare_cached("SELECT household_id, round_id FROM survey WHERE id = ?1")?
+            .query_row([row_id], |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                ))
+            })
+            .optional()?
+            .and_then(|(h, r)| h.map(|h| (h, r))),
+        _ => None,
+    })
+}
+
+/// Every row frozen with household `hid`: the household, its members and its surveys.
+pub(crate) fn household_rows(conn: &Connection, hid: &str) -> Result<Vec<(String, String)>> {
+    let mut out = vec![("household".to_owned(), hid.to_owned())];
+    for (entity, table) in [("member", "member"), ("survey", "survey")] {
+        let mut stmt =
+            conn.prepare_cached(&format!("SELECT id FROM {table} WHERE household_id = ?1"))?;
+        let ids = stmt.query_map([hid], |r| r.get::<_, String>(0))?;
+        for id in ids {
+            out.push((entity.to_owned(), id?));
+        }
+    }
+    Ok(out)
+}
+
+/// Change requests the office already decided (accepted or refused): `"origin:seq"`.
+pub(crate) fn decided_changes(conn: &Connection) -> Result<BTreeSet<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT target FROM office_action WHERE action IN ('accept_change', 'refuse_change') AND target IS NOT NULL",
+    )?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn change_id(key: &OpKey) -> String {
+    format!("{}:{}", key.0, key.1)
+}
+
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_i64().is_some_and(|i| i != 0),
+        Value::String(s) => !s.is_empty() && s != "0" && s != "false",
+        _ => false,
+    }
+}
+
+fn json_to_sql(v: &Value) -> rusqlite::types::Value {
+    use rusqlite::types::Value as V;
+    match v {
+        Value::Null => V::Null,
+        Value::Bool(b) => V::Integer(i64::from(*b)),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => V::Integer(i),
+            None => V::Real(n.as_f64().unwrap_or(0.0)),
+        },
+        Value::String(s) => V::Text(s.clone()),
+        other => V::Text(other.to_string()),
+    }
+}
+
+/// Column defaults of a table (the value of a field no visible op has set).
+fn column_defaults(
+    conn: &Connection,
+    table: &str,
+) -> Result<HashMap<String, rusqlite::types::Value>> {
+    use rusqlite::types::Value as V;
+    let mut stmt = conn.prepare_cached(&format!("PRAGMA table_info({table})"))?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get::<_, String>(1)?, r.get::<_, Option<String>>(4)?))
+    })?;
+    let mut out = HashMap::new();
+    for r in rows {
+        let (name, dflt) = r?;
+        let v = match dflt {
+            None => V::Null,
+            Some(d) => {
+                if let Some(s) = d.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+                    V::Text(s.to_owned())
+                } else if let Ok(i) = d.parse::<i64>() {
+                    V::Integer(i)
+                } else {
+                    V::Null
+                }
+            }
+        };
+        out.insert(name, v);
+    }
+    Ok(out)
+}
+
+/// Heads of `field` among `ops` (revisions no other revision's base supersedes).
+fn heads<'a>(ops: &[&'a RowOp], field: &str) -> Vec<&'a RowOp> {
+    let superseded: BTreeSet<&OpKey> = ops
+        .iter()
+        .filter_map(|o| o.body.base.get(field))
+        .flatten()
+        .collect();
+    let mut hs: Vec<&RowOp> = ops
+        .iter()
+        .copied()
+        .filter(|o| o.body.set.contains_key(field) && !superseded.contains(&o.key))
+        .collect();
+    hs.sort_by(|a, b| a.order().cmp(&b.order()));
+    hs
+}
+
+fn keys_json<'a>(keys: impl Iterator<Item = &'a OpKey>) -> String {
+    let v: Vec<&OpKey> = keys.collect();
+    serde_json::to_string(&v).unwrap_or_else(|_| "[]".into())
+}
+
+/// Recompute a row under office decisions: hide locked edits, refresh its overlap and
+/// `locked_edit` items. Returns whether a displayed column changed.
+fn recompute_locked(
+    conn: &Connection,
+    def: &EntityDef,
+    row_id: &str,
+    decided: &BTreeSet<String>,
+) -> Result<bool> {
+    let Some((hid, round)) = household_of(conn, def.name, row_id)? else {
+        return Ok(false);
+    };
+    let decisions = decisions_for(conn, &hid, round.as_deref())?;
+    conn.prepare_cached(
+        "DELETE FROM conflict WHERE entity = ?1 AND row_id = ?2 AND kind = 'locked_edit'",
+    )?
+    .execute(params![def.name, row_id])?;
+    if decisions.is_empty() {
+        return Ok(false);
+    }
+    let ops = row_ops(conn, def.name, row_id)?;
+    if ops.is_empty() {
+        return Ok(false);
+    }
+    let (visible, hidden): (Vec<&RowOp>, Vec<&RowOp>) = ops
+        .iter()
+        .partition(|o| !is_locked(&decisions, &o.key, o.authority));
+    let fields: BTreeSet<&str> = ops
+        .iter()
+        .flat_map(|o| o.body.set.keys())
+        .filter_map(|f| def.fields.iter().find(|d| **d == f.as_str()).copied())
+        .collect();
+    let defaults = column_defaults(conn, def.table)?;
+    let mut wanted: Vec<(&str, rusqlite::types::Value)> = Vec::new();
+    for f in &fields {
+        let hs = heads(&visible, f);
+        let v = match hs.last() {
+            Some(h) => json_to_sql(h.body.set.get(*f).unwrap_or(&Value::Null)),
+            None if *f == "deleted" && visible.is_empty() => rusqlite::types::Value::Integer(1),
+            None => defaults
+                .get(*f)
+                .cloned()
+                .unwrap_or(rusqlite::types::Value::Null),
+        };
+        wanted.push((f, v));
+        // Overlap among the visible heads only.
+        let mut distinct = BTreeSet::new();
+        for h in &hs {
+            distinct.insert(
+                h.body
+                    .set
+                    .get(*f)
+                    .map(|v| v.to_string())
+                    .unwrap_or_default(),
+            );
+        }
+        if distinct.len() > 1 {
+            conn.prepare_cached(
+                "INSERT INTO conflict (entity, row_id, field, kind, heads) VALUES (?1, ?2, ?3, 'overlap', ?4)
+                 ON CONFLICT(entity, row_id, field, kind) DO UPDATE SET heads = excluded.heads",
+            )?
+            .execute(params![def.name, row_id, f, keys_json(hs.iter().map(|h| &h.key))])?;
+        } else {
+            conn.prepare_cached(
+                "DELETE FROM conflict WHERE entity = ?1 AND row_id = ?2 AND field = ?3 AND kind = 'overlap'",
+            )?
+            .execute(params![def.name, row_id, f])?;
+        }
+    }
+    // A row created only by hidden ops stays out of sight (deleted) until the office accepts it.
+    if visible.is_empty() && def.fields.contains(&"deleted") && !fields.contains("deleted") {
+        wanted.push(("deleted", rusqlite::types::Value::Integer(1)));
+    }
+    // Change requests: undecided hidden edits, per field.
+    let mut per_field: BTreeMap<&str, Vec<&OpKey>> = BTreeMap::new();
+    for o in &hidden {
+        if decided.contains(&change_id(&o.key)) {
+            continue;
+        }
+        for f in o.body.set.keys() {
+            per_field.entry(f.as_str()).or_default().push(&o.key);
+        }
+    }
+    for (f, keys) in per_field {
+        conn.prepare_cached(
+            "INSERT INTO conflict (entity, row_id, field, kind, heads) VALUES (?1, ?2, ?3, 'locked_edit', ?4)
+             ON CONFLICT(entity, row_id, field, kind) DO UPDATE SET heads = excluded.heads",
+        )?
+        .execute(params![def.name, row_id, f, keys_json(keys.into_iter())])?;
+    }
+    // Write the columns that differ (the ledger's write path, continued).
+    let cols: Vec<&str> = wanted.iter().map(|(c, _)| *c).collect();
+    let sql = format!(
+        "SELECT {} FROM {} WHERE id = ?1",
+        cols.join(", "),
+        def.table
+    );
+    let current: Option<Vec<rusqlite::types::Value>> = conn
+        .prepare_cached(&sql)?
+        .query_row([row_id], |r| {
+            (0..cols.len())
+                .map(|i| r.get::<_, rusqlite::types::Value>(i))
+                .collect()
+        })
+        .optional()?;
+    let Some(current) = current else {
+        return Ok(false);
+    };
+    let changed: Vec<(&str, rusqlite::types::Value)> = wanted
+        .into_iter()
+        .zip(current)
+        .filter(|((_, w), c)| w != c)
+        .map(|(w, _)| w)
+        .collect();
+    if changed.is_empty() {
+        return Ok(false);
+    }
+    let sets: Vec<String> = changed
+        .iter()
+        .enumerate()
+        .map(|(i, (c, _))| format!("{c} = ?{}", i + 2))
+        .collect();
+    let sql = format!("UPDATE {} SET {} WHERE id = ?1", def.table, sets.join(", "));
+    let mut values = vec![rusqlite::types::Value::Text(row_id.to_owned())];
+    values.extend(changed.into_iter().map(|(_, v)| v));
+    conn.prepare_cached(&sql)?
+        .execute(rusqlite::params_from_iter(values))?;
+    Ok(true)
+}
+
+/// Whether delete `d` had seen edit `e` (same laptop earlier, or in the closure of d's base).
+fn delete_saw(d: &RowOp, e: &RowOp, by_key: &HashMap<&OpKey, &RowOp>) -> bool {
+    if d.key.0 == e.key.0 && e.key.1 < d.key.1 {
+        return true;
+    }
+    for f in e.body.set.keys() {
+        let mut stack: Vec<&OpKey> = d.body.base.get(f).into_iter().flatten().collect();
+        let mut visited = BTreeSet::new();
+        while let Some(k) = stack.pop() {
+            if *k == e.key {
+                return true;
+            }
+            if !visited.insert(k) {
+                continue;
+            }
+            if let Some(o) = by_key.get(k) {
+                stack.extend(o.body.base.get(f).into_iter().flatten());
+            }
+        }
+    }
+    false
+}
+
+/// Raise or clear the `delete_vs_edit` item of a row shown deleted.
+fn refresh_delete_vs_edit(
+    conn: &Connection,
+    def: &EntityDef,
+    row_id: &str,
+    with_decisions: bool,
+) -> Result<()> {
+    let ops = row_ops(conn, def.name, row_id)?;
+    let decisions = if with_decisions {
+        match household_of(conn, def.name, row_id)? {
+            Some((hid, round)) => decisions_for(conn, &hid, round.as_deref())?,
+            None => Vec::new(),
+        }
+    } else {
+        Vec::new()
+    };
+    let visible: Vec<&RowOp> = ops
+        .iter()
+        .filter(|o| !is_locked(&decisions, &o.key, o.authority))
+        .collect();
+    let by_key: HashMap<&OpKey, &RowOp> = ops.iter().map(|o| (&o.key, o)).collect();
+    let hs = heads(&visible, "deleted");
+    let item = match hs.last() {
+        Some(d) if d.body.set.get("deleted").is_some_and(truthy) => {
+            let mut edits: Vec<&OpKey> = visible
+                .iter()
+                .filter(|e| {
+                    e.key != d.key
+                        && !e.body.set.contains_key("deleted")
+                        && !e.body.set.is_empty()
+                        && !delete_saw(d, e, &by_key)
+                })
+                .map(|e| &e.key)
+                .collect();
+            if edits.is_empty() {
+                None
+            } else {
+                edits.sort();
+                Some(keys_json(std::iter::once(&d.key).chain(edits)))
+            }
+        }
+        _ => None,
+    };
+    match item {
+        Some(heads) => conn
+            .prepare_cached(
+                "INSERT INTO conflict (entity, row_id, field, kind, heads) VALUES (?1, ?2, 'deleted', 'delete_vs_edit', ?3)
+                 ON CONFLICT(entity, row_id, field, kind) DO UPDATE SET heads = excluded.heads",
+            )?
+            .execute(params![def.name, row_id, heads])?,
+        None => conn
+            .prepare_cached(
+                "DELETE FROM conflict WHERE entity = ?1 AND row_id = ?2 AND kind = 'delete_vs_edit'",
+            )?
+            .execute(params![def.name, row_id])?,
+    };
+    Ok(())
+}
+
+/// Pairs of members the office decided (merge or "not the same person"), as (min, max).
+pub(crate) fn decided_pairs(conn: &Connection) -> Result<BTreeSet<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT member_id, other_member_id FROM office_action WHERE action IN ('merge', 'distinct')
+         AND member_id IS NOT NULL AND other_member_id IS NOT NULL",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut out = BTreeSet::new();
+    for r in rows {
+        let (a, b) = r?;
+        out.insert(pair(&a, &b));
+    }
+    Ok(out)
+}
+
+pub(crate) fn pair(a: &str, b: &str) -> (String, String) {
+    if a <= b {
+        (a.to_owned(), b.to_owned())
+    } else {
+        (b.to_owned(), a.to_owned())
+    }
+}
+
+/// Raise or clear the `duplicate_person` item of one member: the other records (not deleted)
+/// with the same personal ID, minus pairs the office decided. `heads` = JSON list of member ids.
+fn refresh_duplicate(
+    conn: &Connection,
+    member: &str,
+    decided: &BTreeSet<(String, String)>,
+) -> Result<Vec<String>> {
+    let id_number: Option<String> = conn
+        .prepare_cached(
+            "SELECT id_number FROM member WHERE id = ?1 AND deleted = 0 AND id_number IS NOT NULL AND id_number <> ''",
+        )?
+        .query_row([member], |r| r.get(0))
+        .optional()?;
+    let mut others: Vec<String> = Vec::new();
+    if let Some(n) = &id_number {
+        let mut stmt = conn.prepare_cached(
+            "SELECT id FROM member WHERE id_number = ?1 AND id <> ?2 AND deleted = 0 ORDER BY id",
+        )?;
+        for id in stmt.query_map(params![n, member], |r| r.get::<_, String>(0))? {
+            let id = id?;
+            if !decided.contains(&pair(member, &id)) {
+                others.push(id);
+            }
+        }
+    }
+    if others.is_empty() {
+        conn.prepare_cached(
+            "DELETE FROM conflict WHERE entity = 'member' AND row_id = ?1 AND kind = 'duplicate_person'",
+        )?
+        .execute([member])?;
+    } else {
+        let heads = serde_json::to_string(&others).unwrap_or_else(|_| "[]".into());
+        conn.prepare_cached(
+            "INSERT INTO conflict (entity, row_id, field, kind, heads) VALUES ('member', ?1, 'id_number', 'duplicate_person', ?2)
+             ON CONFLICT(entity, row_id, field, kind) DO UPDATE SET heads = excluded.heads",
+        )?
+        .execute(params![member, heads])?;
+    }
+    Ok(others)
+}
+
+fn duplicate_item_heads(conn: &Connection, member: &str) -> Result<Vec<String>> {
+    let heads: Option<String> = conn
+        .prepare_cached(
+            "SELECT heads FROM conflict WHERE entity = 'member' AND row_id = ?1 AND kind = 'duplicate_person'",
+        )?
+        .query_row([member], |r| r.get(0))
+        .optional()?;
+    Ok(heads
+        .and_then(|h| serde_json::from_str(&h).ok())
+        .unwrap_or_default())
+}
+
+/// Members whose duplicate item must be recomputed: those of `ids` that share an ID with another
+/// record or already have an item, plus the records on the other side.
+pub(crate) fn refresh_duplicates(conn: &Connection, ids: &BTreeSet<String>) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let decided = decided_pairs(conn)?;
+    let with_item: BTreeSet<String> = {
+        let mut stmt = conn.prepare_cached(
+            "SELECT row_id FROM conflict WHERE entity = 'member' AND kind = 'duplicate_person'",
+        )?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut todo: BTreeSet<String> = ids.intersection(&with_item).cloned().collect();
+    let list: Vec<&String> = ids.iter().collect();
+    for chunk in list.chunks(400) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let sql = format!(
+            "SELECT a.id FROM member a WHERE a.id IN ({marks}) AND a.deleted = 0 AND a.id_number IS NOT NULL
+               AND a.id_number <> '' AND EXISTS (SELECT 1 FROM member b WHERE b.id_number = a.id_number AND b.id <> a.id)"
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(chunk.iter()), |r| {
+            r.get::<_, String>(0)
+        })?;
+        for r in rows {
+            todo.insert(r?);
+        }
+    }
+    let mut done = BTreeSet::new();
+    while let Some(m) = todo.pop_first() {
+        if !done.insert(m.clone()) {
+            continue;
+        }
+        let old = duplicate_item_heads(conn, &m)?;
+        let new = refresh_duplicate(conn, &m, &decided)?;
+        for o in old.into_iter().chain(new) {
+            if !done.contains(&o) {
+                todo.insert(o);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_office(conn: &Connection) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT kind FROM local_node WHERE id = 1")?
+        .query_row([], |r| r.get::<_, String>(0))
+        .optional()?
+        .is_some_and(|k| k == "office"))
+}
+
+/// Rows (entity, id) among `ids` of `def` that are shown deleted.
+fn deleted_among(conn: &Connection, def: &EntityDef, ids: &[&String]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(400) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let sql = format!(
+            "SELECT id FROM {} WHERE deleted <> 0 AND id IN ({marks})",
+            def.table
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(chunk.iter()), |r| {
+            r.get::<_, String>(0)
+        })?;
+        for r in rows {
+            out.push(r?);
+        }
+    }
+    Ok(out)
+}
+
+/// Called by the ledger at the end of a write for the rows it touched (imports).
+pub(crate) fn refresh_after<'a>(
+    conn: &Connection,
+    rows: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Result<()> {
+    let touched: BTreeSet<(String, String)> =
+        rows.map(|(e, r)| (e.to_owned(), r.to_owned())).collect();
+    refresh(conn, touched)
+}
+
+/// Called by the ledger at the end of a local transaction for the ops it wrote.
+pub(crate) fn refresh_after_keys(conn: &Connection, keys: &[OpKey]) -> Result<()> {
+    let mut touched = BTreeSet::new();
+    let mut stmt =
+        conn.prepare_cached("SELECT entity, row_id FROM op WHERE origin = ?1 AND seq = ?2")?;
+    for k in keys {
+        if let Some(x) = stmt
+            .query_row(params![k.0, k.1], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .optional()?
+        {
+            touched.insert(x);
+        }
+    }
+    refresh(conn, touched)
+}
+
+/// Recompute the row-level review items (and the display of rows under office decisions) for
+/// the touched rows and the rows an office decision in `touched` concerns.
+pub(crate) fn refresh(conn: &Connection, touched: BTreeSet<(String, String)>) -> Result<()> {
+    if touched.is_empty() {
+        return Ok(());
+    }
+    let has_decisions: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM office_action)")?
+        .query_row([], |r| r.get(0))?;
+    let office = is_office(conn)?;
+    let mut rows: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut members: BTreeSet<String> = BTreeSet::new();
+    let mut changed_households: BTreeSet<String> = BTreeSet::new();
+    for (e, id) in &touched {
+        if e == "member" {
+            members.insert(id.clone());
+        }
+        if has_decisions && HOUSEHOLD_ENTITIES.contains(&e.as_str()) {
+            rows.insert((e.clone(), id.clone()));
+        }
+        if e != "office_action" {
+            continue;
+        }
+        type ActionRow = (
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let a: Option<ActionRow> = conn
+            .prepare_cached(
+                "SELECT action, household_id, commune_code, target, member_id, other_member_id FROM office_action WHERE id = ?1",
+            )?
+            .query_row([id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+            })
+            .optional()?;
+        let Some((action, hid, commune, target, m1, m2)) = a else {
+            continue;
+        };
+        match action.as_deref() {
+            Some(x) if LOCK_ACTIONS.contains(&x) => {
+                let households: Vec<String> = match (hid, commune) {
+                    (Some(h), _) => vec![h],
+                    (None, Some(c)) => {
+                        let mut stmt = conn
+                            .prepare_cached("SELECT id FROM household WHERE commune_code = ?1")?;
+                        let ids = stmt.query_map([c], |r| r.get::<_, String>(0))?;
+                        ids.collect::<rusqlite::Result<_>>()?
+                    }
+                    _ => Vec::new(),
+                };
+                for h in households {
+                    rows.extend(household_rows(conn, &h)?);
+                }
+            }
+            Some("accept_change") | Some("refuse_change") => {
+                if let Some((o, s)) = target.as_deref().and_then(|t| t.rsplit_once(':')) {
+                    if let Ok(seq) = s.parse::<i64>() {
+                        let r: Option<(String, String)> = conn
+                            .prepare_cached(
+                                "SELECT entity, row_id FROM op WHERE origin = ?1 AND seq = ?2",
+                            )?
+                            .query_row(params![o, seq], |r| Ok((r.get(0)?, r.get(1)?)))
+                            .optional()?;
+                        rows.extend(r);
+                    }
+                }
+            }
+            Some("merge") | Some("distinct") => {
+                members.extend(m1);
+                members.extend(m2);
+            }
+            _ => {}
+        }
+    }
+    // 1. Rows under office decisions: hide locked edits, raise change requests.
+    if has_decisions {
+        let decided = decided_changes(conn)?;
+        for (e, id) in &rows {
+            let Some(def) = entity_def(e) else { continue };
+            if recompute_locked(conn, def, id, &decided)? {
+                if let Some((h, _)) = household_of(conn, e, id)? {
+                    changed_households.insert(h);
+                }
+            }
+        }
+    }
+    for h in &changed_households {
+        crate::ledger::refresh_household_derived(conn, h)?;
+    }
+    // 2. Deletes concurrent with edits, for every touched row shown deleted (or with an item).
+    let any_dve: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM conflict WHERE kind = 'delete_vs_edit')")?
+        .query_row([], |r| r.get(0))?;
+    let mut by_entity: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
+    for (e, id) in touched.iter().chain(rows.iter()) {
+        by_entity.entry(e.as_str()).or_default().push(id);
+    }
+    for (e, ids) in by_entity {
+        let Some(def) = entity_def(e) else { continue };
+        if !def.fields.contains(&"deleted") {
+            continue;
+        }
+        let mut check: BTreeSet<String> = deleted_among(conn, def, &ids)?.into_iter().collect();
+        if any_dve {
+            check.extend(ids.iter().map(|s| (*s).clone()));
+        }
+        for id in check {
+            refresh_delete_vs_edit(conn, def, &id, has_decisions)?;
+        }
+    }
+    // 3. The same personal ID in two records (the office decides).
+    if office {
+        for (e, id) in &rows {
+            if e == "member" {
+                members.insert(id.clone());
+            }
+        }
+        refresh_duplicates(conn, &members)?;
+    }
+    Ok(())
+}
