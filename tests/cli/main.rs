@@ -5,5 +5,6 @@
 mod classify;
 mod common;
 mod exchange;
+mod office;
 mod register;
 mod report;

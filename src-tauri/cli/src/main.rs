@@ -11,6 +11,7 @@
 mod args;
 mod classify;
 mod exchange_cmd;
+mod office_cmd;
 mod report_cmd;
 
 use args::{Args, UsageError};
@@ -66,6 +67,23 @@ Trao đổi dữ liệu qua thẻ nhớ USB (xem docs/EXCHANGE.md):
   correct --id MÃ --field TRƯỜNG --value GIÁ_TRỊ --reason LÝ_DO [--entity household]
                                  Văn phòng: sửa một trường kèm lý do.
   revoke MÃ_MÁY --after-seq N    Văn phòng: thu hồi chứng thư một máy.
+
+Quyết định của văn phòng (đi tới xã trong gói trả về):
+  office approve MÃ_HỘ [--round MÃ] | office approve --round MÃ
+                                 Duyệt kết quả một hộ hoặc cả đợt của một xã.
+  office lock …  / office unlock …
+                                 Khoá / mở khoá (như duyệt: sửa sau đó của xã thành yêu cầu thay đổi).
+  office return MÃ_HỘ --reason LÝ_DO [--device MÃ_MÁY]
+                                 Trả lại hộ để sửa, chỉ định máy phải sửa.
+  office list [--commune MÃ]     Các hộ có quyết định và trạng thái.
+  office returned                Việc cần sửa (hộ bị trả lại), ở xã và ở văn phòng.
+  changes                        Yêu cầu thay đổi hồ sơ đã duyệt/khoá.
+  changes accept MÃ | changes refuse MÃ [--reason LÝ_DO]
+                                 Chấp nhận (áp dụng như sửa của văn phòng) hoặc từ chối.
+  duplicates                     Người có thể trùng giữa các xã (cùng số định danh; cùng tên và ngày sinh).
+  duplicates merge MÃ_GIỮ MÃ_KHÁC | duplicates dismiss MÃ_A MÃ_B | duplicates marks
+                                 Gộp (giữ một, đánh dấu bản kia), “không phải cùng một người”,
+                                 các đánh dấu trùng đã nhận.
 
 Tuỳ chọn chung:
   --db TỆP     tệp cơ sở dữ liệu (mặc định: biến GIAMNGHEO_DB hoặc thư mục dữ liệu ứng dụng)
@@ -160,6 +178,10 @@ fn run(raw: &[String]) -> CmdResult {
         ["status"] => exchange_cmd::status(&args),
         ["correct"] => exchange_cmd::correct(&args),
         ["revoke", node] => exchange_cmd::revoke(&args, node),
+        // Office decisions, change requests, duplicate people (office_cmd.rs)
+        ["office", rest @ ..] => office_cmd::office(&args, rest),
+        ["changes", rest @ ..] => office_cmd::changes(&args, rest),
+        ["duplicates", rest @ ..] => office_cmd::duplicates(&args, rest),
         [other, ..] => Err(Failure::Usage(format!("Lệnh không tồn tại: “{other}”."))),
         [] => unreachable!("handled above"),
     }

@@ -714,24 +714,23 @@ fn op_scope(conn: &Connection, op: &Op) -> Result<Option<String>> {
         |rid: &str| lookup("SELECT commune_code FROM review_round WHERE id = ?1", rid);
     Ok(match op.entity.as_str() {
         "commune" => Some(op.row_id.clone()),
-        "village" | "household" | "review_round" | "office_action" => {
-            match from_body("commune_code") {
-                Some(c) => Some(c),
-                None => lookup(
-                    &format!(
-                        "SELECT commune_code FROM {} WHERE id = ?1",
-                        if op.entity == "village" {
-                            "village"
-                        } else if op.entity == "household" {
-                            "household"
-                        } else {
-                            "review_round"
-                        }
-                    ),
-                    &op.row_id,
-                )?,
-            }
-        }
+        "office_action" => from_body("commune_code"),
+        "village" | "household" | "review_round" => match from_body("commune_code") {
+            Some(c) => Some(c),
+            None => lookup(
+                &format!(
+                    "SELECT commune_code FROM {} WHERE id = ?1",
+                    if op.entity == "village" {
+                        "village"
+                    } else if op.entity == "household" {
+                        "household"
+                    } else {
+                        "review_round"
+                    }
+                ),
+                &op.row_id,
+            )?,
+        },
         "member" | "household_event" => {
             let hid = match from_body("household_id") {
                 Some(h) => Some(h),

@@ -354,7 +354,8 @@ fn row_commune(
     };
     Ok(match op.entity.as_str() {
         "commune" => Some(op.row_id.clone()),
-        "village" | "household" | "review_round" | "office_action" => match body("commune_code") {
+        "office_action" => body("commune_code"),
+        "village" | "household" | "review_round" => match body("commune_code") {
             Some(c) => Some(c),
             None => match pending.get(&op.row_id) {
                 Some(c) => Some(c.clone()),
