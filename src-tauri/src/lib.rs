@@ -4,6 +4,7 @@
 pub mod commands;
 pub mod error;
 pub mod exchange_commands;
+pub mod office_commands;
 pub mod report_commands;
 pub mod review_commands;
 pub mod state;
@@ -93,6 +94,17 @@ pub fn run() {
             exchange_commands::pin_office,
             exchange_commands::enrolment_request,
             exchange_commands::accept_enrolment,
+            // Office decisions, change requests, duplicates (office_commands)
+            office_commands::office_decide,
+            office_commands::office_return,
+            office_commands::office_household_decisions,
+            office_commands::office_returned,
+            office_commands::change_requests,
+            office_commands::decide_change,
+            office_commands::duplicate_people,
+            office_commands::decide_duplicate,
+            office_commands::duplicate_marks,
+            office_commands::commune_rounds,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

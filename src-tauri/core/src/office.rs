@@ -104,6 +104,17 @@ pub struct DuplicatePair {
     pub b: PersonRecord,
 }
 
+/// A review round of one commune, for decisions on the whole round.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommuneRound {
+    pub id: String,
+    pub title: Option<String>,
+    pub kind: Option<String>,
+    pub year: Option<i64>,
+    pub month: Option<i64>,
+    pub status: Option<String>,
+}
+
 /// A merge decided by the office, seen from one record.
 #[derive(Debug, Clone, Serialize)]
 pub struct DuplicateMark {
@@ -858,6 +869,25 @@ impl Ledger {
     /// Office: remember that two records are different people (never shown again as a pair).
     pub fn dismiss_duplicates(&mut self, a: &str, b: &str) -> Result<Vec<OfficeAction>> {
         self.pair_decision("distinct", a, b, None)
+    }
+
+    /// The review rounds of one commune held here (newest first), for round-level decisions.
+    pub fn commune_rounds(&self, commune: &str) -> Result<Vec<CommuneRound>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT id, title, kind, year, month, status FROM review_round
+             WHERE commune_code = ?1 AND deleted = 0 ORDER BY year DESC, coalesce(month, 0) DESC, id DESC",
+        )?;
+        let rows = stmt.query_map([commune], |r| {
+            Ok(CommuneRound {
+                id: r.get(0)?,
+                title: r.get(1)?,
+                kind: r.get(2)?,
+                year: r.get(3)?,
+                month: r.get(4)?,
+                status: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Merges decided by the office that concern records held here: which record is marked as a

@@ -91,6 +91,8 @@ export function mount(root, ctx) {
       h('dt', { text: 'Mã xã/tỉnh' }), h('dd', { text: s.commune_code }),
       h('dt', { text: 'Đăng ký' }), h('dd', { id: 'ex-enrolled', 'data-testid': 'ex-enrolled', text: s.role === 'office' ? 'Máy văn phòng (cấp chứng thư cho các máy của xã)' : s.enrolled ? 'Đã đăng ký với văn phòng' : 'Chưa đăng ký — chưa gửi được dữ liệu' })));
     if (s.stale_copy) me.appendChild(h('p', { class: 'summary error', role: 'alert', text: s.stale_copy }));
+    me.appendChild(h('p', {}, h('a', { href: '#/office-review', id: 'ex-office-review', 'data-testid': 'ex-office-review',
+      text: s.role === 'office' ? 'Xem xét của văn phòng: duyệt, trả lại, khoá, yêu cầu thay đổi, người trùng →' : 'Việc cần sửa do văn phòng trả lại →' })));
     if (!s.enrolled && s.role !== 'office') me.appendChild(enrolRequestForm());
   }
 
