@@ -670,10 +670,7 @@ pub(crate) fn apply_ops_in(
         refresh_household_derived(tx, h)?;
     }
     // Row-level review items (locked_edit, delete_vs_edit, duplicate_person) from the op set.
-    crate::review_items::refresh_after(
-        tx,
-        ops.iter().map(|o| (o.entity.as_str(), o.row_id.as_str())),
-    )?;
+    crate::review_items::refresh_after(tx, ops)?;
     tx.execute(
         "UPDATE local_node SET lamport = max(lamport, ?1) WHERE id = 1",
         params![max_lamport],

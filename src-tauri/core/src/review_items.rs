@@ -650,37 +650,74 @@ fn deleted_among(conn: &Connection, def: &EntityDef, ids: &[&String]) -> Result<
     Ok(out)
 }
 
+/// One touched row, and whether an op on it may change its personal ID or deletion (the only
+/// fields a `duplicate_person` item depends on).
+type Touched = BTreeMap<(String, String), bool>;
+
 /// Called by the ledger at the end of a write for the rows it touched (imports).
-pub(crate) fn refresh_after<'a>(
-    conn: &Connection,
-    rows: impl Iterator<Item = (&'a str, &'a str)>,
-) -> Result<()> {
-    let touched: BTreeSet<(String, String)> =
-        rows.map(|(e, r)| (e.to_owned(), r.to_owned())).collect();
+pub(crate) fn refresh_after(conn: &Connection, ops: &[crate::ledger::Op]) -> Result<()> {
+    let mut touched: Touched = BTreeMap::new();
+    for o in ops {
+        let identity = o.body.set.contains_key("id_number") || o.body.set.contains_key("deleted");
+        *touched
+            .entry((o.entity.clone(), o.row_id.clone()))
+            .or_default() |= identity;
+    }
     refresh(conn, touched)
 }
 
 /// Called by the ledger at the end of a local transaction for the ops it wrote.
 pub(crate) fn refresh_after_keys(conn: &Connection, keys: &[OpKey]) -> Result<()> {
-    let mut touched = BTreeSet::new();
+    let mut touched: Touched = BTreeMap::new();
     let mut stmt =
-        conn.prepare_cached("SELECT entity, row_id FROM op WHERE origin = ?1 AND seq = ?2")?;
+        conn.prepare_cached("SELECT entity, row_id, body FROM op WHERE origin = ?1 AND seq = ?2")?;
     for k in keys {
-        if let Some(x) = stmt
+        if let Some((e, r, body)) = stmt
             .query_row(params![k.0, k.1], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
             })
             .optional()?
         {
-            touched.insert(x);
+            let identity = body.contains("\"id_number\"") || body.contains("\"deleted\"");
+            *touched.entry((e, r)).or_default() |= identity;
         }
     }
     refresh(conn, touched)
 }
 
+/// Households and communes with a decision that governs edits (approve, return, lock, unlock).
+fn decided_scopes(conn: &Connection) -> Result<(BTreeSet<String>, BTreeSet<String>)> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT household_id, commune_code FROM office_action WHERE action IN ('approve', 'return', 'lock', 'unlock')",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, Option<String>>(0)?,
+            r.get::<_, Option<String>>(1)?,
+        ))
+    })?;
+    let (mut households, mut communes) = (BTreeSet::new(), BTreeSet::new());
+    for r in rows {
+        match r? {
+            (Some(h), _) => {
+                households.insert(h);
+            }
+            (None, Some(c)) => {
+                communes.insert(c);
+            }
+            _ => {}
+        }
+    }
+    Ok((households, communes))
+}
+
 /// Recompute the row-level review items (and the display of rows under office decisions) for
 /// the touched rows and the rows an office decision in `touched` concerns.
-pub(crate) fn refresh(conn: &Connection, touched: BTreeSet<(String, String)>) -> Result<()> {
+pub(crate) fn refresh(conn: &Connection, touched: Touched) -> Result<()> {
     if touched.is_empty() {
         return Ok(());
     }
@@ -691,8 +728,8 @@ pub(crate) fn refresh(conn: &Connection, touched: BTreeSet<(String, String)>) ->
     let mut rows: BTreeSet<(String, String)> = BTreeSet::new();
     let mut members: BTreeSet<String> = BTreeSet::new();
     let mut changed_households: BTreeSet<String> = BTreeSet::new();
-    for (e, id) in &touched {
-        if e == "member" {
+    for ((e, id), identity) in &touched {
+        if e == "member" && *identity {
             members.insert(id.clone());
         }
         if has_decisions && HOUSEHOLD_ENTITIES.contains(&e.as_str()) {
@@ -759,8 +796,31 @@ pub(crate) fn refresh(conn: &Connection, touched: BTreeSet<(String, String)>) ->
     // 1. Rows under office decisions: hide locked edits, raise change requests.
     if has_decisions {
         let decided = decided_changes(conn)?;
+        let (households, communes) = decided_scopes(conn)?;
+        let mut commune_of: BTreeMap<String, Option<String>> = BTreeMap::new();
         for (e, id) in &rows {
             let Some(def) = entity_def(e) else { continue };
+            // Only rows of a household (or commune) under a decision can be affected.
+            let Some((hid, _)) = household_of(conn, e, id)? else {
+                continue;
+            };
+            if !households.contains(&hid) {
+                let c = match commune_of.get(&hid) {
+                    Some(c) => c.clone(),
+                    None => {
+                        let c: Option<String> = conn
+                            .prepare_cached("SELECT commune_code FROM household WHERE id = ?1")?
+                            .query_row([&hid], |r| r.get(0))
+                            .optional()?
+                            .flatten();
+                        commune_of.insert(hid.clone(), c.clone());
+                        c
+                    }
+                };
+                if !c.is_some_and(|c| communes.contains(&c)) {
+                    continue;
+                }
+            }
             if recompute_locked(conn, def, id, &decided)? {
                 if let Some((h, _)) = household_of(conn, e, id)? {
                     changed_households.insert(h);
@@ -776,12 +836,22 @@ pub(crate) fn refresh(conn: &Connection, touched: BTreeSet<(String, String)>) ->
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM conflict WHERE kind = 'delete_vs_edit')")?
         .query_row([], |r| r.get(0))?;
     let mut by_entity: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
-    for (e, id) in touched.iter().chain(rows.iter()) {
+    for (e, id) in touched.keys().chain(rows.iter()) {
         by_entity.entry(e.as_str()).or_default().push(id);
     }
     for (e, ids) in by_entity {
         let Some(def) = entity_def(e) else { continue };
         if !def.fields.contains(&"deleted") {
+            continue;
+        }
+        // Most tables hold no deleted row at all: one scan instead of a lookup per touched row.
+        let any_deleted: bool = conn
+            .prepare_cached(&format!(
+                "SELECT EXISTS (SELECT 1 FROM {} WHERE deleted <> 0)",
+                def.table
+            ))?
+            .query_row([], |r| r.get(0))?;
+        if !any_deleted && !any_dve {
             continue;
         }
         let mut check: BTreeSet<String> = deleted_among(conn, def, &ids)?.into_iter().collect();
@@ -794,11 +864,6 @@ pub(crate) fn refresh(conn: &Connection, touched: BTreeSet<(String, String)>) ->
     }
     // 3. The same personal ID in two records (the office decides).
     if office {
-        for (e, id) in &rows {
-            if e == "member" {
-                members.insert(id.clone());
-            }
-        }
         refresh_duplicates(conn, &members)?;
     }
     Ok(())
