@@ -323,7 +323,7 @@ fn case_14_old_package_replayed_after_approval_changes_nothing() {
     let h = add_household(&mut n.a, "Nhà 1", &[("Nông Văn An", "1970-01-02", "")]);
     edit(&mut n.a, &h, "note", "trước khi duyệt");
     let old = export_to(&d, &mut n.a, &n.office);
-    import(&mut n.office, &[old.clone()]);
+    import(&mut n.office, std::slice::from_ref(&old));
     n.office.approve(Some(&h), None).expect("approve");
     let before = dump(&n.office);
     let r = n.office.import_paths(&[old], false).expect("replay");
@@ -350,7 +350,7 @@ fn case_15_months_late_package_does_not_modify_the_approved_household_in_any_ord
     let ret = export_to(&d, &mut n.office, &n.a);
     import(&mut n.a, &[ret]);
     // The office: approval first, then the late package.
-    import(&mut n.office, &[late.clone()]);
+    import(&mut n.office, std::slice::from_ref(&late));
     assert_eq!(field(&n.office, &h, "address").as_deref(), Some("Nhà 1"));
     assert_eq!(n.office.change_requests().expect("requests").len(), 1);
     // The reviewer: its edit first, then the approval; the officer laptop gets both later.

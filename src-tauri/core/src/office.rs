@@ -738,7 +738,8 @@ impl Ledger {
             .collect::<rusqlite::Result<_>>()?;
         drop(stmt);
         let mut by_id: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-        let mut by_name: BTreeMap<(String, String), Vec<(&str, Option<&str>)>> = BTreeMap::new();
+        type NameGroups<'a> = BTreeMap<(String, String), Vec<(&'a str, Option<&'a str>)>>;
+        let mut by_name: NameGroups<'_> = BTreeMap::new();
         for (id, name, birth, number) in &rows {
             let number = number.as_deref().map(str::trim).filter(|n| !n.is_empty());
             if let Some(n) = number {
@@ -801,7 +802,7 @@ impl Ledger {
                 b: self.person(&b)?,
             });
         }
-        out.sort_by(|x, y| (x.kind != "same_id").cmp(&(y.kind != "same_id")));
+        out.sort_by_key(|x| x.kind != "same_id");
         Ok(out)
     }
 
