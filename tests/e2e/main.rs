@@ -7,6 +7,7 @@
 mod demo;
 mod driver;
 mod exchange;
+mod office_review;
 mod reports;
 mod review;
 

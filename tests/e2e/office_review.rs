@@ -1,0 +1,216 @@
+//! The office review in real windows: an office and a commune enrolled to it are made with the
+//! CLI, the commune's 5 generated households reach the office. In the office's window, from the
+//! exchange screen, "Xem xét của văn phòng" → the household is found, "Trả lại để sửa" without a
+//! reason is refused, with a reason and the commune's laptop it is recorded and listed. The
+//! return package travels with the CLI; in the commune's window the same link shows the to-do
+//! "Việc cần sửa" with the office's reason.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::app;
+use crate::driver::{
+    click, shot, texts, type_into, wait_for, wait_js, wait_text, with_app, AppEnv,
+};
+
+const LIMIT: Duration = Duration::from_secs(180);
+const REASON: &str = "Thiếu ngày sinh của con thứ hai";
+
+fn cli() -> PathBuf {
+    std::env::var_os("CLI_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            app()
+                .parent()
+                .map(|d| d.join("giamngheo"))
+                .unwrap_or_else(|| PathBuf::from("giamngheo"))
+        })
+}
+
+fn g(db: &Path, args: &[&str]) -> Value {
+    let out = Command::new(cli())
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {} (build the workspace first): {e}",
+                cli().display()
+            )
+        });
+    assert!(
+        out.status.success(),
+        "giamngheo {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb + tauri-driver; run by .ci/run"]
+async fn office_returns_a_household_for_correction_and_the_commune_sees_the_reason() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path().to_path_buf();
+    let office = d.join("office.db");
+    let xa = d.join("xa.db");
+    let keys = d.join("office-keys.json");
+    g(
+        &office,
+        &[
+            "setup",
+            "office",
+            "--code",
+            "04",
+            "--name",
+            "Sở Nông nghiệp và Môi trường Cao Bằng",
+            "--province-name",
+            "Cao Bằng",
+        ],
+    );
+    g(&office, &["keys", "--out", s(&keys)]);
+    g(
+        &xa,
+        &[
+            "setup",
+            "commune",
+            "--code",
+            "01234",
+            "--name",
+            "Sơn Lộ",
+            "--area",
+            "rural",
+            "--office-keys",
+            s(&keys),
+            "--province-name",
+            "Cao Bằng",
+        ],
+    );
+    let req = g(&xa, &["enrol", "request", "--out", s(&d.join("enrol1"))]);
+    let acc = g(
+        &office,
+        &[
+            "enrol",
+            "accept",
+            req["file"].as_str().expect("file"),
+            "--fingerprint",
+            req["fingerprint"].as_str().expect("fingerprint"),
+            "--out",
+            s(&d.join("enrol2")),
+        ],
+    );
+    let laptop = acc["node_id"].as_str().expect("node id").to_owned();
+    g(&xa, &["import", acc["file"].as_str().expect("file")]);
+    g(&xa, &["generate", "--households", "5", "--no-round"]);
+    let exp = g(&xa, &["export", "--out", s(&d.join("to-office"))]);
+    g(&office, &["import", exp["file"].as_str().expect("file")]);
+    let list = g(&xa, &["household", "list"]);
+    let hid = list[0]["id"].as_str().expect("id").to_owned();
+    let code = list[0]["code"].as_str().expect("code").to_owned();
+
+    // 1. The office returns the household for correction, in the window.
+    let env1 = AppEnv::in_dir(&d, &office);
+    let (hid1, code1) = (hid.clone(), code.clone());
+    with_app(
+        &app(),
+        &env1,
+        "office-review-1-office",
+        LIMIT,
+        |c| async move {
+            click(&c, "#nav-exchange").await?;
+            click(&c, "#ex-office-review").await?;
+            wait_for(&c, "#or-household").await?;
+            type_into(&c, "#or-hh-search", &code1).await?;
+            click(&c, "#or-hh-find").await?;
+            wait_js(
+                &c,
+                &format!(
+                    "return !!document.querySelector(\"#or-hh-pick option[value='{hid1}']\");"
+                ),
+                "the household among the search results",
+                |v| v == &Value::Bool(true),
+            )
+            .await?;
+            wait_for(&c, "#or-hh-pick")
+                .await?
+                .select_by_value(&hid1)
+                .await?;
+            click(&c, "#or-return").await?;
+            let msg = wait_text(
+                &c,
+                "#or-household [data-field=reason] .msg",
+                "the missing reason",
+                |t| !t.is_empty(),
+            )
+            .await?;
+            assert!(msg.contains("lý do"), "{msg}");
+            shot(&c, "office-review-01-reason-required").await?;
+            type_into(&c, "#or-reason", REASON).await?;
+            wait_for(&c, "#or-device")
+                .await?
+                .select_by_value(&laptop)
+                .await?;
+            click(&c, "#or-return").await?;
+            let done =
+                wait_text(&c, "#or-hh-done", "the recorded return", |t| !t.is_empty()).await?;
+            assert!(done.starts_with("Trả lại để sửa"), "{done}");
+            let state = wait_text(
+                &c,
+                "[data-testid=or-decision-state]",
+                "the household's state",
+                |t| !t.is_empty(),
+            )
+            .await?;
+            assert_eq!(state, "Trả lại để sửa");
+            shot(&c, "office-review-02-returned").await?;
+            Ok(())
+        },
+    )
+    .await;
+
+    // 2. The return package travels to the commune (CLI), which imports it.
+    let ret = g(&office, &["export", "--out", s(&d.join("to-commune"))]);
+    g(&xa, &["import", ret[0]["file"].as_str().expect("file")]);
+
+    // 3. At the commune: the to-do list with the office's reason.
+    let env2 = AppEnv::in_dir(&d, &xa);
+    let code2 = code.clone();
+    with_app(
+        &app(),
+        &env2,
+        "office-review-2-commune",
+        LIMIT,
+        |c| async move {
+            click(&c, "#nav-exchange").await?;
+            click(&c, "#ex-office-review").await?;
+            let reason = wait_text(
+                &c,
+                "[data-testid=or-todo-reason]",
+                "the office's reason",
+                |t| !t.is_empty(),
+            )
+            .await?;
+            assert_eq!(reason, REASON);
+            assert_eq!(
+                texts(&c, "[data-testid=or-todo-state]").await?,
+                vec!["Chưa sửa".to_string()]
+            );
+            let row = texts(&c, "[data-testid=or-todo-row]").await?;
+            assert!(row[0].contains(&code2), "{row:?}");
+            shot(&c, "office-review-03-commune-todo").await?;
+            Ok(())
+        },
+    )
+    .await;
+    let todo = g(&xa, &["office", "returned"]);
+    assert_eq!(todo[0]["open"], true);
+}
