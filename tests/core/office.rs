@@ -587,6 +587,14 @@ fn case_30_same_personal_id_in_two_communes_is_reviewed_and_the_merge_reaches_bo
         assert_eq!(marks.len(), 1, "{marks:?}");
         assert_eq!(marks[0].member_id, mb);
         assert_eq!(marks[0].duplicate_of, ma);
+        // Each commune names only the person it holds.
+        if own == "01234" {
+            assert_eq!(marks[0].kept_name.as_deref(), Some("Nông Văn Dũng"));
+            assert_eq!(marks[0].member_name, None);
+        } else {
+            assert_eq!(marks[0].member_name.as_deref(), Some("Nong Van Dung"));
+            assert_eq!(marks[0].kept_name, None);
+        }
         let foreign: i64 = l
             .conn()
             .query_row(
@@ -609,4 +617,91 @@ fn case_30_same_personal_id_in_two_communes_is_reviewed_and_the_merge_reaches_bo
     // Only the office decides about duplicates.
     assert!(a.merge_duplicates(&ma, &mb).is_err());
     drop(dir);
+}
+
+/// A deterministic shuffle (no randomness crate needed): Fisher–Yates with a small LCG.
+fn shuffled<T: Clone>(v: &[T], mut seed: u64) -> Vec<T> {
+    let mut out = v.to_vec();
+    for i in (1..out.len()).rev() {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let j = (seed >> 33) as usize % (i + 1);
+        out.swap(i, j);
+    }
+    out
+}
+
+#[test]
+fn case_28_29_locks_and_review_items_are_the_same_for_every_order_of_the_ops() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    let h1 = add_household(&mut n.a, "Nhà 1", &[("Nông Văn An", "1970-01-02", "")]);
+    let h2 = add_household(
+        &mut n.a,
+        "Nhà 2",
+        &[
+            ("Hoàng Thị Bé", "1975-05-06", ""),
+            ("Hoàng Văn Cò", "2001-01-01", ""),
+        ],
+    );
+    send(&d, &mut n.a, &mut n.office);
+    send(&d, &mut n.office, &mut n.r);
+    n.office.approve(Some(&h1), None).expect("approve");
+    edit(&mut n.r, &h1, "address", "Nhà 1 (muộn)");
+    edit(&mut n.r, &h2, "note", "sửa khi xã xoá");
+    n.a.write(
+        "delete",
+        vec![Change::new("household", h2.as_str(), OpKind::Delete).with("deleted", 1)],
+    )
+    .expect("delete");
+    send(&d, &mut n.r, &mut n.office);
+    send(&d, &mut n.a, &mut n.office);
+    n.office
+        .return_for_correction(&h1, "Xác minh lại địa chỉ", Some(&short_code(&n.r)))
+        .expect("return");
+    let expected = register_of(&n.office, "01234");
+    assert!(
+        expected.iter().any(|r| r.contains("locked_edit")),
+        "{expected:?}"
+    );
+    assert!(
+        expected.iter().any(|r| r.contains("delete_vs_edit")),
+        "{expected:?}"
+    );
+
+    let ops = n.office.ops().expect("ops");
+    let nodes = [(&n.a, "commune_officer"), (&n.r, "reviewer")];
+    let orders: Vec<(Vec<giamngheo_core::ledger::Op>, bool)> = vec![
+        (ops.clone(), false),
+        (ops.iter().rev().cloned().collect(), false),
+        (shuffled(&ops, 7), false),
+        (shuffled(&ops, 2026), true),
+        (ops.iter().rev().cloned().collect(), true),
+    ];
+    for (i, (order, one_by_one)) in orders.into_iter().enumerate() {
+        let mut fresh = device(
+            &d,
+            &format!("fresh{i}.db"),
+            "01234",
+            Role::CommuneOfficer,
+            &n.office,
+        );
+        for (l, role) in nodes {
+            let id = l.local_identity().expect("id").expect("set up");
+            fresh
+                .register_node(&id.node_id, &id.short_code, role, Some("01234"))
+                .expect("node");
+        }
+        if one_by_one {
+            for op in &order {
+                fresh
+                    .apply_remote(std::slice::from_ref(op), None)
+                    .expect("apply");
+            }
+        } else {
+            fresh.apply_remote(&order, None).expect("apply");
+        }
+        assert_eq!(register_of(&fresh, "01234"), expected, "order {i}");
+    }
 }

@@ -171,7 +171,12 @@ async fn office_returns_a_household_for_correction_and_the_commune_sees_the_reas
             )
             .await?;
             assert_eq!(state, "Trả lại để sửa");
-            shot(&c, "office-review-02-returned").await?;
+            c.execute(
+            "document.querySelector('#or-decisions')?.scrollIntoView({block: 'start'});",
+            vec![],
+        )
+        .await?;
+        shot(&c, "office-review-02-returned").await?;
             Ok(())
         },
     )

@@ -123,6 +123,11 @@ pub struct DuplicateMark {
     /// The record kept.
     pub duplicate_of: String,
     pub commune_code: Option<String>,
+    /// Name and household code of each record, when it is held here (a commune holds only its own).
+    pub member_name: Option<String>,
+    pub member_household_code: Option<String>,
+    pub kept_name: Option<String>,
+    pub kept_household_code: Option<String>,
 }
 
 const ACTION_COLS: &str = "a.id, a.commune_code, a.action, a.household_id, h.code, a.round_id, a.member_id, a.other_member_id, a.target, a.device, n.short_code, a.reason, a.created_at";
@@ -894,15 +899,32 @@ impl Ledger {
     /// Merges decided by the office that concern records held here: which record is marked as a
     /// duplicate of which (at a commune: the decisions about its own people).
     pub fn duplicate_marks(&self) -> Result<Vec<DuplicateMark>> {
-        Ok(load_actions(self.conn(), "a.action = 'merge'", &[])?
-            .into_iter()
-            .filter_map(|a| {
-                Some(DuplicateMark {
-                    member_id: a.other_member_id?,
-                    duplicate_of: a.member_id?,
-                    commune_code: a.commune_code,
-                })
-            })
-            .collect())
+        let mut out = Vec::new();
+        for a in load_actions(self.conn(), "a.action = 'merge'", &[])? {
+            let (Some(kept), Some(dup)) = (a.member_id, a.other_member_id) else {
+                continue;
+            };
+            let held = |id: &str| -> Result<(Option<String>, Option<String>)> {
+                Ok(self
+                    .person(id)
+                    .map(|p| (Some(p.full_name), p.household_code))
+                    .or_else(|e| match e {
+                        Error::NotFound(_) => Ok((None, None)),
+                        other => Err(other),
+                    })?)
+            };
+            let (member_name, member_household_code) = held(&dup)?;
+            let (kept_name, kept_household_code) = held(&kept)?;
+            out.push(DuplicateMark {
+                member_id: dup,
+                duplicate_of: kept,
+                commune_code: a.commune_code,
+                member_name,
+                member_household_code,
+                kept_name,
+                kept_household_code,
+            });
+        }
+        Ok(out)
     }
 }

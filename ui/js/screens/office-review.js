@@ -72,7 +72,11 @@ export function mount(root, ctx) {
     body.appendChild(h('section', { class: 'panel', id: 'or-marks', 'data-testid': 'or-marks' },
       h('h2', { text: 'Người được văn phòng đánh dấu trùng' }),
       marks.length === 0 ? h('p', { class: 'empty', text: 'Không có.' }) :
-        h('ul', {}, marks.map((/** @type {any} */ m) => h('li', { 'data-testid': 'or-mark', text: `Bản ghi ${m.member_id} là bản trùng của ${m.duplicate_of} (giữ bản ${m.duplicate_of}).` })))));
+        h('ul', {}, marks.map((/** @type {any} */ m) => {
+          /** @param {string|null} name @param {string|null} code @param {string} id */
+          const who = (name, code, id) => name ? `${name}${code ? ` (hộ ${code})` : ''}` : `người ở xã khác (mã ${id})`;
+          return h('li', { 'data-testid': 'or-mark', text: `${who(m.member_name, m.member_household_code, m.member_id)} được đánh dấu là bản trùng của ${who(m.kept_name, m.kept_household_code, m.duplicate_of)}; bản ghi không bị xoá.` });
+        }))));
   }
 
   // ----- office side ---------------------------------------------------------------------------
