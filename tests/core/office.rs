@@ -645,10 +645,21 @@ fn case_28_29_locks_and_review_items_are_the_same_for_every_order_of_the_ops() {
             ("Hoàng Văn Cò", "2001-01-01", ""),
         ],
     );
+    let h3 = add_household(&mut n.a, "Nhà 3", &[("Lương Thị Dịu", "1990-09-09", "")]);
+    let round =
+        n.a.create_round(&giamngheo_core::review::RoundInput {
+            kind: "periodic".into(),
+            scope: "full".into(),
+            rules_id: "2022-2025".into(),
+            start_date: "2026-10-01".into(),
+            ..Default::default()
+        })
+        .expect("round")
+        .round
+        .id;
     send(&d, &mut n.a, &mut n.office);
     send(&d, &mut n.office, &mut n.r);
-    n.office.approve(Some(&h1), None).expect("approve");
-    edit(&mut n.r, &h1, "address", "Nhà 1 (muộn)");
+    // A delete concurrent with an edit, both held by the office before its decisions.
     edit(&mut n.r, &h2, "note", "sửa khi xã xoá");
     n.a.write(
         "delete",
@@ -657,6 +668,26 @@ fn case_28_29_locks_and_review_items_are_the_same_for_every_order_of_the_ops() {
     .expect("delete");
     send(&d, &mut n.r, &mut n.office);
     send(&d, &mut n.a, &mut n.office);
+    // Then the office decides, and the reviewer edits without having seen the decisions.
+    n.office.approve(Some(&h1), None).expect("approve");
+    n.office.lock(None, Some(&round)).expect("lock the round");
+    let m3: String =
+        n.r.conn()
+            .query_row(
+                "SELECT id FROM member WHERE household_id = ?1",
+                [&h3],
+                |r| r.get(0),
+            )
+            .expect("member");
+    n.r.write(
+        "edit member",
+        vec![
+            Change::new("member", m3.as_str(), OpKind::Update).with("full_name", "Lương Thị Dịu B")
+        ],
+    )
+    .expect("edit member");
+    edit(&mut n.r, &h1, "address", "Nhà 1 (muộn)");
+    send(&d, &mut n.r, &mut n.office);
     n.office
         .return_for_correction(&h1, "Xác minh lại địa chỉ", Some(&short_code(&n.r)))
         .expect("return");
@@ -664,6 +695,16 @@ fn case_28_29_locks_and_review_items_are_the_same_for_every_order_of_the_ops() {
     assert!(
         expected.iter().any(|r| r.contains("locked_edit")),
         "{expected:?}"
+    );
+    assert!(
+        expected
+            .iter()
+            .any(|r| r.contains("\"member\"") && r.contains("locked_edit")),
+        "the member edit under the commune-level lock: {expected:?}"
+    );
+    assert!(
+        expected.iter().any(|r| r.contains("Lương Thị Dịu\"")),
+        "hidden: {expected:?}"
     );
     assert!(
         expected.iter().any(|r| r.contains("delete_vs_edit")),

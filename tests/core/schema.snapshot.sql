@@ -1,13 +1,23 @@
+-- index app_user_deleted
+CREATE INDEX app_user_deleted ON app_user(id) WHERE deleted <> 0;
+-- index application_deleted
+CREATE INDEX application_deleted ON application(id) WHERE deleted <> 0;
 -- index application_round
 CREATE INDEX application_round ON application(round_id);
 -- index certificate_household
 CREATE INDEX certificate_household ON certificate(household_id);
 -- index certificate_round
 CREATE INDEX certificate_round ON certificate(round_id);
+-- index complaint_deleted
+CREATE INDEX complaint_deleted ON complaint(id) WHERE deleted <> 0;
 -- index complaint_round
 CREATE INDEX complaint_round ON complaint(round_id);
 -- index household_commune
 CREATE INDEX household_commune ON household(commune_code);
+-- index household_deleted
+CREATE INDEX household_deleted ON household(id) WHERE deleted <> 0;
+-- index household_event_deleted
+CREATE INDEX household_event_deleted ON household_event(id) WHERE deleted <> 0;
 -- index household_event_household
 CREATE INDEX household_event_household ON household_event(household_id);
 -- index household_sort
@@ -16,6 +26,8 @@ CREATE INDEX household_sort ON household(sort_key);
 CREATE INDEX household_village ON household(village_id);
 -- index member_birth_date
 CREATE INDEX member_birth_date ON member(birth_date);
+-- index member_deleted
+CREATE INDEX member_deleted ON member(id) WHERE deleted <> 0;
 -- index member_household
 CREATE INDEX member_household ON member(household_id);
 -- index member_id_number
@@ -32,12 +44,18 @@ CREATE INDEX op_scope ON op(scope, origin, seq);
 CREATE INDEX package_log_file ON package_log(file_sha256);
 -- index package_log_peer
 CREATE INDEX package_log_peer ON package_log(direction, receiver, pkg_seq);
+-- index review_round_deleted
+CREATE INDEX review_round_deleted ON review_round(id) WHERE deleted <> 0;
+-- index survey_deleted
+CREATE INDEX survey_deleted ON survey(id) WHERE deleted <> 0;
 -- index survey_household
 CREATE INDEX survey_household ON survey(household_id);
 -- index survey_round
 CREATE INDEX survey_round ON survey(round_id, village_id);
 -- index village_commune
 CREATE INDEX village_commune ON village(commune_code);
+-- index village_deleted
+CREATE INDEX village_deleted ON village(id) WHERE deleted <> 0;
 -- index village_meeting_round
 CREATE INDEX village_meeting_round ON village_meeting(round_id);
 -- table app_user

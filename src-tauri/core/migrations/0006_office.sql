@@ -24,3 +24,15 @@ CREATE TABLE office_action (
 CREATE INDEX office_action_household ON office_action(household_id);
 CREATE INDEX office_action_commune ON office_action(commune_code);
 CREATE INDEX member_birth_date ON member(birth_date);
+
+-- Rows shown deleted, per table (partial indexes: they hold only the rare deleted rows), so the
+-- delete_vs_edit check after an import reads the deleted rows instead of probing every row.
+CREATE INDEX village_deleted ON village(id) WHERE deleted <> 0;
+CREATE INDEX app_user_deleted ON app_user(id) WHERE deleted <> 0;
+CREATE INDEX household_deleted ON household(id) WHERE deleted <> 0;
+CREATE INDEX member_deleted ON member(id) WHERE deleted <> 0;
+CREATE INDEX household_event_deleted ON household_event(id) WHERE deleted <> 0;
+CREATE INDEX review_round_deleted ON review_round(id) WHERE deleted <> 0;
+CREATE INDEX application_deleted ON application(id) WHERE deleted <> 0;
+CREATE INDEX survey_deleted ON survey(id) WHERE deleted <> 0;
+CREATE INDEX complaint_deleted ON complaint(id) WHERE deleted <> 0;

@@ -905,13 +905,12 @@ impl Ledger {
                 continue;
             };
             let held = |id: &str| -> Result<(Option<String>, Option<String>)> {
-                Ok(self
-                    .person(id)
+                self.person(id)
                     .map(|p| (Some(p.full_name), p.household_code))
                     .or_else(|e| match e {
                         Error::NotFound(_) => Ok((None, None)),
                         other => Err(other),
-                    })?)
+                    })
             };
             let (member_name, member_household_code) = held(&dup)?;
             let (kept_name, kept_household_code) = held(&kept)?;

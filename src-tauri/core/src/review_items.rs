@@ -270,8 +270,11 @@ fn column_defaults(
 
 /// Heads of `field` among `ops` (revisions no other revision's base supersedes).
 fn heads<'a>(ops: &[&'a RowOp], field: &str) -> Vec<&'a RowOp> {
+    // Only a revision of the field supersedes (a delete's base also names the fields it saw,
+    // without replacing their values).
     let superseded: BTreeSet<&OpKey> = ops
         .iter()
+        .filter(|o| o.body.set.contains_key(field))
         .filter_map(|o| o.body.base.get(field))
         .flatten()
         .collect();
@@ -357,9 +360,18 @@ fn recompute_locked(
             .execute(params![def.name, row_id, f])?;
         }
     }
-    // A row created only by hidden ops stays out of sight (deleted) until the office accepts it.
-    if visible.is_empty() && def.fields.contains(&"deleted") && !fields.contains("deleted") {
-        wanted.push(("deleted", rusqlite::types::Value::Integer(1)));
+    // A row created only by hidden ops stays out of sight (deleted) until the office accepts it;
+    // once a visible op arrives, the column goes back to what the visible ops say.
+    if def.fields.contains(&"deleted") && !fields.contains("deleted") {
+        let v = if visible.is_empty() {
+            rusqlite::types::Value::Integer(1)
+        } else {
+            defaults
+                .get("deleted")
+                .cloned()
+                .unwrap_or(rusqlite::types::Value::Integer(0))
+        };
+        wanted.push(("deleted", v));
     }
     // Change requests: undecided hidden edits, per field.
     let mut per_field: BTreeMap<&str, Vec<&OpKey>> = BTreeMap::new();
@@ -630,24 +642,15 @@ fn is_office(conn: &Connection) -> Result<bool> {
         .is_some_and(|k| k == "office"))
 }
 
-/// Rows (entity, id) among `ids` of `def` that are shown deleted.
-fn deleted_among(conn: &Connection, def: &EntityDef, ids: &[&String]) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(400) {
-        let marks = vec!["?"; chunk.len()].join(", ");
-        let sql = format!(
-            "SELECT id FROM {} WHERE deleted <> 0 AND id IN ({marks})",
-            def.table
-        );
-        let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(chunk.iter()), |r| {
-            r.get::<_, String>(0)
-        })?;
-        for r in rows {
-            out.push(r?);
-        }
-    }
-    Ok(out)
+/// Every row of `def`'s table shown deleted (read through the partial index `<table>_deleted`:
+/// deleted rows are few, so this costs far less than a lookup per touched row).
+fn deleted_rows(conn: &Connection, def: &EntityDef) -> Result<BTreeSet<String>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT id FROM {} INDEXED BY {}_deleted WHERE deleted <> 0",
+        def.table, def.table
+    ))?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// One touched row, and whether an op on it may change its personal ID or deletion (the only
@@ -798,7 +801,22 @@ pub(crate) fn refresh(conn: &Connection, touched: Touched) -> Result<()> {
         let decided = decided_changes(conn)?;
         let (households, communes) = decided_scopes(conn)?;
         let mut commune_of: BTreeMap<String, Option<String>> = BTreeMap::new();
+        // A household arriving after its members (relay order) brings its commune's decisions to
+        // them: recompute its members and surveys too.
+        let mut expanded = rows.clone();
         for (e, id) in &rows {
+            if e == "household" && !households.contains(id) {
+                let c: Option<String> = conn
+                    .prepare_cached("SELECT commune_code FROM household WHERE id = ?1")?
+                    .query_row([id], |r| r.get(0))
+                    .optional()?
+                    .flatten();
+                if c.is_some_and(|c| communes.contains(&c)) {
+                    expanded.extend(household_rows(conn, id)?);
+                }
+            }
+        }
+        for (e, id) in &expanded {
             let Some(def) = entity_def(e) else { continue };
             // Only rows of a household (or commune) under a decision can be affected.
             let Some((hid, _)) = household_of(conn, e, id)? else {
@@ -832,9 +850,12 @@ pub(crate) fn refresh(conn: &Connection, touched: Touched) -> Result<()> {
         crate::ledger::refresh_household_derived(conn, h)?;
     }
     // 2. Deletes concurrent with edits, for every touched row shown deleted (or with an item).
-    let any_dve: bool = conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM conflict WHERE kind = 'delete_vs_edit')")?
-        .query_row([], |r| r.get(0))?;
+    let with_dve: BTreeSet<(String, String)> = {
+        let mut stmt = conn
+            .prepare_cached("SELECT entity, row_id FROM conflict WHERE kind = 'delete_vs_edit'")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
     let mut by_entity: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
     for (e, id) in touched.keys().chain(rows.iter()) {
         by_entity.entry(e.as_str()).or_default().push(id);
@@ -844,20 +865,15 @@ pub(crate) fn refresh(conn: &Connection, touched: Touched) -> Result<()> {
         if !def.fields.contains(&"deleted") {
             continue;
         }
-        // Most tables hold no deleted row at all: one scan instead of a lookup per touched row.
-        let any_deleted: bool = conn
-            .prepare_cached(&format!(
-                "SELECT EXISTS (SELECT 1 FROM {} WHERE deleted <> 0)",
-                def.table
-            ))?
-            .query_row([], |r| r.get(0))?;
-        if !any_deleted && !any_dve {
-            continue;
-        }
-        let mut check: BTreeSet<String> = deleted_among(conn, def, &ids)?.into_iter().collect();
-        if any_dve {
-            check.extend(ids.iter().map(|s| (*s).clone()));
-        }
+        // Rows shown deleted, and rows that had an item (restored since).
+        let deleted = deleted_rows(conn, def)?;
+        let check: BTreeSet<String> = ids
+            .iter()
+            .filter(|id| {
+                deleted.contains(id.as_str()) || with_dve.contains(&(e.to_owned(), (**id).clone()))
+            })
+            .map(|s| (*s).clone())
+            .collect();
         for id in check {
             refresh_delete_vs_edit(conn, def, &id, has_decisions)?;
         }
