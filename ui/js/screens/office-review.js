@@ -53,7 +53,7 @@ export function mount(root, ctx) {
 
   // ----- commune side: the to-do list of households returned for correction ------------------
   async function drawCommune() {
-    const [returned, marks] = await Promise.all([officeIpc.returned(), officeIpc.duplicateMarks()]);
+    const [returned, marks, pending] = await Promise.all([officeIpc.returned(), officeIpc.duplicateMarks(), officeIpc.changeRequests()]);
     if (!alive) return;
     const open = returned.filter((/** @type {any} */ r) => r.open);
     body.appendChild(h('section', { class: 'panel', id: 'or-todo', 'data-testid': 'or-todo' },
@@ -69,6 +69,12 @@ export function mount(root, ctx) {
             h('td', { 'data-testid': 'or-todo-reason', text: r.action.reason || '' }),
             h('td', { text: r.action.device_short_code || 'Máy bất kỳ của xã' }),
             h('td', { 'data-testid': 'or-todo-state', text: r.open ? 'Chưa sửa' : 'Đã sửa / đã đóng' })))))));
+    body.appendChild(h('section', { class: 'panel', id: 'or-pending', 'data-testid': 'or-pending' },
+      h('h2', { text: 'Sửa đổi chờ văn phòng chấp nhận' }),
+      h('p', { class: 'hint', text: 'Hồ sơ đã được văn phòng duyệt hoặc khoá: các sửa đổi dưới đây được giữ lại nhưng chưa hiển thị cho đến khi văn phòng chấp nhận.' }),
+      pending.length === 0 ? h('p', { class: 'empty', text: 'Không có.' }) :
+        h('ul', {}, pending.map((/** @type {any} */ c) => h('li', { 'data-testid': 'or-pending-row',
+          text: `Hộ ${c.household_code || c.row_id}: ${Object.entries(c.fields).map(([f, v]) => `${FIELD[f] || f} ${show(/** @type {any} */ (v).current)} → ${show(/** @type {any} */ (v).proposed)}`).join('; ')}` })))));
     body.appendChild(h('section', { class: 'panel', id: 'or-marks', 'data-testid': 'or-marks' },
       h('h2', { text: 'Người được văn phòng đánh dấu trùng' }),
       marks.length === 0 ? h('p', { class: 'empty', text: 'Không có.' }) :
