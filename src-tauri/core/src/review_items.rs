@@ -645,10 +645,8 @@ fn is_office(conn: &Connection) -> Result<bool> {
 /// Every row of `def`'s table shown deleted (read through the partial index `<table>_deleted`:
 /// deleted rows are few, so this costs far less than a lookup per touched row).
 fn deleted_rows(conn: &Connection, def: &EntityDef) -> Result<BTreeSet<String>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT id FROM {} INDEXED BY {}_deleted WHERE deleted <> 0",
-        def.table, def.table
-    ))?;
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT id FROM {} WHERE deleted <> 0", def.table))?;
     let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
