@@ -5,5 +5,6 @@
 mod classify;
 mod common;
 mod exchange;
+mod kill;
 mod register;
 mod report;
