@@ -4,62 +4,15 @@
 //! fully imported"). The core's fault-injection tests stop at each statement; these stop a real
 //! process wherever the kernel happens to be.
 
-use crate::common::{bin, json, run};
+use crate::common::{bin, enrol, gj as g, office_and_pinned_commune, path_str as s};
 use rusqlite::Connection;
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-fn g(db: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--db", s(db)];
-    all.extend_from_slice(args);
-    all.push("--json");
-    json(&run(&all))
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
 /// An office and an enrolled commune with `households` generated households, through the CLI.
 fn office_and_commune(d: &Path, households: &str) -> (PathBuf, PathBuf) {
-    let office = d.join("office.db");
-    let xa = d.join("xa.db");
-    let keys = d.join("office-keys.json");
-    g(
-        &office,
-        &["setup", "office", "--code", "04", "--name", "Sở Cao Bằng"],
-    );
-    g(&office, &["keys", "--out", s(&keys)]);
-    g(
-        &xa,
-        &[
-            "setup",
-            "commune",
-            "--code",
-            "01234",
-            "--name",
-            "Sơn Lộ",
-            "--area",
-            "rural",
-            "--office-keys",
-            s(&keys),
-        ],
-    );
-    let req = g(&xa, &["enrol", "request", "--out", s(&d.join("req"))]);
-    let acc = g(
-        &office,
-        &[
-            "enrol",
-            "accept",
-            req["file"].as_str().expect("file"),
-            "--fingerprint",
-            req["fingerprint"].as_str().expect("fp"),
-            "--out",
-            s(&d.join("resp")),
-        ],
-    );
-    g(&xa, &["import", acc["file"].as_str().expect("file")]);
+    let (office, xa) = office_and_pinned_commune(d, "rural");
+    enrol(d, &office, &xa);
     g(
         &xa,
         &["generate", "--households", households, "--seed", "11"],
