@@ -51,3 +51,10 @@ test('after saving, the next open item is chosen, skipping those that cannot be 
   assert.equal(nextSelection([a, b, c, d], [a, b, c], itemKey(d)), itemKey(a));
   assert.equal(nextSelection([a, c], [c], itemKey(a)), null);
 });
+
+test('the screens this feature touches load as modules (a syntax slip stops the whole app)', async () => {
+  for (const m of ['conflicts.js', 'exchange.js', 'household.js']) {
+    const mod = await import(`../../ui/js/screens/${m}`);
+    assert.equal(typeof mod.mount, 'function', m);
+  }
+});

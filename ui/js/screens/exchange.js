@@ -223,7 +223,7 @@ export function mount(root, ctx) {
       h('h2', { text: 'Mục cần xem xét' }),
       conflicts.length === 0 ? h('p', { class: 'empty', text: 'Không có mục nào.' }) :
         h('ul', { id: 'ex-conflict-list' }, conflicts.map((/** @type {any} */ c) => h('li', { 'data-testid': 'ex-conflict' },
-          h('a', { href: `#/conflicts/item/${[c.entity, c.row_id, c.field].map(encodeURIComponent).join('/')}`, 'data-testid': 'ex-conflict-link', text: `${CONFLICT[c.kind] || c.kind}: ${c.entity} ${c.row_id}, trường ${c.field}` }))))),
+          h('a', { href: `#/conflicts/item/${[c.entity, c.row_id, c.field].map(encodeURIComponent).join('/')}`, 'data-testid': 'ex-conflict-link', text: `${CONFLICT[c.kind] || c.kind}: ${c.entity} ${c.row_id}, trường ${c.field}` })))),
       conflicts.length ? h('p', {}, h('a', { href: '#/conflicts', id: 'ex-conflicts-all', text: 'Xem và xử lý từng mục…' })) : null));
     office.appendChild(correctionForm());
     office.appendChild(h('section', { class: 'panel', id: 'ex-enrol-accept' }, enrolAcceptForm()));
