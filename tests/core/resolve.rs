@@ -605,7 +605,6 @@ fn critical_fields_are_never_resolved_without_a_person() {
                 ..Default::default()
             })
             .collect(),
-        ..Default::default()
     };
     // The form may be refused for a reason of its own (the conflicting values may disagree);
     // either way it must not close the items.
@@ -630,4 +629,92 @@ fn critical_fields_are_never_resolved_without_a_person() {
     }
     assert_eq!(register(&n.office), register(&n.a));
     assert_eq!(register(&n.a), register(&n.r));
+}
+
+/// A survey form writes every field when saved: while its score or class has competing values,
+/// saving it again is refused (it would settle them unseen); once a person picked them on the
+/// review screen, the survey saves again.
+#[test]
+fn a_survey_with_competing_scores_is_not_settled_by_saving_the_form_again() {
+    use giamngheo_core::review::{RoundInput, SurveyInput};
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    let (h, _) = household(&mut n.a);
+    let round =
+        n.a.create_round(&RoundInput {
+            kind: "periodic".into(),
+            scope: "full".into(),
+            rules_id: "2022-2025".into(),
+            start_date: "2026-10-01".into(),
+            ..Default::default()
+        })
+        .expect("round")
+        .round
+        .id;
+    settle(&d, &mut n);
+    let sv = |score: i64| SurveyInput {
+        round_id: round.clone(),
+        household_id: h.clone(),
+        score_a: Some(score),
+        reviewer: "Nông Văn Tùng".into(),
+        survey_date: "2026-10-05".into(),
+        ..Default::default()
+    };
+    n.a.save_survey(&sv(120)).expect("officer's survey");
+    n.r.save_survey(&sv(160)).expect("reviewer's survey");
+    settle(&d, &mut n);
+    let open = |l: &Ledger| -> Vec<String> { items(l).into_iter().map(|i| i.field).collect() };
+    assert!(
+        open(&n.a).contains(&"score_a".to_owned()),
+        "{:?}",
+        open(&n.a)
+    );
+    let score = items(&n.a)
+        .into_iter()
+        .find(|i| i.field == "score_a")
+        .expect("score item");
+    assert_eq!(score.field_label, "Điểm A (Phiếu B1)");
+    assert!(score.critical);
+    assert_eq!(
+        score.input, "none",
+        "survey values are picked, not typed here"
+    );
+    let shown = score.current.as_i64().expect("score");
+
+    // Saving the form again with what it shows is refused and changes nothing.
+    let before = dump(&n.a);
+    let e = n.a.save_survey(&sv(shown)).expect_err("refused");
+    assert!(e.to_string().contains("Mục cần xem xét"), "{e}");
+    assert!(e.to_string().contains("Điểm A"), "{e}");
+    assert_eq!(dump(&n.a), before);
+
+    // A person picks the score and the class; then the survey saves again.
+    for field in ["score_a", "class"] {
+        let it = items(&n.a)
+            .into_iter()
+            .find(|i| i.field == field)
+            .expect("item");
+        let keep = it
+            .heads
+            .iter()
+            .find(|x| x.device.short_code == short(&n.r))
+            .expect("reviewer's value");
+        n.a.resolve_conflict(
+            "survey",
+            &it.row_id,
+            field,
+            &Choice::Pick(OpKey(keep.origin.clone(), keep.seq)),
+            None,
+        )
+        .expect("pick");
+    }
+    n.a.save_survey(&sv(160)).expect("saved after the review");
+    settle(&d, &mut n);
+    for l in [&n.office, &n.a, &n.r] {
+        assert!(
+            !open(l).iter().any(|f| f == "score_a" || f == "class"),
+            "{:?}",
+            open(l)
+        );
+    }
 }

@@ -224,13 +224,51 @@ fn show_value(conn: &Connection, entity: &str, field: &str, v: &Value) -> Result
     Ok(display_value(field, v))
 }
 
+/// Labels of review-round fields (the register's come from `register::field_label`).
+const ROUND_LABELS: &[(&str, &str)] = &[
+    ("phieu_a_ticked", "Phiếu A: các ô đã đánh dấu"),
+    ("phieu_a_result", "Kết quả Phiếu A"),
+    ("score_a", "Điểm A (Phiếu B1)"),
+    ("b1_answers", "Câu trả lời Phiếu B1"),
+    (
+        "income_per_capita_month",
+        "Thu nhập bình quân đầu người/tháng",
+    ),
+    ("agricultural", "Hộ làm nông, lâm, ngư, diêm nghiệp"),
+    ("floor_area_m2", "Diện tích nhà ở (m²)"),
+    ("deprivations", "Các chỉ số thiếu hụt"),
+    ("override_reasons", "Lý do khác với sổ hộ"),
+    ("reviewer", "Người rà soát"),
+    ("survey_date", "Ngày rà soát"),
+    ("class", "Phân loại hộ"),
+    ("previous_class", "Phân loại đợt trước"),
+    ("transition", "Biến động so với đợt trước"),
+    ("score_b", "Điểm B (Phiếu B2)"),
+    ("deprived", "Chỉ số thiếu hụt (kết quả)"),
+    ("explanation", "Giải thích phân loại"),
+    ("rules_id", "Chuẩn nghèo áp dụng"),
+    ("rules_version", "Phiên bản chuẩn nghèo"),
+    ("reference_date", "Ngày tính"),
+    ("locked", "Đã khoá"),
+    ("attendees", "Số người dự họp"),
+    ("agreed", "Số người đồng ý"),
+    ("result", "Kết quả"),
+    ("content", "Nội dung"),
+    ("number", "Số"),
+    ("name", "Tên"),
+    ("json", "Nội dung chuẩn nghèo"),
+];
+
 fn label_for(field: &str) -> String {
     let l = field_label(field);
-    if l == "Trường khác" {
-        format!("Trường “{field}”")
-    } else {
-        l.to_owned()
+    if l != "Trường khác" {
+        return l.to_owned();
     }
+    ROUND_LABELS
+        .iter()
+        .find(|(f, _)| *f == field)
+        .map(|(_, l)| (*l).to_owned())
+        .unwrap_or_else(|| format!("Trường “{field}”"))
 }
 
 fn items(list: &[(&str, &str)]) -> Vec<RefItem> {
@@ -1037,6 +1075,33 @@ fn set_form_field(
         _ => {}
     }
     Ok(())
+}
+
+/// Refuse a save that would write every field of a record (a survey form) while an identity,
+/// eligibility or income field of it has competing values: saving would settle them without the
+/// person seeing both (issue 4). They are decided on the review screen first.
+pub(crate) fn refuse_if_open_critical(conn: &Connection, entity: &str, row_id: &str) -> Result<()> {
+    let Some(def) = entity_def(entity) else {
+        return Ok(());
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT field FROM conflict WHERE entity = ?1 AND row_id = ?2 AND kind = 'overlap' ORDER BY field",
+    )?;
+    let open: Vec<String> = stmt
+        .query_map(params![entity, row_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let critical: Vec<String> = open
+        .into_iter()
+        .filter(|f| def.critical.contains(&f.as_str()))
+        .map(|f| label_for(&f))
+        .collect();
+    if critical.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Conflict(format!(
+        "Hai máy đã ghi giá trị khác nhau cho {} của phiếu này. Hãy chọn giá trị đúng ở màn hình “Mục cần xem xét” trước khi lưu lại phiếu.",
+        critical.join(", ")
+    )))
 }
 
 /// Parse `ORIGIN:SEQ` (as printed by `conflicts`) into an op key.
