@@ -745,6 +745,30 @@ impl Ledger {
                 None => closed_message(),
             });
         }
+        // A decided (locked) round is changed by the office only, as everywhere else.
+        if matches!(
+            entity,
+            "survey" | "application" | "village_meeting" | "complaint" | "certificate"
+        ) {
+            let locked: bool = self
+                .conn()
+                .query_row(
+                    &format!(
+                        "SELECT coalesce(r.locked, 0) <> 0 FROM {entity} x JOIN review_round r ON r.id = x.round_id WHERE x.id = ?1"
+                    ),
+                    [row_id],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .unwrap_or(false);
+            let office = self.local_identity()?.is_some_and(|me| me.role == "office");
+            if locked && !office {
+                return Err(Error::Conflict(
+                    "Đợt rà soát này đã khoá (đã có quyết định): chỉ văn phòng quyết định mục này."
+                        .into(),
+                ));
+            }
+        }
         let heads = field_head_keys(self.conn(), entity, row_id, field)?;
         let (fields, audit_how) = match choice {
             Choice::Pick(key) => {
