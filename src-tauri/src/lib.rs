@@ -2,6 +2,7 @@
 //! contains no SQL and no rules; `commands` holds thin adapters over `giamngheo_core`.
 
 pub mod commands;
+pub mod conflict_commands;
 pub mod error;
 pub mod exchange_commands;
 pub mod report_commands;
@@ -93,6 +94,11 @@ pub fn run() {
             exchange_commands::pin_office,
             exchange_commands::enrolment_request,
             exchange_commands::accept_enrolment,
+            // Conflict review (xem xét xung đột)
+            conflict_commands::conflict_details,
+            conflict_commands::household_conflicts,
+            conflict_commands::conflict_detail,
+            conflict_commands::resolve_conflict,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

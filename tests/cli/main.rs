@@ -4,6 +4,7 @@
 
 mod classify;
 mod common;
+mod conflicts;
 mod exchange;
 mod kill;
 mod register;

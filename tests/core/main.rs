@@ -12,6 +12,7 @@ mod register;
 mod register_paging;
 mod report_data;
 mod reports;
+mod resolve;
 mod review;
 mod rules;
 mod sync;

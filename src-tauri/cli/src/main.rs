@@ -10,6 +10,7 @@
 
 mod args;
 mod classify;
+mod conflict_cmd;
 mod exchange_cmd;
 mod report_cmd;
 
@@ -66,6 +67,10 @@ Trao đổi dữ liệu qua thẻ nhớ USB (xem docs/EXCHANGE.md):
   correct --id MÃ --field TRƯỜNG --value GIÁ_TRỊ --reason LÝ_DO [--entity household]
                                  Văn phòng: sửa một trường kèm lý do.
   revoke MÃ_MÁY --after-seq N    Văn phòng: thu hồi chứng thư một máy.
+  conflicts                      Các mục cần xem xét: từng giá trị đang tranh chấp, ai ghi, lúc nào,
+                                 trên máy nào (văn phòng hay xã).
+  resolve LOẠI MÃ TRƯỜNG --pick NGUỒN:SỐ | --value GIÁ_TRỊ [--note GHI_CHÚ]
+                                 Chọn một giá trị đang có hoặc nhập giá trị mới (kiểm tra như khi sửa).
 
 Tuỳ chọn chung:
   --db TỆP     tệp cơ sở dữ liệu (mặc định: biến GIAMNGHEO_DB hoặc thư mục dữ liệu ứng dụng)
@@ -160,6 +165,9 @@ fn run(raw: &[String]) -> CmdResult {
         ["status"] => exchange_cmd::status(&args),
         ["correct"] => exchange_cmd::correct(&args),
         ["revoke", node] => exchange_cmd::revoke(&args, node),
+        // Conflict review (conflict_cmd.rs)
+        ["conflicts"] => conflict_cmd::conflicts(&args),
+        ["resolve", rest @ ..] => conflict_cmd::resolve(&args, rest),
         [other, ..] => Err(Failure::Usage(format!("Lệnh không tồn tại: “{other}”."))),
         [] => unreachable!("handled above"),
     }

@@ -15,6 +15,7 @@ pub mod paths;
 pub mod populate;
 pub mod register;
 pub mod reports;
+pub mod resolve;
 pub mod review;
 pub mod rules;
 pub mod setup;
