@@ -12,5 +12,6 @@ mod register_paging;
 mod report_data;
 mod reports;
 mod review;
+mod rollover;
 mod rules;
 mod sync;
