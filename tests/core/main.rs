@@ -4,6 +4,7 @@
 
 mod common;
 mod demo;
+mod enrolment;
 mod exchange_package;
 mod ledger;
 mod open;

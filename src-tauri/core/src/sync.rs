@@ -39,6 +39,8 @@ const STALE_SETTING: &str = "exchange_stale_copy";
 const OFFICER_SETTING: &str = "exchange_officer";
 const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// Enrolment for the screens: stage, request preview, confirmed pinning, roster.
+pub mod enrolment;
 /// Office key rollover (đổi khoá): new keys, statements in return packages, grace period.
 pub mod rollover;
 
@@ -1037,25 +1039,7 @@ impl Ledger {
         let conn = self.conn();
         let short_code = match existing.as_ref().filter(|n| n.cert.is_some()) {
             Some(n) => n.short_code.clone(),
-            None => {
-                let mut n: i64 = conn.query_row(
-                    "SELECT count(*) FROM node WHERE commune_code = ?1 AND role <> 'office'",
-                    [&req.commune_code],
-                    |r| r.get(0),
-                )?;
-                loop {
-                    n += 1;
-                    let candidate = format!("{}-{n}", req.commune_code);
-                    let taken: bool = conn.query_row(
-                        "SELECT count(*) > 0 FROM node WHERE short_code = ?1",
-                        [&candidate],
-                        |r| r.get(0),
-                    )?;
-                    if !taken {
-                        break candidate;
-                    }
-                }
-            }
+            None => enrolment::next_short_code(conn, &req.commune_code)?,
         };
         let serial: i64 = conn.query_row(
             "SELECT coalesce(max(cert_serial), 0) + 1 FROM node",
