@@ -2,6 +2,7 @@
 //! contains no SQL and no rules; `commands` holds thin adapters over `giamngheo_core`.
 
 pub mod commands;
+pub mod enrolment_commands;
 pub mod error;
 pub mod exchange_commands;
 pub mod report_commands;
@@ -93,6 +94,15 @@ pub fn run() {
             exchange_commands::pin_office,
             exchange_commands::enrolment_request,
             exchange_commands::accept_enrolment,
+            // Enrolment and keys screen (đăng ký thiết bị và khoá)
+            enrolment_commands::enrolment_preset_file,
+            enrolment_commands::enrolment_state,
+            enrolment_commands::read_keys_file,
+            enrolment_commands::pin_keys,
+            enrolment_commands::inspect_enrolment_request,
+            enrolment_commands::device_roster,
+            enrolment_commands::office_key_generations,
+            enrolment_commands::rollover_keys,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

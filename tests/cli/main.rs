@@ -7,3 +7,4 @@ mod common;
 mod exchange;
 mod register;
 mod report;
+mod rollover;

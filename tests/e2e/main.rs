@@ -6,6 +6,7 @@
 
 mod demo;
 mod driver;
+mod enrolment;
 mod exchange;
 mod reports;
 mod review;

@@ -24,6 +24,8 @@ const REVIEW_SCREENS = { rounds: roundsScreen, round: roundScreen, survey: surve
 const REPORT_SCREENS = { dashboard: dashboardScreen, reports: reportsScreen };
 // USB exchange (trao đổi dữ liệu): route #/exchange.
 import * as exchangeScreen from './screens/exchange.js';
+// Enrolment and keys (đăng ký thiết bị và khoá): route #/enrolment.
+import * as enrolmentScreen from './screens/enrolment.js';
 
 /**
  * @typedef {{code: string, label: string}} RefItem
@@ -144,7 +146,7 @@ function route() {
   if (!ctx.info && name !== 'settings') name = 'setup';
   if (ctx.info && name === 'setup') name = 'register';
   /** @type {Record<string, {mount: (root: HTMLElement, ctx: Ctx) => (() => void)}>} */
-  const screens = { setup: setupScreen, register: registerScreen, household: householdScreen, settings: settingsScreen, ...REVIEW_SCREENS, ...REPORT_SCREENS, exchange: exchangeScreen };
+  const screens = { setup: setupScreen, register: registerScreen, household: householdScreen, settings: settingsScreen, ...REVIEW_SCREENS, ...REPORT_SCREENS, exchange: exchangeScreen, enrolment: enrolmentScreen };
   const screen = screens[name] || registerScreen;
   if (unmount) { try { unmount(); } catch { /* a screen failing to clean up must not block navigation */ } }
   clear(root);
