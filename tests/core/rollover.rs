@@ -410,6 +410,33 @@ fn case_23_two_rollovers_and_a_device_enrolled_from_an_old_keys_file() {
     assert_eq!(office.office_key_generations().expect("gens").len(), 3);
 }
 
+#[test]
+fn case_23_a_commune_that_pinned_the_new_keys_file_by_hand_keeps_importing() {
+    let World {
+        dir,
+        mut office,
+        mut a,
+    } = world();
+    let d = dir.path();
+    office.rollover_keys(30).expect("rollover");
+    let newest = office.public_keys_file().expect("new keys");
+    // The new keys file reached the commune on paper and a stick before any return package.
+    a.pin_office(&newest).expect("pin by hand");
+    add_household(&mut a, "Nhà sau khi ghim tay");
+    let rep = import_one(&mut office, export_one(&mut a, d));
+    assert_eq!(rep.status, ImportStatus::Imported, "{rep:?}");
+    // The return package (signed with the new key, carrying the statement from the old one).
+    let rep = import_one(&mut a, export_one(&mut office, d));
+    assert_eq!(rep.status, ImportStatus::Imported, "{rep:?}");
+    assert_eq!(
+        pinned_office(&a),
+        (
+            newest.keys.sign_pk.clone(),
+            newest.keys.enc_recipient.clone()
+        )
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Case 42
 

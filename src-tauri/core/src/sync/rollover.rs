@@ -336,16 +336,90 @@ pub(super) fn apply_statements(
             ));
         };
         let mut known = current_serial(tx, &office.node_id)?;
+        // A person may have pinned a newer keys file by hand (e.g. from a new installer): the
+        // statements up to the pinned keys are then trusted through the paper check, and each
+        // new key vouches for its predecessor (its signature on the statement), so the older
+        // signing keys are recorded too (certificates issued before the rollover verify).
+        if let Some(row) = load_node(tx, &office.node_id)? {
+            if let Some(t) = list.iter().rposition(|st| {
+                st.serial > known && Some(&st.new_keys.sign_pk) == row.sign_pk.as_ref()
+            }) {
+                for i in (0..=t).rev() {
+                    let st = &list[i];
+                    let vouched = if i == t {
+                        row.sign_pk.clone().unwrap_or_default()
+                    } else {
+                        list[i + 1].old_sign_pk.clone()
+                    };
+                    let claimed_old = PublicKeys {
+                        sign_pk: st.old_sign_pk.clone(),
+                        enc_recipient: String::new(),
+                    };
+                    if st.new_keys.sign_pk != vouched
+                        || st.verify(&office.node_id, &claimed_old).is_err()
+                    {
+                        return Ok(Err(
+                            "chuỗi thông báo đổi khoá của văn phòng không khớp với khoá đã ghim."
+                                .into(),
+                        ));
+                    }
+                    let json = serde_json::to_string(st)
+                        .map_err(|_| Error::Invalid("Không ghi được thông báo đổi khoá.".into()))?;
+                    tx.execute(
+                        "INSERT OR IGNORE INTO office_key (node_id, serial, sign_pk, enc_recipient, statement, created_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![
+                            office.node_id,
+                            st.serial as i64,
+                            st.new_keys.sign_pk,
+                            st.new_keys.enc_recipient,
+                            json,
+                            now
+                        ],
+                    )?;
+                    if i == 0 || st.serial == 1 {
+                        // The oldest generation: only its signing key is known from here.
+                        tx.execute(
+                            "INSERT OR IGNORE INTO office_key (node_id, serial, sign_pk, enc_recipient, grace_until, created_at)
+                             VALUES (?1, ?2, ?3, '', ?4, ?5)",
+                            params![
+                                office.node_id,
+                                st.serial as i64 - 1,
+                                st.old_sign_pk,
+                                st.grace_until,
+                                now
+                            ],
+                        )?;
+                    }
+                }
+                known = list[t].serial;
+            }
+        }
         for st in list {
             if st.serial <= known {
                 continue;
             }
             let node = load_node(tx, &office.node_id)?
                 .ok_or_else(|| Error::Database("Không tìm thấy khoá văn phòng đã ghim.".into()))?;
-            let pinned = PublicKeys {
+            let row = PublicKeys {
                 sign_pk: node.sign_pk.clone().unwrap_or_default(),
                 enc_recipient: node.enc_recipient.clone().unwrap_or_default(),
             };
+            // The generation the chain has reached (the pinned row, unless a person pinned a
+            // newer keys file by hand meanwhile).
+            let pinned = tx
+                .query_row(
+                    "SELECT sign_pk, enc_recipient FROM office_key WHERE node_id = ?1 AND serial = ?2",
+                    params![office.node_id, known as i64],
+                    |r| {
+                        Ok(PublicKeys {
+                            sign_pk: r.get(0)?,
+                            enc_recipient: r.get(1)?,
+                        })
+                    },
+                )
+                .optional()?
+                .unwrap_or_else(|| row.clone());
             if st.serial != known + 1 {
                 return Ok(Err(format!(
                     "thiếu thông báo đổi khoá thế hệ {} của văn phòng; không thể kiểm tra khoá mới.",
@@ -383,14 +457,17 @@ pub(super) fn apply_statements(
                     now
                 ],
             )?;
-            tx.execute(
-                "UPDATE node SET sign_pk = ?2, enc_recipient = ?3 WHERE node_id = ?1",
-                params![
-                    office.node_id,
-                    st.new_keys.sign_pk,
-                    st.new_keys.enc_recipient
-                ],
-            )?;
+            // Re-pin, never back over a newer keys file pinned by hand.
+            if row.sign_pk == pinned.sign_pk {
+                tx.execute(
+                    "UPDATE node SET sign_pk = ?2, enc_recipient = ?3 WHERE node_id = ?1",
+                    params![
+                        office.node_id,
+                        st.new_keys.sign_pk,
+                        st.new_keys.enc_recipient
+                    ],
+                )?;
+            }
             audit(
                 tx,
                 now,
@@ -541,10 +618,12 @@ impl Ledger {
             out.push(KeyGeneration {
                 node_id,
                 serial: serial.max(0) as u64,
+                // Empty when only the signing key of an old generation is known.
                 fingerprint: ex::fingerprint(&PublicKeys {
                     sign_pk,
                     enc_recipient,
-                })?,
+                })
+                .unwrap_or_default(),
                 current,
                 grace_until: if current { None } else { grace_until },
                 secret_held: held,
