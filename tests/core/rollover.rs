@@ -437,6 +437,28 @@ fn case_23_a_commune_that_pinned_the_new_keys_file_by_hand_keeps_importing() {
     );
 }
 
+#[test]
+fn case_23_the_serial_and_grace_period_of_a_statement_are_signed() {
+    let old = NodeKeys::generate();
+    let new = NodeKeys::generate();
+    let id = ex::new_node_id();
+    let st = KeyRollover::issue(&id, 1, Some("2026-12-20T05:00:00Z".into()), &old, &new)
+        .expect("statement");
+    st.verify(&id, &old.public()).expect("valid");
+    let mut longer = st.clone();
+    longer.grace_until = Some("2036-12-20T05:00:00Z".into());
+    assert!(longer.verify(&id, &old.public()).is_err(), "grace extended");
+    let mut renumbered = st.clone();
+    renumbered.serial = 2;
+    assert!(
+        renumbered.verify(&id, &old.public()).is_err(),
+        "serial changed"
+    );
+    assert!(st.verify(&id, &new.public()).is_err(), "not the pinned key");
+    assert!(KeyRollover::issue(&id, 0, None, &old, &new).is_err());
+    assert!(KeyRollover::issue(&id, 1, Some("20/12/2026".into()), &old, &new).is_err());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Case 42
 

@@ -124,7 +124,8 @@ export function mount(root, ctx) {
             await refresh();
           } catch (e) { fail(e); }
         });
-        yes.focus();
+        // The safe choice has the focus: Enter never pins by accident.
+        no.focus();
       } catch (e) { fail(e); }
     });
     return h('section', { class: 'panel', id: `${idp}-panel`, 'data-testid': `${idp}-panel` },
