@@ -5,7 +5,8 @@
 //! reviews the request (role, commune, short code), is refused with a wrong fingerprint and
 //! accepts with the right one typed without spaces; the commune imports the response on the
 //! exchange screen and shows "Đã đăng ký". Finally the office rolls its keys over from the
-//! screen. Files and folders come from `GIAMNGHEO_PICK_FILE` / `GIAMNGHEO_EXCHANGE_DIR` because
+//! screen, writes a return package, and the commune's screen shows the office's new fingerprint
+//! after importing it. Files and folders come from `GIAMNGHEO_PICK_FILE` / `GIAMNGHEO_EXCHANGE_DIR` because
 //! WebDriver cannot drive the native dialogs.
 
 use std::path::{Path, PathBuf};
@@ -206,11 +207,9 @@ async fn office_keys_commune_pins_requests_office_accepts_commune_is_enrolled() 
     //    accept the right one, see the roster; then roll the keys over.
     let right = commune_fp.replace(' ', "");
     let usb2c = usb2.clone();
-    with_app(
-        &app(),
+    let new_office_fp = with_app_value(
         &env(&d, &office, &usb2, Some(&request)),
         "enrolment-3-office-accept",
-        LIMIT,
         move |c| async move {
             click(&c, "#nav-exchange").await?;
             click(&c, "#ex-enrolment-link").await?;
@@ -254,11 +253,18 @@ async fn office_keys_commune_pins_requests_office_accepts_commune_is_enrolled() 
                 wait_text(&c, "#en-rollover-done", "the rollover", |t| !t.is_empty()).await?;
             assert!(done.contains("thế hệ 1"), "{done}");
             wait_for(&c, "#en-key-generations").await?;
+            let new_fp = shown_fp(&c, "#en-rollover-fp").await?;
+            assert_eq!(
+                shown_fp(&c, "#en-my-fp").await?,
+                new_fp,
+                "this office's keys changed"
+            );
             shot(&c, "enrolment-06-office-rollover").await?;
-            Ok(())
+            Ok(new_fp)
         },
     )
     .await;
+    assert_ne!(new_office_fp, office_fp);
     assert_eq!(files_in(&usb2, "hhpkg").len(), 1, "one response");
 
     // 4. The commune imports the response like any package and shows "Đã đăng ký".
@@ -295,6 +301,49 @@ async fn office_keys_commune_pins_requests_office_accepts_commune_is_enrolled() 
     .await;
     let st = g(&xa, &["status"]);
     assert_eq!(st["enrolled"], Value::Bool(true), "{st}");
+
+    // 5. The office's next return package carries the new keys (written on the exchange screen);
+    //    the commune imports it and its enrolment screen shows the office's new fingerprint.
+    let usb3 = d.join("usb-return");
+    std::fs::create_dir_all(&usb3).expect("folder");
+    with_app(
+        &app(),
+        &env(&d, &office, &usb3, None),
+        "enrolment-5-office-return",
+        LIMIT,
+        |c| async move {
+            click(&c, "#nav-exchange").await?;
+            click(&c, "#ex-export").await?;
+            wait_text(&c, "#ex-safe", "safe to remove", |t| !t.is_empty()).await?;
+            Ok(())
+        },
+    )
+    .await;
+    let (old_fp, new_fp) = (office_fp.clone(), new_office_fp.clone());
+    with_app(
+        &app(),
+        &env(&d, &xa, &usb3, None),
+        "enrolment-6-commune-new-office-keys",
+        LIMIT,
+        |c| async move {
+            goto_hash(&c, "#/enrolment").await?;
+            stage(&c, "enrolled").await?;
+            assert_eq!(shown_fp(&c, "#en-office-fp").await?, old_fp);
+            click(&c, "#nav-exchange").await?;
+            click(&c, "#ex-import").await?;
+            click(&c, "#ex-apply").await?;
+            wait_text(&c, "[data-testid=ex-report-status]", "the import", |t| {
+                t == "Nhận được"
+            })
+            .await?;
+            click(&c, "#ex-enrolment-link").await?;
+            stage(&c, "enrolled").await?;
+            assert_eq!(shown_fp(&c, "#en-office-fp").await?, new_fp);
+            shot(&c, "enrolment-08-commune-new-office-keys").await?;
+            Ok(())
+        },
+    )
+    .await;
 }
 
 /// [`with_app`] for steps that return a value.
