@@ -5,6 +5,7 @@
 mod classify;
 mod common;
 mod exchange;
+mod kill;
 mod register;
 mod report;
 mod rollover;

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic: that is a failed test
 
 mod common;
+mod compat;
 mod demo;
 mod enrolment;
 mod exchange_package;
