@@ -3,6 +3,7 @@
 
 pub mod commands;
 pub mod conflict_commands;
+pub mod enrolment_commands;
 pub mod error;
 pub mod exchange_commands;
 pub mod report_commands;
@@ -99,6 +100,15 @@ pub fn run() {
             conflict_commands::household_conflicts,
             conflict_commands::conflict_detail,
             conflict_commands::resolve_conflict,
+            // Enrolment and keys screen (đăng ký thiết bị và khoá)
+            enrolment_commands::enrolment_preset_file,
+            enrolment_commands::enrolment_state,
+            enrolment_commands::read_keys_file,
+            enrolment_commands::pin_keys,
+            enrolment_commands::inspect_enrolment_request,
+            enrolment_commands::device_roster,
+            enrolment_commands::office_key_generations,
+            enrolment_commands::rollover_keys,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -9,3 +9,4 @@ mod exchange;
 mod kill;
 mod register;
 mod report;
+mod rollover;

@@ -5,6 +5,7 @@
 mod common;
 mod compat;
 mod demo;
+mod enrolment;
 mod exchange_package;
 mod ledger;
 mod open;
@@ -14,5 +15,6 @@ mod report_data;
 mod reports;
 mod resolve;
 mod review;
+mod rollover;
 mod rules;
 mod sync;

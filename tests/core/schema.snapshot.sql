@@ -199,6 +199,23 @@ CREATE TABLE node (
   revoked_after_seq  INTEGER,
   created_at         TEXT NOT NULL
 , flagged TEXT);
+-- table office_key
+CREATE TABLE office_key (
+  node_id        TEXT NOT NULL,     -- the office
+  serial         INTEGER NOT NULL,  -- key generation: 0 = the keys made at setup
+  sign_pk        TEXT NOT NULL,
+  enc_recipient  TEXT NOT NULL,
+  secret_keys    TEXT,              -- at the office only, for retired generations; NULL elsewhere
+  grace_until    TEXT,              -- retired generation: packages encrypted to it accepted until then (office clock)
+  statement      TEXT,              -- the signed rollover statement that introduced this generation (NULL for 0)
+  created_at     TEXT NOT NULL,
+  PRIMARY KEY (node_id, serial)
+) WITHOUT ROWID;
+-- table office_key_seen
+CREATE TABLE office_key_seen (
+  node_id  TEXT PRIMARY KEY,
+  serial   INTEGER NOT NULL
+) WITHOUT ROWID;
 -- table op
 CREATE TABLE op (
   origin       TEXT NOT NULL REFERENCES node(node_id),

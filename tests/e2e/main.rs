@@ -7,6 +7,7 @@
 mod conflicts;
 mod demo;
 mod driver;
+mod enrolment;
 mod exchange;
 mod reports;
 mod review;

@@ -26,6 +26,8 @@ const REPORT_SCREENS = { dashboard: dashboardScreen, reports: reportsScreen };
 import * as exchangeScreen from './screens/exchange.js';
 // Conflict review (xem xét xung đột): routes #/conflicts, #/conflicts/HOUSEHOLD, #/conflicts/item/ENTITY/ROW/FIELD.
 import * as conflictsScreen from './screens/conflicts.js';
+// Enrolment and keys (đăng ký thiết bị và khoá): route #/enrolment.
+import * as enrolmentScreen from './screens/enrolment.js';
 
 /**
  * @typedef {{code: string, label: string}} RefItem
@@ -146,7 +148,7 @@ function route() {
   if (!ctx.info && name !== 'settings') name = 'setup';
   if (ctx.info && name === 'setup') name = 'register';
   /** @type {Record<string, {mount: (root: HTMLElement, ctx: Ctx) => (() => void)}>} */
-  const screens = { setup: setupScreen, register: registerScreen, household: householdScreen, settings: settingsScreen, ...REVIEW_SCREENS, ...REPORT_SCREENS, exchange: exchangeScreen, conflicts: conflictsScreen };
+  const screens = { setup: setupScreen, register: registerScreen, household: householdScreen, settings: settingsScreen, ...REVIEW_SCREENS, ...REPORT_SCREENS, exchange: exchangeScreen, conflicts: conflictsScreen, enrolment: enrolmentScreen };
   const screen = screens[name] || registerScreen;
   if (unmount) { try { unmount(); } catch { /* a screen failing to clean up must not block navigation */ } }
   clear(root);

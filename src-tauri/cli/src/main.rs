@@ -55,6 +55,8 @@ Các lệnh:
 Trao đổi dữ liệu qua thẻ nhớ USB (xem docs/EXCHANGE.md):
   setup office --code 04 --name \"Sở …\"         Thiết lập máy văn phòng.
   keys --out TỆP                 Ghi khoá công khai và dấu vân tay của máy này.
+  keys rollover [--grace-days 90] [--out TỆP]
+                                 Văn phòng đổi khoá; các xã nhận khoá mới trong gói trả về.
   setup commune --code 01234 --name \"Sơn Lộ\" --area rural|urban --office-keys TỆP
        [--province-code 04] [--province-name TÊN] [--role reviewer --officer-keys TỆP]
                                  Thiết lập máy của xã, ghim khoá của văn phòng.
@@ -158,6 +160,7 @@ fn run(raw: &[String]) -> CmdResult {
         ["setup", "office"] => exchange_cmd::setup_office(&args),
         ["setup", "commune"] => exchange_cmd::setup_commune(&args),
         ["keys"] => exchange_cmd::keys(&args),
+        ["keys", "rollover"] => exchange_cmd::keys_rollover(&args),
         ["enrol", "request"] => exchange_cmd::enrol_request(&args),
         ["enrol", "accept", file] => exchange_cmd::enrol_accept(&args, file),
         ["export"] => exchange_cmd::export(&args),

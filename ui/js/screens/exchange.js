@@ -90,6 +90,7 @@ export function mount(root, ctx) {
       h('dt', { text: 'Vai trò' }), h('dd', { text: ROLE[s.role] || s.role }),
       h('dt', { text: 'Mã xã/tỉnh' }), h('dd', { text: s.commune_code }),
       h('dt', { text: 'Đăng ký' }), h('dd', { id: 'ex-enrolled', 'data-testid': 'ex-enrolled', text: s.role === 'office' ? 'Máy văn phòng (cấp chứng thư cho các máy của xã)' : s.enrolled ? 'Đã đăng ký với văn phòng' : 'Chưa đăng ký — chưa gửi được dữ liệu' })));
+    me.appendChild(h('p', {}, h('a', { href: '#/enrolment', id: 'ex-enrolment-link', 'data-testid': 'ex-enrolment-link', text: s.role === 'office' ? 'Đăng ký thiết bị, tệp khoá và đổi khoá…' : 'Đăng ký thiết bị và khoá văn phòng…' })));
     if (s.stale_copy) me.appendChild(h('p', { class: 'summary error', role: 'alert', text: s.stale_copy }));
     if (!s.enrolled && s.role !== 'office') me.appendChild(enrolRequestForm());
   }
