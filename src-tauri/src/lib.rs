@@ -2,6 +2,8 @@
 //! contains no SQL and no rules; `commands` holds thin adapters over `giamngheo_core`.
 
 pub mod commands;
+pub mod conflict_commands;
+pub mod enrolment_commands;
 pub mod error;
 pub mod exchange_commands;
 pub mod office_commands;
@@ -94,6 +96,20 @@ pub fn run() {
             exchange_commands::pin_office,
             exchange_commands::enrolment_request,
             exchange_commands::accept_enrolment,
+            // Conflict review (xem xét xung đột)
+            conflict_commands::conflict_details,
+            conflict_commands::household_conflicts,
+            conflict_commands::conflict_detail,
+            conflict_commands::resolve_conflict,
+            // Enrolment and keys screen (đăng ký thiết bị và khoá)
+            enrolment_commands::enrolment_preset_file,
+            enrolment_commands::enrolment_state,
+            enrolment_commands::read_keys_file,
+            enrolment_commands::pin_keys,
+            enrolment_commands::inspect_enrolment_request,
+            enrolment_commands::device_roster,
+            enrolment_commands::office_key_generations,
+            enrolment_commands::rollover_keys,
             // Office decisions, change requests, duplicates (office_commands)
             office_commands::office_decide,
             office_commands::office_return,

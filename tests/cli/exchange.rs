@@ -194,29 +194,7 @@ fn import_of_a_broken_file_reports_rejected_with_exit_3_and_changes_nothing() {
 fn commune_export_before_enrolment_is_refused() {
     let dir = tempfile::tempdir().expect("tmp");
     let d = dir.path();
-    let office = d.join("office.db");
-    let xa = d.join("xa.db");
-    let keys = d.join("k.json");
-    g(
-        &office,
-        &["setup", "office", "--code", "04", "--name", "Sở Cao Bằng"],
-    );
-    g(&office, &["keys", "--out", s(&keys)]);
-    g(
-        &xa,
-        &[
-            "setup",
-            "commune",
-            "--code",
-            "01234",
-            "--name",
-            "Sơn Lộ",
-            "--area",
-            "urban",
-            "--office-keys",
-            s(&keys),
-        ],
-    );
+    let (_office, xa) = crate::common::office_and_pinned_commune(d, "urban");
     let out = run(&["--db", s(&xa), "export", "--out", s(&d.join("usb"))]);
     assert_eq!(out.status.code(), Some(3));
     assert!(

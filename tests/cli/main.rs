@@ -4,7 +4,10 @@
 
 mod classify;
 mod common;
+mod conflicts;
 mod exchange;
+mod kill;
 mod office;
 mod register;
 mod report;
+mod rollover;

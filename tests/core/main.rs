@@ -3,7 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic: that is a failed test
 
 mod common;
+mod compat;
 mod demo;
+mod enrolment;
 mod exchange_package;
 mod ledger;
 mod office;
@@ -12,6 +14,8 @@ mod register;
 mod register_paging;
 mod report_data;
 mod reports;
+mod resolve;
 mod review;
+mod rollover;
 mod rules;
 mod sync;

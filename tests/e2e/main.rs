@@ -4,8 +4,10 @@
 //! `xvfb-run -a cargo test --workspace --test e2e -- --ignored --nocapture`.
 //! Screenshots go to `target/e2e-screenshots/` (kept on failure, named `*-FAILED.png`).
 
+mod conflicts;
 mod demo;
 mod driver;
+mod enrolment;
 mod exchange;
 mod office_review;
 mod reports;

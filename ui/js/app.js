@@ -24,6 +24,10 @@ const REVIEW_SCREENS = { rounds: roundsScreen, round: roundScreen, survey: surve
 const REPORT_SCREENS = { dashboard: dashboardScreen, reports: reportsScreen };
 // USB exchange (trao đổi dữ liệu): route #/exchange.
 import * as exchangeScreen from './screens/exchange.js';
+// Conflict review (xem xét xung đột): routes #/conflicts, #/conflicts/HOUSEHOLD, #/conflicts/item/ENTITY/ROW/FIELD.
+import * as conflictsScreen from './screens/conflicts.js';
+// Enrolment and keys (đăng ký thiết bị và khoá): route #/enrolment.
+import * as enrolmentScreen from './screens/enrolment.js';
 // Office decisions and the commune's to-do list: route #/office-review (from the exchange screen).
 import * as officeReviewScreen from './screens/office-review.js';
 
@@ -146,7 +150,7 @@ function route() {
   if (!ctx.info && name !== 'settings') name = 'setup';
   if (ctx.info && name === 'setup') name = 'register';
   /** @type {Record<string, {mount: (root: HTMLElement, ctx: Ctx) => (() => void)}>} */
-  const screens = { setup: setupScreen, register: registerScreen, household: householdScreen, settings: settingsScreen, ...REVIEW_SCREENS, ...REPORT_SCREENS, exchange: exchangeScreen, 'office-review': officeReviewScreen };
+  const screens = { setup: setupScreen, register: registerScreen, household: householdScreen, settings: settingsScreen, ...REVIEW_SCREENS, ...REPORT_SCREENS, exchange: exchangeScreen, conflicts: conflictsScreen, enrolment: enrolmentScreen, 'office-review': officeReviewScreen };
   const screen = screens[name] || registerScreen;
   if (unmount) { try { unmount(); } catch { /* a screen failing to clean up must not block navigation */ } }
   clear(root);

@@ -198,6 +198,42 @@ pub fn keys(args: &Args) -> CmdResult {
     Ok(())
 }
 
+/// `keys rollover [--grace-days N] [--out FILE]` — office only: new keys, the statement signed by
+/// the old key travels in the next return packages; `--out` writes the new public keys file.
+pub fn keys_rollover(args: &Args) -> CmdResult {
+    args.only(&["db", "json", "grace-days", "out"])?;
+    let grace = match args.opt("grace-days") {
+        None => giamngheo_core::sync::rollover::DEFAULT_GRACE_DAYS,
+        Some(v) => v.trim().parse::<u32>().map_err(|_| {
+            Failure::Usage(format!(
+                "--grace-days cần một số ngày (0 đến {}), không phải “{v}”.",
+                giamngheo_core::sync::rollover::MAX_GRACE_DAYS
+            ))
+        })?,
+    };
+    let mut ledger = open_set_up(args)?;
+    let r = ledger.rollover_keys(grace)?;
+    if let Some(out) = args.opt("out") {
+        std::fs::write(out, r.keys_file.to_json() + "\n")
+            .map_err(|e| Failure::Core(Error::Io(format!("Không ghi được tệp khoá {out}: {e}"))))?;
+    }
+    if args.flag("json") {
+        print_json(&json!({
+            "serial": r.serial,
+            "fingerprint": r.fingerprint,
+            "old_fingerprint": r.old_fingerprint,
+            "grace_until": r.grace_until,
+            "file": args.opt("out"),
+        }))?;
+    } else {
+        eprintln!(
+            "Đã đổi khoá văn phòng sang thế hệ {}. Dấu vân tay mới: {} (cũ: {}). Gói mã hoá bằng khoá cũ được nhận đến {}. Hãy xuất gói trả về cho các xã để gửi khoá mới.",
+            r.serial, r.fingerprint, r.old_fingerprint, r.grace_until
+        );
+    }
+    Ok(())
+}
+
 /// `enrol request --out DIR`
 pub fn enrol_request(args: &Args) -> CmdResult {
     args.only(&["db", "json", "out"])?;

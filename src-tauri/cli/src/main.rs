@@ -10,6 +10,7 @@
 
 mod args;
 mod classify;
+mod conflict_cmd;
 mod exchange_cmd;
 mod office_cmd;
 mod report_cmd;
@@ -55,6 +56,8 @@ Các lệnh:
 Trao đổi dữ liệu qua thẻ nhớ USB (xem docs/EXCHANGE.md):
   setup office --code 04 --name \"Sở …\"         Thiết lập máy văn phòng.
   keys --out TỆP                 Ghi khoá công khai và dấu vân tay của máy này.
+  keys rollover [--grace-days 90] [--out TỆP]
+                                 Văn phòng đổi khoá; các xã nhận khoá mới trong gói trả về.
   setup commune --code 01234 --name \"Sơn Lộ\" --area rural|urban --office-keys TỆP
        [--province-code 04] [--province-name TÊN] [--role reviewer --officer-keys TỆP]
                                  Thiết lập máy của xã, ghim khoá của văn phòng.
@@ -67,6 +70,10 @@ Trao đổi dữ liệu qua thẻ nhớ USB (xem docs/EXCHANGE.md):
   correct --id MÃ --field TRƯỜNG --value GIÁ_TRỊ --reason LÝ_DO [--entity household]
                                  Văn phòng: sửa một trường kèm lý do.
   revoke MÃ_MÁY --after-seq N    Văn phòng: thu hồi chứng thư một máy.
+  conflicts                      Các mục cần xem xét: từng giá trị đang tranh chấp, ai ghi, lúc nào,
+                                 trên máy nào (văn phòng hay xã).
+  resolve LOẠI MÃ TRƯỜNG --pick NGUỒN:SỐ | --value GIÁ_TRỊ [--note GHI_CHÚ]
+                                 Chọn một giá trị đang có hoặc nhập giá trị mới (kiểm tra như khi sửa).
 
 Quyết định của văn phòng (đi tới xã trong gói trả về):
   office approve MÃ_HỘ [--round MÃ] | office approve --round MÃ
@@ -171,6 +178,7 @@ fn run(raw: &[String]) -> CmdResult {
         ["setup", "office"] => exchange_cmd::setup_office(&args),
         ["setup", "commune"] => exchange_cmd::setup_commune(&args),
         ["keys"] => exchange_cmd::keys(&args),
+        ["keys", "rollover"] => exchange_cmd::keys_rollover(&args),
         ["enrol", "request"] => exchange_cmd::enrol_request(&args),
         ["enrol", "accept", file] => exchange_cmd::enrol_accept(&args, file),
         ["export"] => exchange_cmd::export(&args),
@@ -178,6 +186,9 @@ fn run(raw: &[String]) -> CmdResult {
         ["status"] => exchange_cmd::status(&args),
         ["correct"] => exchange_cmd::correct(&args),
         ["revoke", node] => exchange_cmd::revoke(&args, node),
+        // Conflict review (conflict_cmd.rs)
+        ["conflicts"] => conflict_cmd::conflicts(&args),
+        ["resolve", rest @ ..] => conflict_cmd::resolve(&args, rest),
         // Office decisions, change requests, duplicate people (office_cmd.rs)
         ["office", rest @ ..] => office_cmd::office(&args, rest),
         ["changes", rest @ ..] => office_cmd::changes(&args, rest),

@@ -50,7 +50,8 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_review.sql")),
     (3, include_str!("../migrations/0003_exchange.sql")),
     (4, include_str!("../migrations/0004_sync.sql")),
-    (6, include_str!("../migrations/0006_office.sql")),
+    (7, include_str!("../migrations/0007_key_rollover.sql")),
+    (8, include_str!("../migrations/0008_office.sql")),
 ];
 
 /// The schema version this build writes.

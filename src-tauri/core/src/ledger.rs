@@ -1257,6 +1257,24 @@ pub fn apply_op(
     Ok(Applied::New)
 }
 
+/// The current heads of one field of one row as `(origin, seq)`, the displayed one last (for the
+/// conflict review in `resolve`). Empty when the entity, row or field is unknown.
+pub(crate) fn field_head_keys(
+    conn: &Connection,
+    entity: &str,
+    row_id: &str,
+    field: &str,
+) -> Result<Vec<OpKey>> {
+    let Some(def) = entity_def(entity) else {
+        return Ok(Vec::new());
+    };
+    let mut heads = load_rev(conn, def, row_id)?
+        .map(|r| r.heads(field))
+        .unwrap_or_default();
+    heads.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
+    Ok(heads.into_iter().map(|r| OpKey(r.0, r.1)).collect())
+}
+
 fn update_conflict(
     conn: &Connection,
     def: &EntityDef,

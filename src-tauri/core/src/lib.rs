@@ -16,6 +16,7 @@ pub mod paths;
 pub mod populate;
 pub mod register;
 pub mod reports;
+pub mod resolve;
 pub mod review;
 pub mod review_items;
 pub mod rules;

@@ -1735,7 +1735,7 @@ pub fn field_label(field: &str) -> &'static str {
     }
 }
 
-fn display_value(field: &str, v: &Value) -> String {
+pub(crate) fn display_value(field: &str, v: &Value) -> String {
     match v {
         Value::Null => "(trống)".into(),
         Value::Bool(true) => "Có".into(),

@@ -1243,6 +1243,8 @@ impl Ledger {
         let Some((before, _, _)) = self.saved_survey(&survey_id)? else {
             return Err(Error::Conflict("Hộ này chưa có trong danh sách rà soát (Phụ lục I) của đợt: hãy thêm đơn đề nghị trước.".into()));
         };
+        // Saving writes every field of the survey: it must not settle competing values unseen.
+        crate::resolve::refuse_if_open_critical(self.conn(), "survey", &survey_id)?;
         let today = self.clock().today();
         let date = match input.survey_date.trim() {
             "" => today,

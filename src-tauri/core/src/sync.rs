@@ -39,6 +39,11 @@ const STALE_SETTING: &str = "exchange_stale_copy";
 const OFFICER_SETTING: &str = "exchange_officer";
 const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// Enrolment for the screens: stage, request preview, confirmed pinning, roster.
+pub mod enrolment;
+/// Office key rollover (đổi khoá): new keys, statements in return packages, grace period.
+pub mod rollover;
+
 fn limits() -> Limits {
     Limits::for_schema(OP_SCHEMA_VERSION as u32)
 }
@@ -899,10 +904,13 @@ impl Ledger {
             sender_lamport: lamport(conn)?.max(0) as u64,
             device_time: now.clone(),
         };
+        // An office signs with the newest key generation the receiver holds (key rollover).
+        let older = rollover::signing_keys_for(conn, me, receiver)?;
+        let signer = older.as_ref().unwrap_or(&me.keys);
         let bytes = if kind == PackageKind::Data || kind == PackageKind::Return {
-            ex::build_package_compressed(&spec, payload, &me.keys, &[recipient.as_str()])?
+            ex::build_package_compressed(&spec, payload, signer, &[recipient.as_str()])?
         } else {
-            ex::build_package(&spec, payload, &me.keys, &[recipient.as_str()])?
+            ex::build_package(&spec, payload, signer, &[recipient.as_str()])?
         };
         let name = ex::package_file_name(&me.node.short_code, &receiver.short_code, pkg_seq)?;
         std::fs::create_dir_all(out_dir)
@@ -1009,17 +1017,16 @@ impl Ledger {
             ));
         }
         let bytes = ex::read_capped(file, &limits())?;
-        let local = LocalNode {
-            node_id: &me.node.node_id,
-            keys: &me.keys,
-            also_receive_for: &[],
-        };
-        let pkg = ex::open_package(&bytes, &local, &|_| None, &limits()).map_err(|e| match e {
-            PackageError::UnknownSender => {
-                Error::Invalid("Tệp này không phải yêu cầu đăng ký thiết bị.".into())
-            }
-            other => Error::from(other),
-        })?;
+        let now_utc = self.clock().now();
+        let (pkg, key_serial) =
+            rollover::open_package_any_key(self.conn(), &bytes, &me, &|_| None, &limits(), now_utc)
+                .map_err(|e| match e {
+                    rollover::OpenFailure::Package(PackageError::UnknownSender) => {
+                        Error::Invalid("Tệp này không phải yêu cầu đăng ký thiết bị.".into())
+                    }
+                    rollover::OpenFailure::Package(other) => Error::from(other),
+                    rollover::OpenFailure::GraceOver(reason) => Error::Invalid(reason),
+                })?;
         let req = EnrolmentRequest::from_package(&pkg)?;
         let existing = load_node(self.conn(), &req.node_id)?;
         if let Some(n) = &existing {
@@ -1033,25 +1040,7 @@ impl Ledger {
         let conn = self.conn();
         let short_code = match existing.as_ref().filter(|n| n.cert.is_some()) {
             Some(n) => n.short_code.clone(),
-            None => {
-                let mut n: i64 = conn.query_row(
-                    "SELECT count(*) FROM node WHERE commune_code = ?1 AND role <> 'office'",
-                    [&req.commune_code],
-                    |r| r.get(0),
-                )?;
-                loop {
-                    n += 1;
-                    let candidate = format!("{}-{n}", req.commune_code);
-                    let taken: bool = conn.query_row(
-                        "SELECT count(*) > 0 FROM node WHERE short_code = ?1",
-                        [&candidate],
-                        |r| r.get(0),
-                    )?;
-                    if !taken {
-                        break candidate;
-                    }
-                }
-            }
+            None => enrolment::next_short_code(conn, &req.commune_code)?,
         };
         let serial: i64 = conn.query_row(
             "SELECT coalesce(max(cert_serial), 0) + 1 FROM node",
@@ -1092,6 +1081,7 @@ impl Ledger {
                     now
                 ],
             )?;
+            rollover::note_seen(&tx, &cert.node_id, key_serial)?;
             audit(
                 &tx,
                 &now,
@@ -1105,6 +1095,9 @@ impl Ledger {
             .ok_or_else(|| Error::Database("Thiết bị vừa đăng ký không được lưu.".into()))?;
         let mut payload = cert.to_payload()?;
         payload.sections.extend(self.roster_sections(&device)?);
+        payload
+            .sections
+            .extend(rollover::rollover_sections(self.conn(), &me)?);
         let (w, _, _) = self.send_package(
             &me,
             &device,
@@ -1333,6 +1326,7 @@ impl Ledger {
         }
         let kind = if me.is_office() {
             sections.extend(self.roster_sections(receiver)?);
+            sections.extend(rollover::rollover_sections(conn, me)?);
             PackageKind::Return
         } else {
             PackageKind::Data
@@ -1458,14 +1452,16 @@ impl Ledger {
             .map(|n| (n.node_id.clone(), n))
             .collect();
         let my_id = me.node.node_id.clone();
+        let previous_pks = rollover::previous_sign_pks(self.conn())?;
         let senders = |id: &str| -> Option<KnownSender> {
             let n = nodes.get(id)?;
             if n.node_id == my_id {
                 return None;
             }
-            let pk = n.sign_pk.clone()?;
+            let mut sign_pks = vec![n.sign_pk.clone()?];
+            sign_pks.extend(previous_pks.get(id).into_iter().flatten().cloned());
             Some(KnownSender {
-                sign_pks: vec![pk],
+                sign_pks,
                 cert_serial: if n.role == "office" || n.cert.is_none() {
                     None
                 } else {
@@ -1509,9 +1505,21 @@ impl Ledger {
             report.reason_kind = Some("duplicate".into());
             return Ok(report);
         }
-        let pkg = match ex::open_package(&bytes, &local, &senders, &lim) {
+        let (pkg, key_serial) = match rollover::open_package_any_key(
+            self.conn(),
+            &bytes,
+            &me,
+            &senders,
+            &lim,
+            self.clock().now(),
+        ) {
             Ok(p) => p,
-            Err(e) => return self.package_failed(e, &bytes, report),
+            Err(rollover::OpenFailure::Package(e)) => {
+                return self.package_failed(e, &bytes, report)
+            }
+            Err(rollover::OpenFailure::GraceOver(reason)) => {
+                return Ok(report.refuse(ImportStatus::Rejected, "old_office_key", reason))
+            }
         };
         let sender = nodes.get(&pkg.header.sender_node).cloned();
         let Some(sender) = sender else {
@@ -1589,6 +1597,9 @@ impl Ledger {
         )?;
         match verdict {
             None => {
+                if me.is_office() {
+                    rollover::note_seen(&tx, &sender.node_id, key_serial)?;
+                }
                 if dry_run {
                     drop(tx);
                 } else {
@@ -2004,14 +2015,22 @@ fn store_roster(
     };
     let mut certs: Vec<DeviceCertificate> = Vec::new();
     if pkg.header.kind == PackageKind::EnrolResponse {
-        match DeviceCertificate::from_package(
-            pkg,
-            &office_keys,
-            &me.node.node_id,
-            &me.keys.public(),
-        ) {
+        // Issued with the office's current keys, which may be newer than the pinned ones.
+        let mut found = Err(String::new());
+        for k in std::iter::once(office_keys.clone())
+            .chain(rollover::office_key_candidates(conn, office)?)
+        {
+            match DeviceCertificate::from_package(pkg, &k, &me.node.node_id, &me.keys.public()) {
+                Ok(c) => {
+                    found = Ok(c);
+                    break;
+                }
+                Err(e) => found = Err(e.to_string()),
+            }
+        }
+        match found {
             Ok(c) => certs.push(c),
-            Err(e) => return Ok(Err(e.to_string())),
+            Err(e) => return Ok(Err(e)),
         }
     }
     if let Some(list) = pkg.section(ROSTER_SECTION) {
@@ -2019,8 +2038,8 @@ fn store_roster(
             return Ok(Err("danh sách thiết bị trong gói không đọc được.".into()));
         };
         for c in list {
-            if let Err(e) = c.verify(&office_keys) {
-                return Ok(Err(e.to_string()));
+            if let Err(e) = rollover::verify_certificate(conn, office, &c)? {
+                return Ok(Err(e));
             }
             certs.push(c);
         }
@@ -2078,6 +2097,12 @@ fn apply_package(
 ) -> Result<Option<Verdict>> {
     // Roster and revocations first: relayed ops of this commune's other devices need them.
     if sender.role == "office" {
+        if let Err(m) = rollover::apply_statements(tx, me, sender, pkg, now)? {
+            return Ok(Some(Verdict::Reject {
+                kind: "bad_key_rollover",
+                reason: format!("Nội dung gói không hợp lệ: {m}"),
+            }));
+        }
         if let Err(m) = store_roster(tx, me, sender, pkg, now)? {
             return Ok(Some(Verdict::Reject {
                 kind: "bad_certificate",

@@ -90,6 +90,7 @@ export function mount(root, ctx) {
       h('dt', { text: 'Vai trò' }), h('dd', { text: ROLE[s.role] || s.role }),
       h('dt', { text: 'Mã xã/tỉnh' }), h('dd', { text: s.commune_code }),
       h('dt', { text: 'Đăng ký' }), h('dd', { id: 'ex-enrolled', 'data-testid': 'ex-enrolled', text: s.role === 'office' ? 'Máy văn phòng (cấp chứng thư cho các máy của xã)' : s.enrolled ? 'Đã đăng ký với văn phòng' : 'Chưa đăng ký — chưa gửi được dữ liệu' })));
+    me.appendChild(h('p', {}, h('a', { href: '#/enrolment', id: 'ex-enrolment-link', 'data-testid': 'ex-enrolment-link', text: s.role === 'office' ? 'Đăng ký thiết bị, tệp khoá và đổi khoá…' : 'Đăng ký thiết bị và khoá văn phòng…' })));
     if (s.stale_copy) me.appendChild(h('p', { class: 'summary error', role: 'alert', text: s.stale_copy }));
     me.appendChild(h('p', {}, h('a', { href: '#/office-review', id: 'ex-office-review', 'data-testid': 'ex-office-review',
       text: s.role === 'office' ? 'Xem xét của văn phòng: duyệt, trả lại, khoá, yêu cầu thay đổi, người trùng →' : 'Việc cần sửa do văn phòng trả lại →' })));
@@ -205,7 +206,17 @@ export function mount(root, ctx) {
 
   async function drawOffice() {
     clear(office);
-    if (!status || status.role !== 'office') return;
+    if (status && status.role !== 'office') {
+      // A commune laptop: the review items it holds, one link to the review screen.
+      const open = await exchangeIpc.conflicts();
+      if (alive && open.length) {
+        office.appendChild(h('section', { class: 'panel', id: 'ex-conflicts', 'data-testid': 'ex-conflicts' },
+          h('h2', { text: 'Mục cần xem xét' }),
+          h('p', {}, h('a', { href: '#/conflicts', id: 'ex-conflicts-all', text: `${open.length} mục cần xem xét — xem và xử lý…` }))));
+      }
+      return;
+    }
+    if (!status) return;
     const [communes, conflicts] = await Promise.all([exchangeIpc.consolidated(), exchangeIpc.conflicts()]);
     if (!alive) return;
     office.appendChild(h('section', { class: 'panel', id: 'ex-communes', 'data-testid': 'ex-communes' },
@@ -224,7 +235,9 @@ export function mount(root, ctx) {
     office.appendChild(h('section', { class: 'panel', id: 'ex-conflicts', 'data-testid': 'ex-conflicts' },
       h('h2', { text: 'Mục cần xem xét' }),
       conflicts.length === 0 ? h('p', { class: 'empty', text: 'Không có mục nào.' }) :
-        h('ul', {}, conflicts.map((/** @type {any} */ c) => h('li', { text: `${CONFLICT[c.kind] || c.kind}: ${c.entity} ${c.row_id}, trường ${c.field}` })))));
+        h('ul', { id: 'ex-conflict-list' }, conflicts.map((/** @type {any} */ c) => h('li', { 'data-testid': 'ex-conflict' },
+          h('a', { href: `#/conflicts/item/${[c.entity, c.row_id, c.field].map(encodeURIComponent).join('/')}`, 'data-testid': 'ex-conflict-link', text: `${CONFLICT[c.kind] || c.kind}: ${c.entity} ${c.row_id}, trường ${c.field}` })))),
+      conflicts.length ? h('p', {}, h('a', { href: '#/conflicts', id: 'ex-conflicts-all', text: 'Xem và xử lý từng mục…' })) : null));
     office.appendChild(correctionForm());
     office.appendChild(h('section', { class: 'panel', id: 'ex-enrol-accept' }, enrolAcceptForm()));
   }

@@ -15,6 +15,7 @@ import { fieldName } from '../lib/fields.js';
 import { tidy, optional } from '../lib/text.js';
 import { openEventDialog } from './event-dialog.js';
 import { householdReview } from './household-review.js';
+import { conflictIpc } from '../conflict-ipc.js';
 
 const TRI = [{ code: 'true', label: 'Có' }, { code: 'false', label: 'Không' }];
 
@@ -230,6 +231,13 @@ function build(screen, ctx, detail) {
     detail ? householdReview(ctx, detail) : null,
     h('span', { class: 'spacer' }), eventBtn));
   screen.appendChild(form);
+  // Open review items on this household or its members: a badge to the conflict review screen.
+  const headLine = screen.querySelector('.head-line');
+  if (detail && headLine) conflictIpc.household(detail.id).then((/** @type {any[]} */ open) => {
+    const line = headLine;
+    if (!open.length || !line.isConnected) return;
+    line.insertBefore(h('a', { class: 'badge warn', id: 'household-conflicts', 'data-testid': 'household-conflicts', href: `#/conflicts/${encodeURIComponent(detail.id)}`, text: `${open.length} mục cần xem xét` }), line.querySelector('.spacer'));
+  }, () => { /* the badge is a hint; the form works without it */ });
 
   /** Reads the whole form into the core's HouseholdInput. */
   function read() {

@@ -115,6 +115,9 @@ export function mount(root, ctx) {
       }
     });
     sections.push(
+      h('section', { class: 'panel', id: 'settings-enrolment' }, h('h2', { text: 'Đăng ký thiết bị và khoá' }),
+        h('p', { class: 'hint', text: 'Ghim khoá văn phòng, tạo yêu cầu đăng ký, dấu vân tay của máy này; tại văn phòng: cấp chứng thư và đổi khoá.' }),
+        h('a', { href: '#/enrolment', id: 'settings-enrolment-link', 'data-testid': 'settings-enrolment-link', text: 'Mở màn hình đăng ký thiết bị…' })),
       h('section', { class: 'panel' }, h('h2', { text: 'Người dùng trên máy này' }), userList, userForm),
       h('section', { class: 'panel' }, h('h2', { text: 'Thôn, xóm, bản, ấp, tổ dân phố' }), villageList, vForm));
   }

@@ -107,7 +107,9 @@ export function mount(root, ctx) {
     try {
       await ctx.ipc.setup(input);
       await ctx.reload();
-      ctx.toast('Đã thiết lập xong. Bắt đầu nhập sổ hộ.');
+      ctx.toast(input.kind === 'commune'
+        ? 'Đã thiết lập xong. Bắt đầu nhập sổ hộ; để gửi dữ liệu, vào Cài đặt → Đăng ký thiết bị để ghim khoá văn phòng.'
+        : 'Đã thiết lập xong. Bắt đầu nhập sổ hộ.');
       ctx.navigate('#/register');
     } catch (e) {
       const err = /** @type {any} */ (e);

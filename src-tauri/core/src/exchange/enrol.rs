@@ -391,12 +391,21 @@ const ROLLOVER_DOMAIN: &[u8] = b"giamngheo/key-rollover/v1\n";
 
 /// An office announcing its new keys (đổi khoá, SYNC.md §3.10 "Rotation"): signed by the old
 /// signing key (what communes have pinned) and by the new one (proof the office holds it).
-/// Communes accept packages signed by either key during the grace period the caller decides.
+/// `serial` numbers the office's key generations (the keys made at setup are generation 0, the
+/// first rollover introduces generation 1); `grace_until` (RFC 3339, the office's clock) is when
+/// the office stops accepting packages encrypted to the old key. Communes verify the statement
+/// against their pinned key and re-pin (`sync::rollover`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyRollover {
     pub format: String,
     pub node_id: String,
+    /// Generation of `new_keys` (≥ 1).
+    #[serde(default = "one")]
+    pub serial: u64,
+    /// Until when packages encrypted to the old key are accepted (office clock, RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_until: Option<String>,
     pub old_sign_pk: String,
     pub new_keys: PublicKeys,
     /// Hex Ed25519 signature by the old key.
@@ -405,20 +414,52 @@ pub struct KeyRollover {
     pub new_signature: String,
 }
 
+fn one() -> u64 {
+    1
+}
+
 #[derive(Serialize)]
 struct RolloverBody<'a> {
     format: &'a str,
     node_id: &'a str,
+    serial: u64,
+    grace_until: &'a Option<String>,
     old_sign_pk: &'a str,
     new_keys: &'a PublicKeys,
 }
 
 impl KeyRollover {
+    /// The first rollover (generation 1), without a stated grace period.
     pub fn new(node_id: &str, old: &NodeKeys, new: &NodeKeys) -> Result<Self> {
+        Self::issue(node_id, 1, None, old, new)
+    }
+
+    /// A rollover to key generation `serial`, accepting the old key until `grace_until`.
+    pub fn issue(
+        node_id: &str,
+        serial: u64,
+        grace_until: Option<String>,
+        old: &NodeKeys,
+        new: &NodeKeys,
+    ) -> Result<Self> {
         validate_node_id(node_id)?;
+        if serial == 0 {
+            return Err(Error::Invalid(
+                "Số thế hệ khoá mới phải từ 1 trở lên.".into(),
+            ));
+        }
+        if let Some(g) = &grace_until {
+            if chrono::DateTime::parse_from_rfc3339(g).is_err() {
+                return Err(Error::Invalid(
+                    "Hạn chuyển tiếp khoá phải theo định dạng RFC 3339.".into(),
+                ));
+            }
+        }
         let mut r = KeyRollover {
             format: ROLLOVER_FORMAT.into(),
             node_id: node_id.into(),
+            serial,
+            grace_until,
             old_sign_pk: old.public().sign_pk,
             new_keys: new.public(),
             old_signature: String::new(),
@@ -436,6 +477,8 @@ impl KeyRollover {
             &RolloverBody {
                 format: &self.format,
                 node_id: &self.node_id,
+                serial: self.serial,
+                grace_until: &self.grace_until,
                 old_sign_pk: &self.old_sign_pk,
                 new_keys: &self.new_keys,
             },
@@ -455,7 +498,7 @@ impl KeyRollover {
                 "Thông báo đổi khoá thuộc phiên bản khác; cần cập nhật phần mềm.".into(),
             ));
         }
-        if self.node_id != node_id || self.old_sign_pk != pinned.sign_pk {
+        if self.node_id != node_id || self.old_sign_pk != pinned.sign_pk || self.serial == 0 {
             return Err(refused());
         }
         if self.new_keys.validated().map_err(|_| refused())? != self.new_keys {

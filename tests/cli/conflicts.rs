@@ -1,0 +1,291 @@
+//! `conflicts` and `resolve` through the real binary: the office corrects a household's address
+//! and a member's ID number while the commune edits the same fields (the commune's edits are made
+//! through the core, as the desktop app makes them: the CLI has no field-edit command); after the
+//! import the office lists both items with who / which laptop / office-or-commune, refuses a wrong
+//! ID number (exit 3, Vietnamese message, nothing changed), resolves one item by a typed value and
+//! one by a pick, and the return package closes them at the commune too.
+
+use crate::common::{json, run, stderr};
+use giamngheo_core::ledger::{Change, OpKind};
+use giamngheo_core::Ledger;
+use serde_json::Value;
+use std::path::Path;
+
+fn g(db: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["--db", db.to_str().expect("utf-8 path")];
+    all.extend_from_slice(args);
+    all.push("--json");
+    json(&run(&all))
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+#[test]
+fn office_lists_and_resolves_conflicts_and_the_return_closes_them_at_the_commune() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    let office = d.join("office.db");
+    let xa = d.join("xa.db");
+    let keys = d.join("office-keys.json");
+    g(
+        &office,
+        &[
+            "setup",
+            "office",
+            "--code",
+            "04",
+            "--name",
+            "Sở Nông nghiệp và Môi trường Cao Bằng",
+            "--province-name",
+            "Cao Bằng",
+        ],
+    );
+    g(&office, &["keys", "--out", s(&keys)]);
+    g(
+        &xa,
+        &[
+            "setup",
+            "commune",
+            "--code",
+            "01234",
+            "--name",
+            "Sơn Lộ",
+            "--area",
+            "rural",
+            "--office-keys",
+            s(&keys),
+            "--province-name",
+            "Cao Bằng",
+        ],
+    );
+    let req = g(&xa, &["enrol", "request", "--out", s(&d.join("e1"))]);
+    let acc = g(
+        &office,
+        &[
+            "enrol",
+            "accept",
+            req["file"].as_str().expect("file"),
+            "--fingerprint",
+            req["fingerprint"].as_str().expect("fp"),
+            "--out",
+            s(&d.join("e2")),
+        ],
+    );
+    g(&xa, &["import", acc["file"].as_str().expect("file")]);
+    g(
+        &xa,
+        &["generate", "--households", "3", "--seed", "5", "--no-round"],
+    );
+    g(&xa, &["export", "--out", s(&d.join("u1"))]);
+    g(&office, &["import", s(&d.join("u1"))]);
+    assert_eq!(g(&office, &["conflicts"]), Value::Array(vec![]));
+
+    let list = g(&office, &["household", "list"]);
+    let hid = list[0]["id"].as_str().expect("id").to_owned();
+    let shown = g(&office, &["household", "show", &hid]);
+    let mid = shown["members"][0]["id"]
+        .as_str()
+        .expect("member")
+        .to_owned();
+
+    // Concurrently: the office corrects, the commune edits the same two fields.
+    for (entity, id, field, value) in [
+        ("household", hid.as_str(), "address", "Nhà văn phòng sửa"),
+        ("member", mid.as_str(), "id_number", "004080001234"),
+    ] {
+        g(
+            &office,
+            &[
+                "correct",
+                "--entity",
+                entity,
+                "--id",
+                id,
+                "--field",
+                field,
+                "--value",
+                value,
+                "--reason",
+                "Xác minh",
+            ],
+        );
+    }
+    {
+        let mut l = Ledger::open(&xa).expect("open commune");
+        l.write(
+            "edit",
+            vec![
+                Change::new("household", hid.as_str(), OpKind::Update)
+                    .with("address", "Nhà xã sửa"),
+                Change::new("member", mid.as_str(), OpKind::Update)
+                    .with("id_number", "004080005678"),
+            ],
+        )
+        .expect("commune edit");
+    }
+    g(&xa, &["export", "--out", s(&d.join("u2"))]);
+    let imp = g(&office, &["import", s(&d.join("u2"))]);
+    assert_eq!(imp[0]["conflicts"].as_u64(), Some(2), "{imp}");
+
+    let items = g(&office, &["conflicts"]);
+    let items = items.as_array().expect("array");
+    assert_eq!(items.len(), 2, "{items:#?}");
+    let addr = items
+        .iter()
+        .find(|i| i["field"] == "address")
+        .expect("address item");
+    assert_eq!(addr["kind"], "overlap");
+    assert_eq!(addr["kind_label"], "Sửa cùng lúc");
+    assert_eq!(addr["field_label"], "Địa chỉ");
+    assert_eq!(addr["household_id"], hid.as_str());
+    assert!(addr["head_name"].as_str().is_some_and(|h| !h.is_empty()));
+    let heads = addr["heads"].as_array().expect("heads");
+    assert_eq!(heads.len(), 2);
+    let mut who: Vec<(String, String)> = heads
+        .iter()
+        .map(|h| {
+            (
+                h["authority_label"].as_str().unwrap_or("").to_owned(),
+                h["device"]["short_code"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    who.sort();
+    assert_eq!(
+        who,
+        vec![
+            ("Văn phòng".to_owned(), "VP04".to_owned()),
+            ("Xã".to_owned(), "01234-1".to_owned())
+        ]
+    );
+    let commune_head = heads
+        .iter()
+        .find(|h| h["authority_label"] == "Xã")
+        .expect("commune value");
+    assert_eq!(commune_head["display"], "Nhà xã sửa");
+    assert!(commune_head["received_at"].is_string());
+    let pick = commune_head["key"].as_str().expect("key").to_owned();
+    let idn = items
+        .iter()
+        .find(|i| i["field"] == "id_number")
+        .expect("id item");
+    assert_eq!(idn["entity"], "member");
+    assert!(idn["member_name"].is_string());
+    assert_eq!(idn["critical"], true);
+
+    // The plain text lists them grouped by household with the resolve command.
+    let text = run(&["--db", s(&office), "conflicts"]);
+    assert!(text.status.success());
+    let out = String::from_utf8(text.stdout).expect("utf-8");
+    assert!(out.contains("Sửa cùng lúc"), "{out}");
+    assert!(out.contains(&pick), "{out}");
+    assert!(out.contains("Văn phòng"), "{out}");
+
+    // A wrong ID number: exit 3, the usual message, nothing changed.
+    let before = (
+        g(&office, &["conflicts"]),
+        g(&office, &["household", "show", &hid]),
+        g(&office, &["status"]),
+    );
+    let bad = run(&[
+        "--db",
+        s(&office),
+        "resolve",
+        "member",
+        &mid,
+        "id_number",
+        "--value",
+        "00408000123",
+    ]);
+    assert_eq!(bad.status.code(), Some(3));
+    assert!(stderr(&bad).contains("12 chữ số"), "{}", stderr(&bad));
+    // Usage mistakes: exit 2.
+    for args in [
+        vec!["resolve", "member", &mid, "id_number"],
+        vec![
+            "resolve",
+            "member",
+            &mid,
+            "id_number",
+            "--pick",
+            &pick,
+            "--value",
+            "x",
+        ],
+        vec!["resolve", "member", &mid],
+    ] {
+        let mut all = vec!["--db", s(&office)];
+        all.extend(args);
+        let o = run(&all);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    }
+    let after = (
+        g(&office, &["conflicts"]),
+        g(&office, &["household", "show", &hid]),
+        g(&office, &["status"]),
+    );
+    assert_eq!(before, after, "nothing changed");
+
+    // Typed value for the ID number, a pick for the address.
+    let r = g(
+        &office,
+        &[
+            "resolve",
+            "member",
+            &mid,
+            "id_number",
+            "--value",
+            "0040 8000 9999",
+            "--note",
+            "Theo bản gốc CCCD",
+        ],
+    );
+    assert_eq!(r["value"], "004080009999");
+    assert_eq!(r["open_items"], 1);
+    let r = g(
+        &office,
+        &["resolve", "household", &hid, "address", "--pick", &pick],
+    );
+    assert_eq!(r["display"], "Nhà xã sửa");
+    assert_eq!(r["open_items"], 0);
+    assert_eq!(g(&office, &["conflicts"]), Value::Array(vec![]));
+    // Again: the item is closed, a clear message.
+    let again = run(&[
+        "--db",
+        s(&office),
+        "resolve",
+        "household",
+        &hid,
+        "address",
+        "--pick",
+        &pick,
+    ]);
+    assert_eq!(again.status.code(), Some(3));
+    assert!(
+        stderr(&again).contains("đã được xử lý"),
+        "{}",
+        stderr(&again)
+    );
+
+    // The return package closes the items at the commune.
+    let ret = g(&office, &["export", "--out", s(&d.join("u3"))]);
+    g(&xa, &["import", ret[0]["file"].as_str().expect("file")]);
+    assert_eq!(g(&xa, &["conflicts"]), Value::Array(vec![]));
+    let at_commune = g(&xa, &["household", "show", &hid]);
+    assert_eq!(at_commune["address"], "Nhà xã sửa");
+    let member = at_commune["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .find(|m| m["id"] == mid.as_str())
+        .cloned()
+        .expect("member");
+    assert_eq!(member["id_number"], "004080009999");
+    assert_eq!(
+        g(&office, &["household", "show", &hid]),
+        at_commune,
+        "the same household on both sides"
+    );
+}
