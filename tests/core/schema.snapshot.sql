@@ -1,23 +1,41 @@
+-- index app_user_deleted
+CREATE INDEX app_user_deleted ON app_user(id) WHERE deleted <> 0;
+-- index application_deleted
+CREATE INDEX application_deleted ON application(id) WHERE deleted <> 0;
 -- index application_round
 CREATE INDEX application_round ON application(round_id);
 -- index certificate_household
 CREATE INDEX certificate_household ON certificate(household_id);
 -- index certificate_round
 CREATE INDEX certificate_round ON certificate(round_id);
+-- index complaint_deleted
+CREATE INDEX complaint_deleted ON complaint(id) WHERE deleted <> 0;
 -- index complaint_round
 CREATE INDEX complaint_round ON complaint(round_id);
 -- index household_commune
 CREATE INDEX household_commune ON household(commune_code);
+-- index household_deleted
+CREATE INDEX household_deleted ON household(id) WHERE deleted <> 0;
+-- index household_event_deleted
+CREATE INDEX household_event_deleted ON household_event(id) WHERE deleted <> 0;
 -- index household_event_household
 CREATE INDEX household_event_household ON household_event(household_id);
 -- index household_sort
 CREATE INDEX household_sort ON household(sort_key);
 -- index household_village
 CREATE INDEX household_village ON household(village_id);
+-- index member_birth_date
+CREATE INDEX member_birth_date ON member(birth_date);
+-- index member_deleted
+CREATE INDEX member_deleted ON member(id) WHERE deleted <> 0;
 -- index member_household
 CREATE INDEX member_household ON member(household_id);
 -- index member_id_number
 CREATE INDEX member_id_number ON member(id_number);
+-- index office_action_commune
+CREATE INDEX office_action_commune ON office_action(commune_code);
+-- index office_action_household
+CREATE INDEX office_action_household ON office_action(household_id);
 -- index op_row
 CREATE INDEX op_row ON op(row_id);
 -- index op_scope
@@ -26,12 +44,18 @@ CREATE INDEX op_scope ON op(scope, origin, seq);
 CREATE INDEX package_log_file ON package_log(file_sha256);
 -- index package_log_peer
 CREATE INDEX package_log_peer ON package_log(direction, receiver, pkg_seq);
+-- index review_round_deleted
+CREATE INDEX review_round_deleted ON review_round(id) WHERE deleted <> 0;
+-- index survey_deleted
+CREATE INDEX survey_deleted ON survey(id) WHERE deleted <> 0;
 -- index survey_household
 CREATE INDEX survey_household ON survey(household_id);
 -- index survey_round
 CREATE INDEX survey_round ON survey(round_id, village_id);
 -- index village_commune
 CREATE INDEX village_commune ON village(commune_code);
+-- index village_deleted
+CREATE INDEX village_deleted ON village(id) WHERE deleted <> 0;
 -- index village_meeting_round
 CREATE INDEX village_meeting_round ON village_meeting(round_id);
 -- table app_user
@@ -199,6 +223,22 @@ CREATE TABLE node (
   revoked_after_seq  INTEGER,
   created_at         TEXT NOT NULL
 , flagged TEXT);
+-- table office_action
+CREATE TABLE office_action (
+  id               TEXT PRIMARY KEY,
+  commune_code     TEXT,
+  action           TEXT,   -- approve | return | lock | unlock | merge | distinct | accept_change | refuse_change
+  household_id     TEXT,   -- NULL = every household of the commune (a whole round/submission)
+  round_id         TEXT,
+  member_id        TEXT,   -- merge: the record kept; distinct: one of the pair
+  other_member_id  TEXT,   -- merge: the record marked as its duplicate; distinct: the other
+  target           TEXT,   -- accept_change / refuse_change: the commune op "origin:seq"
+  device           TEXT,   -- return: node id of the laptop that must fix it (NULL = any)
+  reason           TEXT,
+  seen             TEXT,   -- JSON {origin: seq}: what the office held from the commune's devices
+  created_at       TEXT,
+  _rev             TEXT NOT NULL DEFAULT '{}'
+);
 -- table office_key
 CREATE TABLE office_key (
   node_id        TEXT NOT NULL,     -- the office
