@@ -172,11 +172,11 @@ async fn office_returns_a_household_for_correction_and_the_commune_sees_the_reas
             .await?;
             assert_eq!(state, "Trả lại để sửa");
             c.execute(
-            "document.querySelector('#or-decisions')?.scrollIntoView({block: 'start'});",
-            vec![],
-        )
-        .await?;
-        shot(&c, "office-review-02-returned").await?;
+                "document.querySelector('#or-decisions')?.scrollIntoView({block: 'start'});",
+                vec![],
+            )
+            .await?;
+            shot(&c, "office-review-02-returned").await?;
             Ok(())
         },
     )
@@ -218,4 +218,196 @@ async fn office_returns_a_household_for_correction_and_the_commune_sees_the_reas
     .await;
     let todo = g(&xa, &["office", "returned"]);
     assert_eq!(todo[0]["open"], true);
+}
+
+/// A commune set up and enrolled at `office`, with `n` generated households imported there.
+fn commune(d: &Path, office: &Path, keys: &Path, code: &str, seed: &str) -> PathBuf {
+    let db = d.join(format!("{code}.db"));
+    g(
+        &db,
+        &[
+            "setup",
+            "commune",
+            "--code",
+            code,
+            "--name",
+            "Xã thử",
+            "--area",
+            "rural",
+            "--office-keys",
+            s(keys),
+            "--province-name",
+            "Cao Bằng",
+        ],
+    );
+    let req = g(
+        &db,
+        &[
+            "enrol",
+            "request",
+            "--out",
+            s(&d.join(format!("req-{code}"))),
+        ],
+    );
+    let acc = g(
+        office,
+        &[
+            "enrol",
+            "accept",
+            req["file"].as_str().expect("file"),
+            "--fingerprint",
+            req["fingerprint"].as_str().expect("fingerprint"),
+            "--out",
+            s(&d.join(format!("acc-{code}"))),
+        ],
+    );
+    g(&db, &["import", acc["file"].as_str().expect("file")]);
+    g(
+        &db,
+        &[
+            "generate",
+            "--households",
+            "2",
+            "--seed",
+            seed,
+            "--no-round",
+        ],
+    );
+    let exp = g(&db, &["export", "--out", s(&d.join(format!("out-{code}")))]);
+    g(office, &["import", exp["file"].as_str().expect("file")]);
+    db
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb + tauri-driver; run by .ci/run"]
+async fn office_merges_a_duplicate_person_and_both_communes_see_the_mark() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path().to_path_buf();
+    let office = d.join("office.db");
+    let keys = d.join("office-keys.json");
+    g(
+        &office,
+        &[
+            "setup",
+            "office",
+            "--code",
+            "04",
+            "--name",
+            "Sở Nông nghiệp và Môi trường Cao Bằng",
+            "--province-name",
+            "Cao Bằng",
+        ],
+    );
+    g(&office, &["keys", "--out", s(&keys)]);
+    let a = commune(&d, &office, &keys, "01234", "11");
+    let b = commune(&d, &office, &keys, "05678", "12");
+    // The office records B's head with A's head's personal ID (as read from the ID card).
+    let ha = g(&a, &["household", "list"])[0]["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let ma = g(&a, &["household", "show", &ha])["members"][0].clone();
+    let hb = g(&b, &["household", "list"])[0]["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let mb = g(&b, &["household", "show", &hb])["members"][0].clone();
+    g(
+        &office,
+        &[
+            "correct",
+            "--entity",
+            "member",
+            "--id",
+            mb["id"].as_str().expect("id"),
+            "--field",
+            "id_number",
+            "--value",
+            ma["id_number"].as_str().expect("id number"),
+            "--reason",
+            "Theo căn cước",
+        ],
+    );
+
+    // In the window: the pair side by side, merged keeping A's record.
+    let env1 = AppEnv::in_dir(&d, &office);
+    let name_a = ma["full_name"].as_str().expect("name").to_owned();
+    with_app(&app(), &env1, "office-review-3-duplicates", LIMIT, |c| async move {
+        click(&c, "#nav-exchange").await?;
+        click(&c, "#ex-office-review").await?;
+        wait_for(&c, "[data-testid=or-dup-pair][data-kind=same_id]").await?;
+        let names = texts(&c, "[data-testid=or-dup-pair][data-kind=same_id] [data-testid=or-dup-name]").await?;
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(names.contains(&name_a), "{names:?}");
+        c.execute(
+            "document.querySelector('[data-testid=or-dup-pair][data-kind=same_id]')?.scrollIntoView({block: 'start'});",
+            vec![],
+        )
+        .await?;
+        shot(&c, "office-review-04-duplicate-pair").await?;
+        // The left card is the first record of the pair; keep whichever is A's.
+        let left_is_a = names[0] == name_a;
+        click(
+            &c,
+            if left_is_a {
+                "[data-testid=or-dup-pair][data-kind=same_id] [data-testid=or-dup-merge]"
+            } else {
+                "[data-testid=or-dup-pair][data-kind=same_id] [data-testid=or-dup-merge-b]"
+            },
+        )
+        .await?;
+        wait_js(
+            &c,
+            "return !document.querySelector('[data-testid=or-dup-pair][data-kind=same_id]');",
+            "the merged pair gone from the list",
+            |v| v == &Value::Bool(true),
+        )
+        .await?;
+        shot(&c, "office-review-05-merged").await?;
+        Ok(())
+    })
+    .await;
+
+    // Both communes receive the merge in their own return package.
+    let out = d.join("returns");
+    let files = g(&office, &["export", "--out", s(&out)]);
+    for (db, short) in [(&a, "01234-1"), (&b, "05678-1")] {
+        let f = files
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|f| f["receiver"] == short)
+            .expect("a return package for each commune")["file"]
+            .as_str()
+            .expect("file")
+            .to_owned();
+        g(db, &["import", &f]);
+        let marks = g(db, &["duplicates", "marks"]);
+        assert_eq!(marks[0]["duplicate_of"], ma["id"]);
+        assert_eq!(marks[0]["member_id"], mb["id"]);
+    }
+    // Commune B's window shows its person marked as a duplicate, never deleted.
+    let env2 = AppEnv::in_dir(&d, &b);
+    let name_b = mb["full_name"].as_str().expect("name").to_owned();
+    with_app(
+        &app(),
+        &env2,
+        "office-review-4-commune-mark",
+        LIMIT,
+        |c| async move {
+            click(&c, "#nav-exchange").await?;
+            click(&c, "#ex-office-review").await?;
+            let mark = wait_text(&c, "[data-testid=or-mark]", "the duplicate mark", |t| {
+                !t.is_empty()
+            })
+            .await?;
+            assert!(
+                mark.contains(&name_b) && mark.contains("bản trùng"),
+                "{mark}"
+            );
+            shot(&c, "office-review-06-commune-mark").await?;
+            Ok(())
+        },
+    )
+    .await;
 }
