@@ -1138,25 +1138,15 @@ fn apply_op_with(
         }
     }
     let (body_json, body_hash) = op.body_json_and_hash()?;
-    let existing: Option<Vec<u8>> = conn
-        .prepare_cached("SELECT body_sha256 FROM op WHERE origin = ?1 AND seq = ?2")?
-        .query_row(params![op.origin, op.seq], |r| r.get(0))
-        .optional()?;
-    if let Some(h) = existing {
-        if h == body_hash {
-            return Ok(Applied::Duplicate);
-        }
-        return Err(Error::Conflict(format!(
-            "Phát hiện hai thao tác khác nhau cùng mã ({}, {}): thiết bị có thể đã bị sao chép hoặc khôi phục từ bản sao lưu cũ.",
-            op.origin, op.seq
-        )));
-    }
     let scope = op_scope(conn, op)?;
-    conn.prepare_cached(
-        "INSERT INTO op (origin, seq, lamport, authority, user_id, device_time, entity, row_id, kind, body, body_sha256, schema_ver, received_in, scope)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-    )?
-    .execute(params![
+    // One probe of the op log: the insert itself tells whether (origin, seq) was already known.
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO op (origin, seq, lamport, authority, user_id, device_time, entity, row_id, kind, body, body_sha256, schema_ver, received_in, scope)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+         ON CONFLICT(origin, seq) DO NOTHING",
+        )?
+        .execute(params![
         op.origin,
         op.seq,
         op.lamport,
@@ -1172,6 +1162,18 @@ fn apply_op_with(
         received_in,
         scope
     ])?;
+    if inserted == 0 {
+        let known: Vec<u8> = conn
+            .prepare_cached("SELECT body_sha256 FROM op WHERE origin = ?1 AND seq = ?2")?
+            .query_row(params![op.origin, op.seq], |r| r.get(0))?;
+        if known == body_hash {
+            return Ok(Applied::Duplicate);
+        }
+        return Err(Error::Conflict(format!(
+            "Phát hiện hai thao tác khác nhau cùng mã ({}, {}): thiết bị có thể đã bị sao chép hoặc khôi phục từ bản sao lưu cũ.",
+            op.origin, op.seq
+        )));
+    }
 
     let (state, old_household) = match preloaded {
         Some(state) if def.name != "member" => (state, None),
