@@ -2111,6 +2111,7 @@ fn apply_package(
     // Ops to apply, by index (cloned only when some are set aside).
     let mut keep: Vec<bool> = Vec::with_capacity(ops.len());
     let mut set_aside = 0u64;
+    let (mut held_duplicates, mut held_lamport) = (0u64, 0i64);
     let mut hash_stmt =
         tx.prepare_cached("SELECT body_sha256 FROM op WHERE origin = ?1 AND seq = ?2")?;
     let mut in_package: HashMap<(&str, i64), usize> = HashMap::with_capacity(ops.len());
@@ -2165,6 +2166,7 @@ fn apply_package(
         } else {
             (None, None, Vec::new())
         };
+        let held = known.is_some();
         if known.is_some_and(|k| k != hash) || twin.is_some_and(|k| k != hash) {
             let who = origin.map(|o| o.short_code.clone()).unwrap_or_default();
             return Ok(Some(Verdict::Quarantine {
@@ -2199,11 +2201,19 @@ fn apply_package(
             )?;
             continue;
         }
+        // Already held with the same body: a duplicate, which `apply_op` would only count. A
+        // re-sent cumulative package (lost acknowledgement) is mostly such ops.
+        if held {
+            held_duplicates += 1;
+            held_lamport = held_lamport.max(op.lamport);
+            keep.push(false);
+            continue;
+        }
         keep.push(true);
     }
     drop(hash_stmt);
     steps.step()?;
-    let applied = if set_aside == 0 {
+    let mut applied = if set_aside == 0 && held_duplicates == 0 {
         apply_ops_in(tx, ops, Some(&pkg.header.package_id))?
     } else {
         let to_apply: Vec<Op> = ops
@@ -2214,6 +2224,13 @@ fn apply_package(
             .collect();
         apply_ops_in(tx, &to_apply, Some(&pkg.header.package_id))?
     };
+    if held_duplicates > 0 {
+        applied.duplicate += held_duplicates;
+        tx.execute(
+            "UPDATE local_node SET lamport = max(lamport, ?1) WHERE id = 1",
+            params![held_lamport],
+        )?;
+    }
     steps.step()?;
     // Acknowledgements: what the sender durably holds.
     let mut stale = None;
