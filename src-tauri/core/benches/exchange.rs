@@ -319,13 +319,13 @@ fn materialised_rows(l: &Ledger) -> Result<Rows> {
 }
 
 /// The physical limit: the same rows into a fresh file with the same schema and indexes (WAL,
-/// synchronous = NORMAL, the import's 256 MiB page cache), one transaction, one prepared
+/// synchronous = NORMAL, the ledger's 64 MiB page cache), one transaction, one prepared
 /// statement per table.
 fn bulk_insert(path: &Path, rows: &Rows) -> Result<(Span, u64)> {
     remove_db(path);
     let mut conn = giamngheo_core::db::open(path)?;
-    // The same page cache as the ledger's import batch, so only the work differs.
-    conn.execute_batch("PRAGMA cache_size = -262144;")?;
+    // The same page cache as a ledger connection (64 MiB), so only the work differs.
+    conn.execute_batch("PRAGMA cache_size = -65536;")?;
     let sw = Stopwatch::start();
     let tx = conn.transaction()?;
     let mut n = 0u64;

@@ -39,9 +39,6 @@ const STALE_SETTING: &str = "exchange_stale_copy";
 const OFFICER_SETTING: &str = "exchange_officer";
 const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Page cache during an import batch (negative = KiB, SQLite's convention): 256 MiB.
-const IMPORT_CACHE_KIB: i64 = -262_144;
-
 fn limits() -> Limits {
     Limits::for_schema(OP_SCHEMA_VERSION as u32)
 }
@@ -1419,20 +1416,11 @@ impl Ledger {
         }
         let total = files.len();
         let mut out = Vec::with_capacity(total);
-        // A batch of packages touches indexes all over a growing file: a larger page cache for
-        // its duration (speed only; given back afterwards).
-        let cache: i64 = self
-            .conn()
-            .query_row("PRAGMA cache_size", [], |r| r.get(0))?;
-        self.conn()
-            .execute_batch(&format!("PRAGMA cache_size = {IMPORT_CACHE_KIB};"))?;
         for (i, f) in files.iter().enumerate() {
             let r = self.import_one(f, dry_run, fault);
             progress(i + 1, total, &r);
             out.push(r);
         }
-        self.conn()
-            .execute_batch(&format!("PRAGMA cache_size = {cache};"))?;
         Ok(out)
     }
 
