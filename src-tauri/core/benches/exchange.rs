@@ -298,7 +298,7 @@ fn materialised_rows(l: &Ledger) -> Result<Rows> {
     let mut out = Vec::new();
     for def in ENTITIES {
         let mut stmt = l.conn().prepare(&format!("SELECT * FROM {}", def.table))?;
-        let cols: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+        let cols: Vec<String> = stmt.column_names().map(str::to_owned).collect();
         let keep: Vec<usize> = (0..cols.len()).filter(|i| cols[*i] != "_rev").collect();
         let mut rows = Vec::new();
         let mut q = stmt.query([])?;
