@@ -456,6 +456,7 @@ impl Ledger {
     pub fn open_with_clock(path: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<Ledger> {
         let path = path.as_ref().to_path_buf();
         let conn = crate::db::open(&path)?;
+        tune_connection(&conn)?;
         Ok(Ledger {
             conn,
             path,
@@ -636,6 +637,18 @@ impl Ledger {
         Ok(out)
     }
 }
+
+/// Connection settings for the write path's speed (never its results): the write path cycles
+/// through more distinct statements than rusqlite's default cache of 16 holds (one upsert per
+/// entity and column set), and a large import touches indexes all over a big file.
+fn tune_connection(conn: &Connection) -> Result<()> {
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.execute_batch("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;")?;
+    Ok(())
+}
+
+/// Prepared statements kept per connection (see [`tune_connection`]).
+const STATEMENT_CACHE: usize = 256;
 
 /// Outcome of [`Ledger::apply_remote`].
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -890,7 +903,7 @@ impl Writer<'_> {
         };
         self.next_seq += 1;
         self.touched_rulesets |= op.entity == "ruleset";
-        apply_op(&self.tx, &op, None, &mut self.touched_households)?;
+        apply_op_with(&self.tx, &op, None, &mut self.touched_households, Some(rev))?;
         let key = op.key();
         self.written.push(key.clone());
         Ok(key)
@@ -1062,12 +1075,16 @@ fn load_rev(conn: &Connection, def: &EntityDef, row_id: &str) -> Result<Option<R
         .optional()?;
     match raw {
         None => Ok(None),
-        Some(s) => serde_json::from_str(&s).map(Some).map_err(|e| {
-            Error::Database(format!(
-                "Trạng thái phiên bản của bản ghi {row_id} bị hỏng: {e}"
-            ))
-        }),
+        Some(s) => parse_rev(row_id, &s).map(Some),
     }
+}
+
+fn parse_rev(row_id: &str, raw: &str) -> Result<RevState> {
+    serde_json::from_str(raw).map_err(|e| {
+        Error::Database(format!(
+            "Trạng thái phiên bản của bản ghi {row_id} bị hỏng: {e}"
+        ))
+    })
 }
 
 /// Whether [`apply_op`] added the op or already had it.
@@ -1114,6 +1131,38 @@ pub fn apply_op(
     received_in: Option<&str>,
     touched_households: &mut BTreeSet<String>,
 ) -> Result<Applied> {
+    apply_op_with(conn, op, received_in, touched_households, None)
+}
+
+/// The row's revision state and, for a member, the household it belongs to now (whose derived
+/// columns change with it) — one read of the row.
+fn load_row(
+    conn: &Connection,
+    def: &EntityDef,
+    row_id: &str,
+) -> Result<(Option<RevState>, Option<String>)> {
+    if def.name != "member" {
+        return Ok((load_rev(conn, def, row_id)?, None));
+    }
+    let raw: Option<(String, Option<String>)> = conn
+        .prepare_cached("SELECT _rev, household_id FROM member WHERE id = ?1")?
+        .query_row([row_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match raw {
+        None => Ok((None, None)),
+        Some((s, household)) => Ok((Some(parse_rev(row_id, &s)?), household)),
+    }
+}
+
+/// [`apply_op`], optionally with the row's revision state already read in this transaction (the
+/// local write path reads it to compute `base`), so it is not read twice.
+fn apply_op_with(
+    conn: &Connection,
+    op: &Op,
+    received_in: Option<&str>,
+    touched_households: &mut BTreeSet<String>,
+    preloaded: Option<Option<RevState>>,
+) -> Result<Applied> {
     let def = entity_def(&op.entity)
         .ok_or_else(|| Error::Invalid(format!("Loại bản ghi không được hỗ trợ: {}", op.entity)))?;
     for field in op.body.set.keys() {
@@ -1125,25 +1174,15 @@ pub fn apply_op(
         }
     }
     let (body_json, body_hash) = op.body_json_and_hash()?;
-    let existing: Option<Vec<u8>> = conn
-        .prepare_cached("SELECT body_sha256 FROM op WHERE origin = ?1 AND seq = ?2")?
-        .query_row(params![op.origin, op.seq], |r| r.get(0))
-        .optional()?;
-    if let Some(h) = existing {
-        if h == body_hash {
-            return Ok(Applied::Duplicate);
-        }
-        return Err(Error::Conflict(format!(
-            "Phát hiện hai thao tác khác nhau cùng mã ({}, {}): thiết bị có thể đã bị sao chép hoặc khôi phục từ bản sao lưu cũ.",
-            op.origin, op.seq
-        )));
-    }
     let scope = op_scope(conn, op)?;
-    conn.prepare_cached(
-        "INSERT INTO op (origin, seq, lamport, authority, user_id, device_time, entity, row_id, kind, body, body_sha256, schema_ver, received_in, scope)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-    )?
-    .execute(params![
+    // One probe of the op log: the insert itself tells whether (origin, seq) was already known.
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO op (origin, seq, lamport, authority, user_id, device_time, entity, row_id, kind, body, body_sha256, schema_ver, received_in, scope)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+         ON CONFLICT(origin, seq) DO NOTHING",
+        )?
+        .execute(params![
         op.origin,
         op.seq,
         op.lamport,
@@ -1159,13 +1198,25 @@ pub fn apply_op(
         received_in,
         scope
     ])?;
+    if inserted == 0 {
+        let known: Vec<u8> = conn
+            .prepare_cached("SELECT body_sha256 FROM op WHERE origin = ?1 AND seq = ?2")?
+            .query_row(params![op.origin, op.seq], |r| r.get(0))?;
+        if known == body_hash {
+            return Ok(Applied::Duplicate);
+        }
+        return Err(Error::Conflict(format!(
+            "Phát hiện hai thao tác khác nhau cùng mã ({}, {}): thiết bị có thể đã bị sao chép hoặc khôi phục từ bản sao lưu cũ.",
+            op.origin, op.seq
+        )));
+    }
 
+    let (state, old_household) = match preloaded {
+        Some(state) if def.name != "member" => (state, None),
+        _ => load_row(conn, def, &op.row_id)?,
+    };
     if def.name == "member" {
-        let old: Option<Option<String>> = conn
-            .prepare_cached("SELECT household_id FROM member WHERE id = ?1")?
-            .query_row([&op.row_id], |r| r.get(0))
-            .optional()?;
-        if let Some(Some(h)) = old {
+        if let Some(h) = old_household {
             touched_households.insert(h);
         }
         if let Some(Value::String(h)) = op.body.set.get("household_id") {
@@ -1175,7 +1226,6 @@ pub fn apply_op(
         touched_households.insert(op.row_id.clone());
     }
 
-    let state = load_rev(conn, def, &op.row_id)?;
     let is_new_row = state.is_none();
     let state = state.unwrap_or_default();
     let mut heads: BTreeMap<String, Vec<RevOp>> = state
@@ -1183,27 +1233,29 @@ pub fn apply_op(
         .keys()
         .map(|f| (f.clone(), state.heads(f)))
         .collect();
-    let mut superseded = state.p.clone();
+    let mut superseded = state.p;
     let this: RevOp = (op.origin.clone(), op.seq, op.authority, op.lamport);
     let this_key = op.key();
 
     let mut columns: Vec<(&str, rusqlite::types::Value)> = Vec::new();
     for (field, value) in &op.body.set {
         let field_heads = heads.entry(field.clone()).or_default();
+        // An `overlap` conflict row exists only while a field has several heads (it is written
+        // and cleared nowhere but here), so a field with at most one head has none to clear.
+        let had_several_heads = field_heads.len() > 1;
         let before = field_heads
             .iter()
             .max_by(|a, b| order_key(a).cmp(&order_key(b)))
             .cloned();
-        let base = op.body.base.get(field).cloned().unwrap_or_default();
-        if !base.is_empty() {
+        if let Some(base) = op.body.base.get(field).filter(|b| !b.is_empty()) {
             let p = superseded.entry(field.clone()).or_default();
-            for k in &base {
+            for k in base {
                 if !p.contains(k) {
                     p.push(k.clone());
                 }
             }
             p.sort();
-            field_heads.retain(|r| !base.contains(&OpKey(r.0.clone(), r.1)));
+            field_heads.retain(|r| !base.iter().any(|k| k.0 == r.0 && k.1 == r.1));
         }
         let is_superseded = superseded.get(field).is_some_and(|p| p.contains(&this_key));
         if !is_superseded && !field_heads.contains(&this) {
@@ -1221,13 +1273,15 @@ pub fn apply_op(
             .unwrap_or("id");
         if after != before || is_new_row {
             let shown = match &after {
-                Some(r) if *r == this => value.clone(),
-                Some(r) => value_written_by(conn, &OpKey(r.0.clone(), r.1), field)?,
-                None => Value::Null,
+                Some(r) if *r == this => json_to_sql(value),
+                Some(r) => json_to_sql(&value_written_by(conn, &OpKey(r.0.clone(), r.1), field)?),
+                None => rusqlite::types::Value::Null,
             };
-            columns.push((col, json_to_sql(&shown)));
+            columns.push((col, shown));
         }
-        update_conflict(conn, def, &op.row_id, field, field_heads, &this, value)?;
+        if had_several_heads || field_heads.len() > 1 {
+            update_conflict(conn, def, &op.row_id, field, field_heads, &this, value)?;
+        }
     }
     // Rows created by an op that set no displayable column still need to exist.
     let rev = RevState::from_parts(heads, superseded);

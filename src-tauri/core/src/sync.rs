@@ -2134,11 +2134,13 @@ fn apply_package(
             }
         }
     }
-    let mut to_apply: Vec<Op> = Vec::with_capacity(ops.len());
+    // Ops to apply, by index (cloned only when some are set aside).
+    let mut keep: Vec<bool> = Vec::with_capacity(ops.len());
     let mut set_aside = 0u64;
+    let (mut held_duplicates, mut held_lamport) = (0u64, 0i64);
     let mut hash_stmt =
         tx.prepare_cached("SELECT body_sha256 FROM op WHERE origin = ?1 AND seq = ?2")?;
-    let mut in_package: HashMap<(String, i64), usize> = HashMap::new();
+    let mut in_package: HashMap<(&str, i64), usize> = HashMap::with_capacity(ops.len());
     for (idx, op) in ops.iter().enumerate() {
         let origin = nodes.get(&op.origin);
         // Origin enrolled, and of the sender's commune (or the sender is the office).
@@ -2179,7 +2181,7 @@ fn apply_package(
         let known: Option<Vec<u8>> = hash_stmt
             .query_row(params![op.origin, op.seq], |r| r.get(0))
             .optional()?;
-        let twin_index = in_package.insert((op.origin.clone(), op.seq), idx);
+        let twin_index = in_package.insert((op.origin.as_str(), op.seq), idx);
         let (known, twin, hash) = if known.is_some() || twin_index.is_some() {
             let (_, hash) = op.body_json_and_hash()?;
             let twin = match twin_index {
@@ -2190,6 +2192,7 @@ fn apply_package(
         } else {
             (None, None, Vec::new())
         };
+        let held = known.is_some();
         if known.is_some_and(|k| k != hash) || twin.is_some_and(|k| k != hash) {
             let who = origin.map(|o| o.short_code.clone()).unwrap_or_default();
             return Ok(Some(Verdict::Quarantine {
@@ -2207,6 +2210,7 @@ fn apply_package(
             .filter(|after| op.seq > *after)
         {
             set_aside += 1;
+            keep.push(false);
             let line = serde_json::to_string(op)
                 .map_err(|_| Error::Invalid("Không ghi được thao tác.".into()))?;
             tx.execute(
@@ -2223,11 +2227,36 @@ fn apply_package(
             )?;
             continue;
         }
-        to_apply.push(op.clone());
+        // Already held with the same body: a duplicate, which `apply_op` would only count. A
+        // re-sent cumulative package (lost acknowledgement) is mostly such ops.
+        if held {
+            held_duplicates += 1;
+            held_lamport = held_lamport.max(op.lamport);
+            keep.push(false);
+            continue;
+        }
+        keep.push(true);
     }
     drop(hash_stmt);
     steps.step()?;
-    let applied = apply_ops_in(tx, &to_apply, Some(&pkg.header.package_id))?;
+    let mut applied = if set_aside == 0 && held_duplicates == 0 {
+        apply_ops_in(tx, ops, Some(&pkg.header.package_id))?
+    } else {
+        let to_apply: Vec<Op> = ops
+            .iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(op, _)| op.clone())
+            .collect();
+        apply_ops_in(tx, &to_apply, Some(&pkg.header.package_id))?
+    };
+    if held_duplicates > 0 {
+        applied.duplicate += held_duplicates;
+        tx.execute(
+            "UPDATE local_node SET lamport = max(lamport, ?1) WHERE id = 1",
+            params![held_lamport],
+        )?;
+    }
     steps.step()?;
     // Acknowledgements: what the sender durably holds.
     let mut stale = None;
