@@ -112,7 +112,7 @@ pub fn open(path: &Path) -> Result<Connection, Error> {
         })?;
 
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+        "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
     )?;
     migrate(&conn, version)?;
     Ok(conn)

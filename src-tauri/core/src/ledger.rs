@@ -638,6 +638,30 @@ impl Ledger {
     }
 }
 
+impl Ledger {
+    /// Run `f` in bulk-write mode (folder imports, demo generation): commits are not flushed to
+    /// disk one by one (`synchronous = NORMAL`) and the WAL is checkpointed every ~64 MiB instead
+    /// of every 4 MiB. A power cut can then roll back the last packages or demo batches, never
+    /// corrupt the file — and both can simply be repeated (imports are idempotent, the package is
+    /// still on the stick). Every other write, above all what a person typed, commits with
+    /// `synchronous = FULL`: once the app says "đã lưu", a power cut cannot take it back.
+    pub fn with_bulk_writes<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        self.conn()
+            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 16384;")?;
+        let out = f(self);
+        let restored = self
+            .conn()
+            .execute_batch("PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 1000;")
+            .and_then(|()| {
+                self.conn()
+                    .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            });
+        let out = out?;
+        restored?;
+        Ok(out)
+    }
+}
+
 /// Connection settings for the write path's speed (never its results): the write path cycles
 /// through more distinct statements than rusqlite's default cache of 16 holds (one upsert per
 /// entity and column set), and a large import touches indexes all over a big file.

@@ -79,6 +79,15 @@ pub fn populate_with(
     seed: u64,
     with_round: bool,
 ) -> Result<PopulateSummary> {
+    ledger.with_bulk_writes(|l| populate_in(l, households, seed, with_round))
+}
+
+fn populate_in(
+    ledger: &mut Ledger,
+    households: u32,
+    seed: u64,
+    with_round: bool,
+) -> Result<PopulateSummary> {
     let mut set_up = false;
     let identity = match ledger.local_identity()? {
         Some(i) => i,

@@ -1410,13 +1410,15 @@ impl Ledger {
             }
         }
         let total = files.len();
-        let mut out = Vec::with_capacity(total);
-        for (i, f) in files.iter().enumerate() {
-            let r = self.import_one(f, dry_run, fault);
-            progress(i + 1, total, &r);
-            out.push(r);
-        }
-        Ok(out)
+        self.with_bulk_writes(|me| {
+            let mut out = Vec::with_capacity(total);
+            for (i, f) in files.iter().enumerate() {
+                let r = me.import_one(f, dry_run, fault);
+                progress(i + 1, total, &r);
+                out.push(r);
+            }
+            Ok(out)
+        })
     }
 
     fn import_one(&mut self, path: &Path, dry_run: bool, fault: ImportFault) -> ImportReport {
