@@ -470,8 +470,15 @@ fn requests_and_surveys_render_blank_and_prefilled() {
                 checked: Some(i != 1),
                 answer: None,
                 points: Some(if i != 1 { 10 } else { 0 }),
+                heading: false,
+                scale: Vec::new(),
             })
             .collect(),
+        details: Vec::new(),
+        point_columns: Vec::new(),
+        total: None,
+        annex: None,
+        notes: Vec::new(),
         place: "Sơn Lộ".into(),
         date: None,
     };
@@ -937,7 +944,7 @@ fn long_renderings_report_progress_and_can_be_cancelled() {
         let err =
             write_file_with_progress(&doc, format, &path, &mut progress).expect_err("cancelled");
         assert_eq!(err.kind(), "conflict");
-        assert!(err.to_string().contains("Đã huỷ"), "{err}");
+        assert!(err.to_string().contains("Đã hủy"), "{err}");
         assert!(
             !path.exists(),
             "{format:?}: a cancelled export writes nothing"

@@ -50,6 +50,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_review.sql")),
     (3, include_str!("../migrations/0003_exchange.sql")),
     (4, include_str!("../migrations/0004_sync.sql")),
+    (5, include_str!("../migrations/0005_poverty_causes.sql")),
 ];
 
 /// The schema version this build writes.

@@ -306,6 +306,7 @@ pub static ENTITIES: &[EntityDef] = &[
             "rules_id",
             "rules_version",
             "deleted",
+            "poverty_causes",
         ],
         critical: &[
             "phieu_a_result",
