@@ -1643,3 +1643,215 @@ fn surveys_record_causes_through_the_write_path() {
     let err = l.load_rule_set(&set.to_string()).expect_err("bad list");
     assert!(err.to_string().contains("nguyên nhân nghèo"), "{err}");
 }
+
+/// A TEST rule set (2022-2025 version 2) carrying a Phiếu A checklist and a B1 point table.
+/// The items and points are made up for the tests and say so: the official content was not
+/// found (domain §2.3, §2.4).
+pub fn test_forms_rule_set() -> String {
+    let mut v: serde_json::Value =
+        serde_json::from_str(giamngheo_core::rules::BUILTIN_FILES[0].1).expect("json");
+    v["version"] = 2.into();
+    v["phieu_a"] = serde_json::json!({
+        "source": "Bộ tiêu chí THỬ NGHIỆM của bộ kiểm thử (không phải Phụ lục II chính thức)",
+        "items": [
+            { "id": "t_car", "label": "(Thử nghiệm) Hộ có ô tô" },
+            { "id": "t_house", "label": "(Thử nghiệm) Hộ có nhà kiên cố trên 100 m²" }
+        ]
+    });
+    v["b1_table"] = serde_json::json!({
+        "source": "Bảng điểm THỬ NGHIỆM của bộ kiểm thử (không phải bảng điểm chính thức)",
+        "variants": [
+            { "id": "TT", "label": "Thành thị", "area": "urban" },
+            { "id": "NT2", "label": "Nông thôn Trung du và miền núi phía Bắc", "area": "rural" }
+        ],
+        "questions": [
+            { "id": "t_size", "label": "(Thử nghiệm) Số nhân khẩu của hộ", "options": [
+                { "id": "small", "label": "1–3 người", "points": { "TT": 50, "NT2": 40 } },
+                { "id": "large", "label": "4 người trở lên", "points": { "TT": 20, "NT2": 15 } }
+            ] },
+            { "id": "t_wage", "label": "(Thử nghiệm) Có người làm công ăn lương", "options": [
+                { "id": "yes", "label": "Có", "points": { "TT": 60, "NT2": 55 } },
+                { "id": "no", "label": "Không", "points": { "TT": 0, "NT2": 0 } }
+            ] }
+        ]
+    });
+    v.to_string()
+}
+
+#[test]
+fn phieu_a_and_b1_render_from_a_loaded_rule_set_blank_and_prefilled() {
+    use giamngheo_core::review::{ApplicationInput, RoundInput, SurveyInput};
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut l =
+        Ledger::open_with_clock(&dir.path().join("f.db"), crate::common::clock()).expect("open");
+    giamngheo_core::populate::populate_with(&mut l, 20, 4, false).expect("populate");
+    // Without the data: refused, naming what to load.
+    for (name, field) in [("phieu-a", "«phieu_a»"), ("phieu-b1", "«b1_table»")] {
+        let err = l
+            .build_report(name, &ReportParams::default())
+            .expect_err("no content");
+        assert!(err.to_string().contains(field), "{err}");
+    }
+    // Through the real load path (validated, stored as an op).
+    l.load_rule_set(&test_forms_rule_set()).expect("load");
+    let round = l
+        .create_round(&RoundInput {
+            kind: "periodic".into(),
+            scope: "listed".into(),
+            rules_id: "2022-2025".into(),
+            start_date: "2026-09-15".into(),
+            reference_date: None,
+            posting_days: Some(3),
+            title: None,
+        })
+        .expect("round")
+        .round
+        .id;
+    let households: Vec<String> = l
+        .list_all_households(&Default::default())
+        .expect("households")
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    let (stopped, scored) = (&households[0], &households[1]);
+    for h in [stopped, scored] {
+        l.add_application(&ApplicationInput {
+            round_id: round.clone(),
+            household_id: h.clone(),
+            form: "mau01".into(),
+            received_date: "2026-09-20".into(),
+            ..Default::default()
+        })
+        .expect("application");
+    }
+    let base = |h: &str| SurveyInput {
+        round_id: round.clone(),
+        household_id: h.to_string(),
+        reviewer: "Lò Văn Páo".into(),
+        survey_date: "2026-10-01".into(),
+        ..Default::default()
+    };
+    let out = l
+        .save_survey(&SurveyInput {
+            phieu_a_ticked: vec!["t_car".into()],
+            ..base(stopped)
+        })
+        .expect("phiếu A stop");
+    assert!(out.phieu_a_stop);
+    let b1: BTreeMap<String, String> = [("t_size", "large"), ("t_wage", "no")]
+        .into_iter()
+        .map(|(q, o)| (q.to_string(), o.to_string()))
+        .collect();
+    let out = l
+        .save_survey(&SurveyInput {
+            b1_answers: b1,
+            ..base(scored)
+        })
+        .expect("b1");
+    assert_eq!(out.score_a, Some(15), "NT2 points of the chosen options");
+    let with = |name: &str, h: Option<&str>| {
+        l.build_report(
+            name,
+            &ReportParams {
+                household_id: h.map(str::to_owned),
+                ..Default::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let marks = |t: &Table, col: usize| -> Vec<String> {
+        t.rows
+            .iter()
+            .filter(|r| r.kind == RowKind::Data)
+            .map(|r| r.cells[col].value.display())
+            .collect()
+    };
+    // Phiếu A blank: the checklist, nothing ticked, the stop rule printed.
+    let doc = with("phieu-a", None);
+    let t = table(&doc);
+    assert_eq!(
+        t.rows
+            .iter()
+            .map(|r| r.cells[1].value.display())
+            .collect::<Vec<_>>(),
+        [
+            "(Thử nghiệm) Hộ có ô tô",
+            "(Thử nghiệm) Hộ có nhà kiên cố trên 100 m²"
+        ]
+    );
+    assert!(marks(t, 2)
+        .iter()
+        .chain(marks(t, 3).iter())
+        .all(|m| m.is_empty()));
+    // Pre-filled for the stopped applicant: Có for the car, Không for the house, the result.
+    let detail = l.household(stopped).expect("household");
+    let doc = with("phieu-a", Some(&detail.code));
+    let t = table(&doc);
+    assert_eq!(marks(t, 2), ["x", ""]);
+    assert_eq!(marks(t, 3), ["", "x"]);
+    let path = out_dir().join("phieu-a-prefilled.pdf");
+    write_file(&doc, OutputFormat::Pdf, &path).expect("pdf");
+    let text = squash(&pdftotext(&path, None));
+    for needle in [
+        "PHIẾU A",
+        "Bộ tiêu chí THỬ NGHIỆM",
+        detail.head_name.as_str(),
+        "Kết quả: dừng rà soát",
+        "Hộ có ít nhất một đặc điểm nêu trên thì dừng rà soát",
+    ] {
+        assert!(text.contains(needle), "Phiếu A PDF has “{needle}”: {text}");
+    }
+    // Phiếu B1 blank: questions as headings, options with the commune's (NT2) points.
+    let doc = with("phieu-b1", None);
+    let t = table(&doc);
+    let headings: Vec<String> = t
+        .rows
+        .iter()
+        .filter(|r| r.kind == RowKind::Group)
+        .map(|r| r.cells[1].value.display())
+        .collect();
+    assert_eq!(
+        headings,
+        [
+            "(Thử nghiệm) Số nhân khẩu của hộ",
+            "(Thử nghiệm) Có người làm công ăn lương"
+        ]
+    );
+    assert_eq!(marks(t, 3), ["40", "15", "55", "0"]);
+    assert!(marks(t, 2).iter().all(|m| m.is_empty()));
+    let header = t.flat_header().expect("header");
+    assert!(
+        header.iter().any(|h| h.contains("Nông thôn Trung du")),
+        "{header:?}"
+    );
+    // Pre-filled: the chosen options ticked, score A as stored.
+    let detail = l.household(scored).expect("household");
+    let doc = with("phieu-b1", Some(&detail.id));
+    let t = table(&doc);
+    assert_eq!(marks(t, 2), ["", "x", "", "x"]);
+    let total = t.rows.last().expect("total");
+    assert_eq!(total.kind, RowKind::Total);
+    assert_eq!(total.cells.last().expect("cell").value, Value::Int(15));
+    let path = out_dir().join("phieu-b1-prefilled.pdf");
+    write_file(&doc, OutputFormat::Pdf, &path).expect("pdf");
+    let text = squash(&pdftotext(&path, None));
+    for needle in [
+        "PHIẾU B1",
+        "Bảng điểm THỬ NGHIỆM",
+        detail.head_name.as_str(),
+        "4 người trở lên",
+        "Tổng điểm A 15",
+    ] {
+        assert!(text.contains(needle), "Phiếu B1 PDF has “{needle}”: {text}");
+    }
+    // The region column of every variant when the commune's variant is unknown to the table.
+    l.conn()
+        .execute("UPDATE commune SET b1_region = 'NT9'", [])
+        .expect("region");
+    let doc = with("phieu-b1", None);
+    let header = table(&doc).flat_header().expect("header");
+    assert!(
+        header.iter().any(|h| h.ends_with("TT")) && header.iter().any(|h| h.ends_with("NT2")),
+        "{header:?}"
+    );
+}
