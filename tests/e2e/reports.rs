@@ -227,7 +227,7 @@ async fn cancelling_an_export_while_reading_writes_no_file() {
         wait_for(&c, "#register").await?;
         click(&c, "#nav-reports").await?;
         wait_for(&c, "#reports[data-loaded]").await?;
-        click(&c, "[data-testid='report-poor-detail']").await?;
+        pick_report(&c, "poor-detail", "Danh sách chi tiết hộ nghèo").await?;
         click(&c, "#report-export-pdf").await?;
         // The build reports its first step, then waits in the hook: the UI shows "reading".
         wait_js(
@@ -284,7 +284,7 @@ async fn causes_report_and_phieu_forms_from_the_rule_set() {
         wait_for(&c, "#register").await?;
         click(&c, "#nav-reports").await?;
         wait_for(&c, "#reports[data-loaded]").await?;
-        click(&c, "[data-testid='report-poverty-causes']").await?;
+        pick_report(&c, "poverty-causes", "theo nguyên nhân nghèo").await?;
         click(&c, "#report-preview-btn").await?;
         wait_js(
             &c,
@@ -300,7 +300,7 @@ async fn causes_report_and_phieu_forms_from_the_rule_set() {
         )
         .await?;
         shot(&c, "reports-06-causes-preview").await?;
-        click(&c, "[data-testid='report-phieu-a']").await?;
+        pick_report(&c, "phieu-a", "Phiếu A").await?;
         click(&c, "#report-preview-btn").await?;
         wait_text(&c, "#report-status", "the refusal naming the data", |t| {
             t.contains("Chưa in được Phiếu A") && t.contains("«phieu_a»") && t.contains("cần nạp tệp chuẩn nghèo")
@@ -320,14 +320,14 @@ async fn causes_report_and_phieu_forms_from_the_rule_set() {
         click(&c, "#nav-reports").await?;
         wait_for(&c, "#reports[data-loaded]").await?;
         let preview = "const host = document.querySelector('#report-preview'); return host && host.shadowRoot && host.shadowRoot.querySelector('.gn-doc') ? host.shadowRoot.textContent : '';";
-        click(&c, "[data-testid='report-phieu-a']").await?;
+        pick_report(&c, "phieu-a", "Phiếu A").await?;
         click(&c, "#report-preview-btn").await?;
         wait_js(&c, preview, "the blank Phiếu A from the loaded checklist", |v| {
             v.as_str().is_some_and(|t| t.contains("PHIẾU A") && t.contains("(Thử nghiệm) Hộ có ô tô"))
         })
         .await?;
         shot(&c, "reports-08-phieu-a-blank").await?;
-        click(&c, "[data-testid='report-phieu-b1']").await?;
+        pick_report(&c, "phieu-b1", "Phiếu B1").await?;
         click(&c, "#report-preview-btn").await?;
         wait_js(&c, preview, "the blank Phiếu B1 from the loaded table", |v| {
             v.as_str().is_some_and(|t| {
@@ -339,6 +339,21 @@ async fn causes_report_and_phieu_forms_from_the_rule_set() {
         Ok(())
     })
     .await;
+}
+
+/// Picks a report in the catalogue (scrolled into view first: the list is long) and waits until
+/// the screen shows its title.
+async fn pick_report(c: &fantoccini::Client, name: &str, title: &str) -> R<()> {
+    let css = format!("[data-testid='report-{name}']");
+    c.execute(
+        &format!("document.querySelector(\"{css}\").scrollIntoView({{block: 'center'}});"),
+        vec![],
+    )
+    .await?;
+    click(c, &css).await?;
+    let want = title.to_string();
+    wait_text(c, "#report-title", title, move |t| t.contains(&want)).await?;
+    Ok(())
 }
 
 /// A TEST rule set (2022-2025 version 2) with a Phiếu A checklist and a B1 table whose items

@@ -12,8 +12,9 @@
 //! into `target/bench-report-set-base-N.db` (reused when present), copied to DB_FILE, and its
 //! materialised rows (commune, round, households, members, surveys) are copied HOUSEHOLDS / N − 1
 //! times in SQL under new ids, household codes and commune codes (80001, 80002, …); the file is
-//! then marked as an office, so reports break down by commune. The copies have no ops: reports
-//! read only the materialised tables. This is benchmark data only — it bypasses the write path
+//! then marked as an office, so reports break down by commune. The copies have no ops and, to
+//! keep a 1,500,000-household file near 4 GB, an empty revision state (`_rev = '{}'`) and no
+//! search text: reports read neither. Everything a report reads is copied as generated. This is benchmark data only — it bypasses the write path
 //! on purpose and is never a way to fill a real ledger.
 
 use std::path::PathBuf;
@@ -247,6 +248,7 @@ fn replicate(db: &std::path::Path, base: u32, households: u32) {
             ],
             &format!("id = '{commune}'"),
         );
+        let rev = ("_rev", "'{}'".to_string());
         copy_rows(
             &c,
             "review_round",
@@ -263,6 +265,8 @@ fn replicate(db: &std::path::Path, base: u32, households: u32) {
                 ("code", tag("code")),
                 ("commune_code", format!("'{code}'")),
                 ("head_member_id", tag("head_member_id")),
+                ("search_text", "''".to_string()),
+                rev.clone(),
             ],
             "1",
         );
@@ -270,7 +274,11 @@ fn replicate(db: &std::path::Path, base: u32, households: u32) {
             &c,
             "member",
             m_member,
-            &[("id", tag("id")), ("household_id", tag("household_id"))],
+            &[
+                ("id", tag("id")),
+                ("household_id", tag("household_id")),
+                rev.clone(),
+            ],
             "1",
         );
         copy_rows(
@@ -281,6 +289,7 @@ fn replicate(db: &std::path::Path, base: u32, households: u32) {
                 ("id", tag("id")),
                 ("household_id", tag("household_id")),
                 ("round_id", tag("round_id")),
+                rev.clone(),
             ],
             "1",
         );
