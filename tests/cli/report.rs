@@ -272,13 +272,19 @@ fn phieu_a_and_b1_refused_until_the_rule_set_has_them_and_the_causes_report() {
     let o = run(&["--db", &db, "rules", "load", &rules, "--dry-run"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let shown = format!("{}{}", stdout(&o), stderr(&o));
-    assert!(shown.contains("Phiếu A") && shown.contains("Phiếu B1"), "{shown}");
+    assert!(
+        shown.contains("Phiếu A") && shown.contains("Phiếu B1"),
+        "{shown}"
+    );
     let o = run(&["--db", &db, "rules", "load", &rules]);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = run(&["--db", &db, "report", "phieu-a", "--out", &path("a.pdf")]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = pdf_text(std::path::Path::new(&path("a.pdf")));
-    assert!(text.contains("PHIẾU A") && text.contains("(Thử nghiệm) Hộ có ô tô"), "{text}");
+    assert!(
+        text.contains("PHIẾU A") && text.contains("(Thử nghiệm) Hộ có ô tô"),
+        "{text}"
+    );
     // Pre-filled B1 for a household: its head and the commune's points column.
     let o = run(&["--db", &db, "--json", "household", "list", "--limit", "1"]);
     let h: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
@@ -296,7 +302,12 @@ fn phieu_a_and_b1_refused_until_the_rule_set_has_them_and_the_causes_report() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = pdf_text(std::path::Path::new(&path("b1.pdf")));
-    for needle in ["PHIẾU B1", head.as_str(), "4 người trở lên", "Nông thôn miền núi phía Bắc"] {
+    for needle in [
+        "PHIẾU B1",
+        head.as_str(),
+        "4 người trở lên",
+        "Nông thôn miền núi phía Bắc",
+    ] {
         assert!(text.contains(needle), "“{needle}” in {text}");
     }
     // The report by cause of poverty, as .xlsx and PDF.
@@ -304,7 +315,9 @@ fn phieu_a_and_b1_refused_until_the_rule_set_has_them_and_the_causes_report() {
         let out = path(&format!("causes.{ext}"));
         let o = run(&["--db", &db, "report", "poverty-causes", "--out", &out]);
         assert!(o.status.success(), "{}", stderr(&o));
-        assert!(std::fs::metadata(&out).map(|m| m.len() > 1000).unwrap_or(false));
+        assert!(std::fs::metadata(&out)
+            .map(|m| m.len() > 1000)
+            .unwrap_or(false));
     }
     let text = pdf_text(std::path::Path::new(&path("causes.pdf")));
     assert!(text.contains("THEO CÁC NGUYÊN NHÂN NGHÈO"), "{text}");
