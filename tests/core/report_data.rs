@@ -1268,10 +1268,8 @@ fn sql_causes(l: &Ledger, round: &str, class: &str, ids: &[String]) -> BTreeMap<
     );
     for (i, id) in ids.iter().enumerate() {
         add(
-            &format!(
-                "SELECT v.name, count(DISTINCT s.id) FROM survey s JOIN village v ON v.id = s.village_id, json_each(s.poverty_causes) j
-                 WHERE s.round_id = ?1 AND s.class = ?2 AND s.status = 'surveyed' AND s.deleted = 0 AND j.value = ?3 GROUP BY v.name"
-            ),
+            "SELECT v.name, count(DISTINCT s.id) FROM survey s JOIN village v ON v.id = s.village_id, json_each(s.poverty_causes) j
+             WHERE s.round_id = ?1 AND s.class = ?2 AND s.status = 'surveyed' AND s.deleted = 0 AND j.value = ?3 GROUP BY v.name",
             i + 1,
             Some(id),
         );
@@ -1511,7 +1509,7 @@ fn open_round(n: u32) -> (tempfile::TempDir, Ledger, String) {
     use giamngheo_core::review::RoundInput;
     let dir = tempfile::tempdir().expect("tmp");
     let mut l =
-        Ledger::open_with_clock(&dir.path().join("r.db"), crate::common::clock()).expect("open");
+        Ledger::open_with_clock(dir.path().join("r.db"), crate::common::clock()).expect("open");
     giamngheo_core::populate::populate_with(&mut l, n, 11, false).expect("populate");
     let round = l
         .create_round(&RoundInput {
@@ -1683,7 +1681,7 @@ fn phieu_a_and_b1_render_from_a_loaded_rule_set_blank_and_prefilled() {
     use giamngheo_core::review::{ApplicationInput, RoundInput, SurveyInput};
     let dir = tempfile::tempdir().expect("tmp");
     let mut l =
-        Ledger::open_with_clock(&dir.path().join("f.db"), crate::common::clock()).expect("open");
+        Ledger::open_with_clock(dir.path().join("f.db"), crate::common::clock()).expect("open");
     giamngheo_core::populate::populate_with(&mut l, 20, 4, false).expect("populate");
     // Without the data: refused, naming what to load.
     for (name, field) in [("phieu-a", "«phieu_a»"), ("phieu-b1", "«b1_table»")] {

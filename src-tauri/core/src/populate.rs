@@ -220,14 +220,14 @@ pub fn demo_causes(h: &DemoHousehold, n: usize) -> Vec<&'static str> {
         out.push("labour");
     }
     if h.agricultural {
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             out.push("land");
         }
         if n % 5 == 1 {
             out.push("tools");
         }
     }
-    if n % 2 == 0 || out.is_empty() && n % 7 == 3 {
+    if n.is_multiple_of(2) || out.is_empty() && n % 7 == 3 {
         out.push("capital");
     }
     let low_education = !adults.is_empty()
@@ -248,7 +248,11 @@ pub fn demo_causes(h: &DemoHousehold, n: usize) -> Vec<&'static str> {
         out.push("illness");
     }
     if out.is_empty() {
-        out.push(if n % 4 == 0 { "illness" } else { "other" });
+        out.push(if n.is_multiple_of(4) {
+            "illness"
+        } else {
+            "other"
+        });
     }
     out
 }
