@@ -1617,6 +1617,71 @@ mod tests {
     }
 
     #[test]
+    fn phieu_a_stop_rule_is_data_validated_and_diffed() {
+        let mut v = base_json();
+        v["phieu_a"] = serde_json::json!({"stop_min_ticked": 2, "source": "Thử nghiệm", "items": [
+            {"id": "car", "label": "Có ô tô"},
+            {"id": "salary", "label": "Có người hưởng lương từ ngân sách"}
+        ]});
+        let two = RuleSet::from_json(&v.to_string()).unwrap();
+        let car: BTreeSet<String> = ["car".to_string()].into();
+        assert_eq!(two.phieu_a_outcome(&car).unwrap(), PhieuAOutcome::Continue);
+        let both: BTreeSet<String> = ["car".to_string(), "salary".to_string()].into();
+        assert!(matches!(
+            two.phieu_a_outcome(&both).unwrap(),
+            PhieuAOutcome::Stop { .. }
+        ));
+        // The default (1) is not written back: old files stay byte-identical.
+        let mut one = two.clone();
+        one.phieu_a.as_mut().unwrap().stop_min_ticked = 1;
+        assert!(!one.to_json_pretty().contains("stop_min_ticked"));
+        let d = one.diff(&two);
+        assert!(
+            d.iter().any(|c| c.path == "phieu_a.stop_min_ticked"
+                && c.description.contains("từ 1 tiêu chí → từ 2 tiêu chí")),
+            "{d:?}"
+        );
+        v["phieu_a"]["stop_min_ticked"] = 3.into();
+        assert!(err_of(&v).contains("stop_min_ticked"));
+        v["phieu_a"]["stop_min_ticked"] = 0.into();
+        assert!(err_of(&v).contains("stop_min_ticked"));
+    }
+
+    #[test]
+    fn poverty_causes_are_optional_validated_and_default_to_the_shipped_list() {
+        let d = default_poverty_causes().unwrap();
+        assert_eq!(d.causes.len(), 8);
+        assert_eq!(d.confidence, Confidence::Medium);
+        assert_eq!(d.causes[0].label, "Thiếu đất sản xuất");
+        let plain = RuleSet::from_json(BUILTIN_FILES[0].1).unwrap();
+        assert!(plain.poverty_causes.is_none());
+        let mut v = base_json();
+        v["poverty_causes"] = serde_json::json!([]);
+        assert!(err_of(&v).contains("nguyên nhân nghèo"));
+        v["poverty_causes"] = serde_json::json!([
+            {"id": "land", "label": "Thiếu đất"}, {"id": "land", "label": "Trùng"}
+        ]);
+        assert!(err_of(&v).contains("bị trùng"));
+        v["poverty_causes"] = serde_json::json!([{"id": "land", "label": "Thiếu đất", "x": 1}]);
+        assert!(RuleSet::from_json(&v.to_string()).is_err(), "unknown field");
+        v["poverty_causes"] = serde_json::json!([{"id": "land", "label": "Thiếu đất"}]);
+        let with = RuleSet::from_json(&v.to_string()).unwrap();
+        let changes = plain.diff(&with);
+        assert!(
+            changes.iter().any(|c| c.path == "poverty_causes"),
+            "{changes:?}"
+        );
+        let mut renamed = with.clone();
+        renamed.poverty_causes = Some(vec![PovertyCause {
+            id: "land".into(),
+            label: "Thiếu đất canh tác".into(),
+        }]);
+        assert!(with.diff(&renamed).iter().any(|c| c
+            .description
+            .contains("sửa «Thiếu đất» → «Thiếu đất canh tác»")));
+    }
+
+    #[test]
     fn fingerprint_changes_with_content() {
         let a = RuleSet::from_json(BUILTIN_FILES[0].1).unwrap();
         let mut b = a.clone();
