@@ -1451,6 +1451,16 @@ fn a_cancelled_build_or_export_writes_no_file() {
         )
         .expect_err("cancelled");
     assert!(is_cancelled(&err));
+    // The dashboard reads the same data and stops the same way.
+    let mut reads = 0;
+    let mut second = |_: usize, _: usize| {
+        reads += 1;
+        reads < 2
+    };
+    let err = l
+        .dashboard_with(&mut BuildProgress::new(&mut second))
+        .expect_err("cancelled");
+    assert!(is_cancelled(&err));
     // Cancelled at the first rendering report: still nothing written.
     let err = l
         .export_report(
