@@ -998,6 +998,51 @@ fn office_ledger_breaks_down_by_commune() {
     let d = l.dashboard().expect("dashboard");
     assert_eq!(d.by_unit.len(), 1);
     assert_eq!(d.by_unit[0].households, i64::from(HOUSEHOLDS));
+    // By cause of poverty, by commune: against SQL over the whole file.
+    let ids: Vec<String> = l
+        .poverty_causes("2022-2025")
+        .expect("causes")
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    let doc = build(&l, "poverty-causes");
+    for (t, class) in doc.tables().zip(["poor", "near_poor"]) {
+        let rows = stat_rows(t);
+        assert_eq!(rows.len(), 1, "one commune");
+        let (name, row) = rows.iter().next().expect("row");
+        assert!(name.contains("Sơn Lộ"), "{name}");
+        let got: Vec<i64> = row.iter().map(int).collect();
+        let mut want = vec![l
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM survey WHERE class = ?1 AND status = 'surveyed' AND deleted = 0",
+                [class],
+                |r| r.get::<_, i64>(0),
+            )
+            .expect("count")];
+        for id in &ids {
+            want.push(
+                l.conn()
+                    .query_row(
+                        "SELECT count(DISTINCT s.id) FROM survey s, json_each(s.poverty_causes) j
+                         WHERE s.class = ?1 AND s.status = 'surveyed' AND s.deleted = 0 AND j.value = ?2",
+                        [class, id],
+                        |r| r.get::<_, i64>(0),
+                    )
+                    .expect("count"),
+            );
+        }
+        want.push(
+            l.conn()
+                .query_row(
+                    "SELECT count(*) FROM survey WHERE class = ?1 AND status = 'surveyed' AND deleted = 0 AND poverty_causes IS NULL",
+                    [class],
+                    |r| r.get::<_, i64>(0),
+                )
+                .expect("count"),
+        );
+        assert_eq!(got, want, "{class}");
+    }
 }
 
 #[test]
