@@ -976,3 +976,17 @@ fn decomposed_vietnamese_is_printed_precomposed_in_every_format() {
     write_file(&doc, OutputFormat::Pdf, &path).expect("pdf");
     assert!(pdftotext(&path, None).contains(composed));
 }
+
+#[test]
+fn a_list_longer_than_an_excel_sheet_is_refused_before_rendering() {
+    use giamngheo_core::reports::xlsx::{check_fits, MAX_SHEET_ROWS};
+    let doc = household_list(&issuer(), Some(date(2026, 11, 5)), &poor_list(30));
+    check_fits(&doc, MAX_SHEET_ROWS).expect("fits");
+    let rows: usize = doc.tables().map(|t| t.rows.len()).sum();
+    let err = check_fits(&doc, rows).expect_err("over a small limit");
+    let m = err.to_string();
+    assert!(
+        m.contains("giới hạn") && m.contains("CSV") && m.contains("không ghi tệp"),
+        "{m}"
+    );
+}
