@@ -1908,3 +1908,43 @@ fn phieu_a_and_b1_render_from_a_loaded_rule_set_blank_and_prefilled() {
         "{header:?}"
     );
 }
+
+#[test]
+fn detail_lists_print_each_households_causes() {
+    let l = open();
+    let round = round_id(&l);
+    let doc = build(&l, "poor-detail");
+    let t = table(&doc);
+    let header = t.flat_header().expect("header");
+    let col = header
+        .iter()
+        .position(|h| h.starts_with("Nguyên nhân nghèo"))
+        .unwrap_or_else(|| panic!("a causes column: {header:?}"));
+    let data: Vec<&Row> = t.rows.iter().filter(|r| r.kind == RowKind::Data).collect();
+    // Household rows carry one cell per column (no spans), so the column index is the cell's.
+    let printed = |label: &str| {
+        data.iter()
+            .filter(|r| {
+                r.cells
+                    .get(col)
+                    .is_some_and(|c| c.value.display().split("; ").any(|x| x == label))
+            })
+            .count() as i64
+    };
+    for (id, label) in [
+        ("land", "Thiếu đất sản xuất"),
+        ("illness", "Ốm đau, tai nạn"),
+    ] {
+        let want: i64 = l
+            .conn()
+            .query_row(
+                "SELECT count(DISTINCT s.id) FROM survey s, json_each(s.poverty_causes) j
+                 WHERE s.round_id = ?1 AND s.class = 'poor' AND s.status = 'surveyed' AND s.deleted = 0 AND j.value = ?2",
+                [&round, id],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert!(want > 0, "{id}");
+        assert_eq!(printed(label), want, "{label}");
+    }
+}

@@ -404,6 +404,22 @@ fn target_groups(h: &ReportHousehold) -> String {
     g.join("; ")
 }
 
+/// The causes of poverty recorded on the household's survey, by label ("; "-separated); an id
+/// the list no longer has is printed as it is.
+fn cause_labels(d: &RoundData, h: &ReportHousehold) -> String {
+    h.causes
+        .iter()
+        .map(|id| {
+            d.causes
+                .iter()
+                .find(|c| &c.id == id)
+                .map(|c| c.label.clone())
+                .unwrap_or_else(|| id.clone())
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn deprived_numbers(rules: &RuleSet, h: &ReportHousehold) -> String {
     rules
         .indicators
@@ -624,8 +640,7 @@ impl Ledger {
             }
             "poverty-causes" => {
                 let d = self.round_data_with(round, v, &none, progress)?;
-                let causes = self.poverty_causes(&d.round().rules_id)?;
-                poverty_causes_doc(&ctx, &d, &causes, v.is_some())
+                poverty_causes_doc(&ctx, &d, &d.causes, v.is_some())
             }
             "children-deprivations" => {
                 let d = self.round_data_with(
@@ -1209,7 +1224,11 @@ fn list_households(
                         "Chưa rà soát".into()
                     },
                 ],
-                ListStyle::Detail => vec![target_groups(h), deprived_numbers(&d.rules, h)],
+                ListStyle::Detail => vec![
+                    target_groups(h),
+                    deprived_numbers(&d.rules, h),
+                    cause_labels(d, h),
+                ],
             };
             ListHousehold {
                 head_name: h.head_name.clone(),
@@ -1246,7 +1265,11 @@ fn list_input(
             ListStyle::Members => Vec::new(),
             ListStyle::Transition => vec!["Diễn biến".into()],
             ListStyle::Review => vec!["Nguồn".into(), "Đầu kỳ".into(), "Kết quả".into()],
-            ListStyle::Detail => vec!["Nhóm đối tượng".into(), "Chỉ số thiếu hụt (TT)".into()],
+            ListStyle::Detail => vec![
+                "Nhóm đối tượng".into(),
+                "Chỉ số thiếu hụt (TT)".into(),
+                "Nguyên nhân nghèo".into(),
+            ],
         },
     }
 }

@@ -181,6 +181,8 @@ pub struct RoundData {
     pub households: Vec<ReportHousehold>,
     /// Ages are computed at this date (the round's reference date).
     pub reference_date: NaiveDate,
+    /// The causes of poverty of the round's standard ([`Ledger::poverty_causes`]).
+    pub causes: Vec<crate::rules::PovertyCause>,
 }
 
 impl RoundData {
@@ -482,7 +484,9 @@ impl Ledger {
         if !wanted.is_empty() {
             self.fill_members(&mut households, &wanted, progress)?;
         }
+        let causes = self.poverty_causes(&rules.id)?;
         Ok(RoundData {
+            causes,
             rounds,
             rules,
             grouping,
