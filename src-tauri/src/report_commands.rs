@@ -1,6 +1,7 @@
 //! The IPC commands of the reports (báo cáo) and the dashboard (bảng điều khiển): the catalogue,
 //! the dashboard, the yearly target, the HTML print preview, and the export to a file with
-//! progress sent over a `tauri::ipc::Channel` and cancellation through `cancel_report`.
+//! progress sent over a `tauri::ipc::Channel` (reading the ledger, then rendering) and
+//! cancellation through `cancel_report`, honoured in both stages.
 //! Deliberately builds no document and formats nothing itself: every number, every layout and
 //! every Vietnamese message comes from `giamngheo_core::reports`.
 
@@ -10,7 +11,8 @@ use std::sync::Arc;
 
 use giamngheo_core::reports::dashboard::Dashboard;
 use giamngheo_core::reports::{
-    self, html::render_html_fragment, OutputFormat, Progress, ReportInfo, ReportParams,
+    self, html::render_html_fragment, is_cancelled, BuildProgress, ExportStage, OutputFormat,
+    Progress, ReportInfo, ReportParams,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -26,17 +28,53 @@ type CmdResult<T> = Result<T, ShellError>;
 /// without the native save dialog (which WebDriver cannot drive).
 pub const EXPORT_DIR_ENV: &str = "GIAMNGHEO_EXPORT_DIR";
 
+/// TEST HOOK (E2E only): when set to a number of milliseconds, every progress report of an
+/// export waits that long — returning as soon as the export is cancelled — so a real-window
+/// test can cancel a small report deterministically. Unset in normal use.
+pub const TEST_STEP_MS_ENV: &str = "GIAMNGHEO_TEST_REPORT_STEP_MS";
+
 /// The cancel switch of the export in progress (one export at a time per window).
 #[derive(Default)]
 pub struct ExportControl {
     cancel: Arc<AtomicBool>,
 }
 
-/// One progress message of an export: table rows rendered out of the total.
+/// One progress message of an export: rows read from the ledger (`reading`) or table rows
+/// rendered (`rendering`) out of the total.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExportProgress {
+    pub stage: ExportStage,
     pub done: usize,
     pub total: usize,
+}
+
+/// How an export ended when it did not fail: written, or cancelled with nothing written.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportOutcome {
+    pub cancelled: bool,
+    /// The file written (`None` when cancelled).
+    pub path: Option<String>,
+    /// Vietnamese sentence for the status line.
+    pub message: String,
+}
+
+impl ExportOutcome {
+    fn cancelled() -> Self {
+        ExportOutcome {
+            cancelled: true,
+            path: None,
+            message: reports::CANCELLED.into(),
+        }
+    }
+}
+
+/// The test hook's pause (see [`TEST_STEP_MS_ENV`]); nothing when the variable is unset.
+fn test_hook_pause(step: Option<u64>, cancel: &AtomicBool) {
+    let Some(ms) = step else { return };
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(ms);
+    while std::time::Instant::now() < until && !cancel.load(Ordering::SeqCst) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 #[tauri::command(rename_all = "snake_case")]
@@ -87,8 +125,9 @@ pub async fn report_export_hook(name: String, format: String) -> CmdResult<Optio
 }
 
 /// Builds the report, renders it in `format` and writes `path`, sending progress on
-/// `on_progress`. A cancelled export (see [`cancel_report`]) fails with the core's Vietnamese
-/// "cancelled" error and writes nothing. The ledger is only held while the document is built.
+/// `on_progress`. Cancelled (see [`cancel_report`]) while reading the ledger or while rendering,
+/// it returns `cancelled: true` and writes nothing (the file is written in one piece at the
+/// end). The ledger is only held while the document is built.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn export_report(
     state: State<'_, AppState>,
@@ -98,39 +137,66 @@ pub async fn export_report(
     format: String,
     path: String,
     on_progress: Channel<ExportProgress>,
-) -> CmdResult<String> {
+) -> CmdResult<ExportOutcome> {
     let format = OutputFormat::parse(&format)?;
     if path.trim().is_empty() {
         return Err(giamngheo_core::Error::Invalid("Chưa chọn nơi lưu tệp báo cáo.".into()).into());
     }
+    let step: Option<u64> = std::env::var(TEST_STEP_MS_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok());
     let cancel = control.cancel.clone();
     cancel.store(false, Ordering::SeqCst);
-    let doc = with_ledger(&state, move |l| l.build_report(&name, &params)).await?;
-    if cancel.load(Ordering::SeqCst) {
-        return Err(giamngheo_core::Error::Conflict(
-            "Đã huỷ việc xuất báo cáo theo yêu cầu.".into(),
-        )
-        .into());
-    }
-    blocking(move || {
+    let (flag, channel) = (cancel.clone(), on_progress.clone());
+    let built = with_ledger(&state, move |l| {
         let mut callback = |done: usize, total: usize| {
             // A closed channel (the screen was left) must not stop the export.
-            let _ = on_progress.send(ExportProgress { done, total });
+            let _ = channel.send(ExportProgress {
+                stage: ExportStage::Reading,
+                done,
+                total,
+            });
+            test_hook_pause(step, &flag);
+            !flag.load(Ordering::SeqCst)
+        };
+        Ok(l.build_report_with(&name, &params, &mut BuildProgress::new(&mut callback)))
+    })
+    .await?;
+    let doc = match built {
+        Ok(doc) => doc,
+        Err(e) if is_cancelled(&e) => return Ok(ExportOutcome::cancelled()),
+        Err(e) => return Err(e.into()),
+    };
+    blocking(move || {
+        let mut callback = |done: usize, total: usize| {
+            let _ = on_progress.send(ExportProgress {
+                stage: ExportStage::Rendering,
+                done,
+                total,
+            });
+            test_hook_pause(step, &cancel);
             !cancel.load(Ordering::SeqCst)
         };
         let mut progress = Progress::new(&doc, &mut callback);
-        reports::write_file_with_progress(
+        match reports::write_file_with_progress(
             &doc,
             format,
             std::path::Path::new(&path),
             &mut progress,
-        )?;
-        Ok(path)
+        ) {
+            Ok(()) => Ok(ExportOutcome {
+                cancelled: false,
+                message: format!("Đã xuất báo cáo ra tệp: {path}"),
+                path: Some(path),
+            }),
+            Err(e) if is_cancelled(&e) => Ok(ExportOutcome::cancelled()),
+            Err(e) => Err(e),
+        }
     })
     .await
 }
 
-/// Asks the export in progress to stop at its next progress report.
+/// Asks the export in progress to stop at its next progress report (reading or rendering).
 #[tauri::command(rename_all = "snake_case")]
 pub async fn cancel_report(control: State<'_, ExportControl>) -> CmdResult<()> {
     control.cancel.store(true, Ordering::SeqCst);

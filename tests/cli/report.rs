@@ -204,3 +204,121 @@ fn certificate_for_a_household_by_code() {
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("GIẤY CHỨNG NHẬN HỘ NGHÈO, HỘ CẬN NGHÈO"));
 }
+
+fn pdf_text(path: &std::path::Path) -> String {
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(path)
+        .arg("-")
+        .output()
+        .expect("pdftotext");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A TEST rule set (2022-2025 version 2) with a Phiếu A checklist and a B1 table; the items and
+/// points are made up for the test and say so (the official content was not found).
+fn test_forms_rule_set() -> String {
+    let mut v: serde_json::Value =
+        serde_json::from_str(giamngheo_core::rules::BUILTIN_FILES[0].1).expect("json");
+    v["version"] = 2.into();
+    v["phieu_a"] = serde_json::json!({
+        "items": [
+            { "id": "t_car", "label": "(Thử nghiệm) Hộ có ô tô" },
+            { "id": "t_house", "label": "(Thử nghiệm) Hộ có nhà kiên cố" }
+        ]
+    });
+    v["b1_table"] = serde_json::json!({
+        "variants": [
+            { "id": "TT", "label": "Thành thị", "area": "urban" },
+            { "id": "NT2", "label": "Nông thôn miền núi phía Bắc", "area": "rural" }
+        ],
+        "questions": [
+            { "id": "t_size", "label": "(Thử nghiệm) Số nhân khẩu", "options": [
+                { "id": "small", "label": "1–3 người", "points": { "TT": 50, "NT2": 40 } },
+                { "id": "large", "label": "4 người trở lên", "points": { "TT": 20, "NT2": 15 } }
+            ] }
+        ]
+    });
+    v.to_string()
+}
+
+#[test]
+fn phieu_a_and_b1_refused_until_the_rule_set_has_them_and_the_causes_report() {
+    let (dir, db) = commune();
+    let o = run(&["report", "--list"]);
+    let list = stdout(&o);
+    for name in ["phieu-a ", "phieu-b1 ", "poverty-causes "] {
+        assert!(list.lines().any(|l| l.starts_with(name)), "{name}: {list}");
+    }
+    let path = |n: &str| dir.path().join(n).display().to_string();
+    // Without the data in the rule set: not found (4), the message names what to load.
+    for (name, field) in [("phieu-a", "«phieu_a»"), ("phieu-b1", "«b1_table»")] {
+        let out = path(&format!("{name}.pdf"));
+        let o = run(&["--db", &db, "report", name, "--out", &out]);
+        assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+        let e = stderr(&o);
+        assert!(
+            e.contains(field) && e.contains("giamngheo rules load"),
+            "{e}"
+        );
+        assert!(!std::path::Path::new(&out).exists());
+    }
+    // Loaded through `rules load` (validated, diffed, stored): both forms print.
+    let rules = path("chuan-ngheo-thu-nghiem.json");
+    std::fs::write(&rules, test_forms_rule_set()).expect("write");
+    let o = run(&["--db", &db, "rules", "load", &rules, "--dry-run"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let shown = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(
+        shown.contains("Phiếu A") && shown.contains("Phiếu B1"),
+        "{shown}"
+    );
+    let o = run(&["--db", &db, "rules", "load", &rules]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&["--db", &db, "report", "phieu-a", "--out", &path("a.pdf")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = pdf_text(std::path::Path::new(&path("a.pdf")));
+    assert!(
+        text.contains("PHIẾU A") && text.contains("(Thử nghiệm) Hộ có ô tô"),
+        "{text}"
+    );
+    // Pre-filled B1 for a household: its head and the commune's points column.
+    let o = run(&["--db", &db, "--json", "household", "list", "--limit", "1"]);
+    let h: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let code = h[0]["code"].as_str().expect("code").to_string();
+    let head = h[0]["head_name"].as_str().expect("head").to_string();
+    let o = run(&[
+        "--db",
+        &db,
+        "report",
+        "phieu-b1",
+        "--household",
+        &code,
+        "--out",
+        &path("b1.pdf"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = pdf_text(std::path::Path::new(&path("b1.pdf")));
+    for needle in [
+        "PHIẾU B1",
+        head.as_str(),
+        "4 người trở lên",
+        "Nông thôn miền núi phía Bắc",
+    ] {
+        assert!(text.contains(needle), "“{needle}” in {text}");
+    }
+    // The report by cause of poverty, as .xlsx and PDF.
+    for ext in ["xlsx", "pdf"] {
+        let out = path(&format!("causes.{ext}"));
+        let o = run(&["--db", &db, "report", "poverty-causes", "--out", &out]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(std::fs::metadata(&out)
+            .map(|m| m.len() > 1000)
+            .unwrap_or(false));
+    }
+    let text = pdf_text(std::path::Path::new(&path("causes.pdf")));
+    assert!(text.contains("THEO CÁC NGUYÊN NHÂN NGHÈO"), "{text}");
+}

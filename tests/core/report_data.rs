@@ -171,8 +171,8 @@ fn catalogue_names_are_stable_unique_and_vietnamese() {
         assert!(!r.title.is_ascii(), "Vietnamese title: {}", r.title);
     }
     assert!(
-        !names.iter().any(|n| n.contains("cause")),
-        "no cause-of-poverty report without data"
+        names.contains(&"poverty-causes"),
+        "the report by cause of poverty"
     );
     let err = report_info("poor-lists").expect_err("unknown");
     assert!(err.to_string().contains("Không có báo cáo"));
@@ -998,6 +998,51 @@ fn office_ledger_breaks_down_by_commune() {
     let d = l.dashboard().expect("dashboard");
     assert_eq!(d.by_unit.len(), 1);
     assert_eq!(d.by_unit[0].households, i64::from(HOUSEHOLDS));
+    // By cause of poverty, by commune: against SQL over the whole file.
+    let ids: Vec<String> = l
+        .poverty_causes("2022-2025")
+        .expect("causes")
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    let doc = build(&l, "poverty-causes");
+    for (t, class) in doc.tables().zip(["poor", "near_poor"]) {
+        let rows = stat_rows(t);
+        assert_eq!(rows.len(), 1, "one commune");
+        let (name, row) = rows.iter().next().expect("row");
+        assert!(name.contains("Sơn Lộ"), "{name}");
+        let got: Vec<i64> = row.iter().map(int).collect();
+        let mut want = vec![l
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM survey WHERE class = ?1 AND status = 'surveyed' AND deleted = 0",
+                [class],
+                |r| r.get::<_, i64>(0),
+            )
+            .expect("count")];
+        for id in &ids {
+            want.push(
+                l.conn()
+                    .query_row(
+                        "SELECT count(DISTINCT s.id) FROM survey s, json_each(s.poverty_causes) j
+                         WHERE s.class = ?1 AND s.status = 'surveyed' AND s.deleted = 0 AND j.value = ?2",
+                        [class, id],
+                        |r| r.get::<_, i64>(0),
+                    )
+                    .expect("count"),
+            );
+        }
+        want.push(
+            l.conn()
+                .query_row(
+                    "SELECT count(*) FROM survey WHERE class = ?1 AND status = 'surveyed' AND deleted = 0 AND poverty_causes IS NULL",
+                    [class],
+                    |r| r.get::<_, i64>(0),
+                )
+                .expect("count"),
+        );
+        assert_eq!(got, want, "{class}");
+    }
 }
 
 #[test]
@@ -1022,14 +1067,17 @@ fn every_catalogue_entry_builds_or_explains() {
                 assert!(html.contains("<table"), "{}", info.name);
                 assert_eq!(doc.orientation, info.orientation, "{}", info.name);
             }
-            // The 2022–2025 rule set carries no Phiếu A checklist or B1 table: say so, invent nothing.
+            // The 2022–2025 rule set carries no Phiếu A checklist or B1 table: say which data
+            // the office must load, invent nothing.
             Err(e) => {
-                assert!(
-                    matches!(info.name.as_str(), "phieu-a" | "phieu-b1"),
-                    "{}: {e}",
-                    info.name
-                );
-                assert!(e.to_string().contains("không có nội dung"), "{e}");
+                let (what, field) = match info.name.as_str() {
+                    "phieu-a" => ("Phiếu A", "«phieu_a»"),
+                    "phieu-b1" => ("Phiếu B1", "«b1_table»"),
+                    _ => panic!("{}: {e}", info.name),
+                };
+                let m = e.to_string();
+                assert!(m.contains(what) && m.contains(field), "{m}");
+                assert!(m.contains("cần nạp tệp chuẩn nghèo"), "{m}");
             }
         }
     }
@@ -1233,4 +1281,670 @@ fn second_round_movements_start_from_the_previous_decision() {
     };
     assert_eq!(class_of("2025").as_deref(), Some("N"));
     assert_eq!(class_of("2026").as_deref(), Some("N"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Causes of poverty (nguyên nhân nghèo) and cancelling a build
+
+/// Independent SQL (json_each over the stored JSON): per village name, for surveyed households
+/// of `class`: [households, one count per cause id…, households with no cause recorded].
+fn sql_causes(l: &Ledger, round: &str, class: &str, ids: &[String]) -> BTreeMap<String, Vec<i64>> {
+    let mut out: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    let base = "FROM survey s JOIN village v ON v.id = s.village_id
+                WHERE s.round_id = ?1 AND s.class = ?2 AND s.status = 'surveyed' AND s.deleted = 0";
+    let mut add = |sql: &str, col: usize, extra: Option<&str>| {
+        let mut stmt = l.conn().prepare(sql).expect("prepare");
+        let params: Vec<&str> = [round, class].into_iter().chain(extra).collect();
+        let rows: Vec<(String, i64)> = stmt
+            .query_map(rusqlite::params_from_iter(params), |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .expect("query")
+            .map(|r| r.expect("row"))
+            .collect();
+        for (village, n) in rows {
+            out.entry(village).or_insert_with(|| vec![0; ids.len() + 2])[col] = n;
+        }
+    };
+    add(
+        &format!("SELECT v.name, count(*) {base} GROUP BY v.name"),
+        0,
+        None,
+    );
+    for (i, id) in ids.iter().enumerate() {
+        add(
+            "SELECT v.name, count(DISTINCT s.id) FROM survey s JOIN village v ON v.id = s.village_id, json_each(s.poverty_causes) j
+             WHERE s.round_id = ?1 AND s.class = ?2 AND s.status = 'surveyed' AND s.deleted = 0 AND j.value = ?3 GROUP BY v.name",
+            i + 1,
+            Some(id),
+        );
+    }
+    add(
+        &format!(
+            "SELECT v.name, count(*) {base} AND (s.poverty_causes IS NULL OR json_array_length(s.poverty_causes) = 0) GROUP BY v.name"
+        ),
+        ids.len() + 1,
+        None,
+    );
+    out
+}
+
+#[test]
+fn poverty_causes_match_sql_per_village_in_every_format() {
+    let l = open();
+    let round = round_id(&l);
+    let catalogue = l.poverty_causes("2022-2025").expect("causes");
+    assert_eq!(catalogue.len(), 8, "the default list of report 10");
+    let ids: Vec<String> = catalogue.iter().map(|c| c.id.clone()).collect();
+    // The generator records causes on poor and near-poor surveys only, at least one each.
+    let (with_causes_outside, without_inside): (i64, i64) = l
+        .conn()
+        .query_row(
+            "SELECT coalesce(sum(class NOT IN ('poor', 'near_poor') AND poverty_causes IS NOT NULL), 0),
+                    coalesce(sum(class IN ('poor', 'near_poor') AND poverty_causes IS NULL), 0)
+             FROM survey WHERE round_id = ?1 AND deleted = 0",
+            [&round],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("count");
+    assert_eq!(with_causes_outside, 0);
+    assert_eq!(without_inside, 0);
+
+    let doc = build(&l, "poverty-causes");
+    let tables: Vec<&Table> = doc.tables().collect();
+    assert_eq!(
+        tables.len(),
+        2,
+        "one table for poor, one for near-poor households"
+    );
+    let n = ids.len() + 2;
+    let mut totals = Vec::new();
+    let mut all_rows = Vec::new();
+    for (t, class, group) in [
+        (tables[0], "poor", "Hộ nghèo"),
+        (tables[1], "near_poor", "Hộ cận nghèo"),
+    ] {
+        let rows = stat_rows(t);
+        let want = sql_causes(&l, &round, class, &ids);
+        let mut seen_causes = 0;
+        for (village, row) in &rows {
+            let got: Vec<i64> = row.iter().map(int).collect();
+            let w = want.get(village).cloned().unwrap_or_else(|| vec![0; n]);
+            assert_eq!(got, w, "{class}, {village}");
+            seen_causes += w[1..n - 1].iter().sum::<i64>();
+        }
+        assert!(seen_causes > 0, "some causes counted for {class}");
+        for v in want.keys() {
+            assert!(rows.contains_key(v), "{class}: {v} printed");
+        }
+        let header = t.flat_header().expect("header");
+        for c in &catalogue {
+            assert!(
+                header
+                    .iter()
+                    .any(|h| h.starts_with(&format!("{group} - {} - (", c.label))),
+                "{} in the {class} header: {header:?}",
+                c.label
+            );
+        }
+        assert!(header
+            .iter()
+            .any(|h| h.starts_with(&format!("{group} - Chưa ghi nguyên nhân"))));
+        let total: Vec<i64> = total_row(t).iter().map(int).collect();
+        assert_eq!(total[0], want.values().map(|v| v[0]).sum::<i64>());
+        totals.push(total);
+        all_rows.push(rows);
+    }
+    let sum_p = totals[0][0];
+
+    // .xlsx read back: both tables, each village row and the total rows, cell by cell (the
+    // first table's rows come first on the sheet).
+    let path = out_dir().join("poverty-causes.xlsx");
+    write_file(&doc, OutputFormat::Xlsx, &path).expect("xlsx");
+    let mut wb: Xlsx<_> = open_workbook(&path).expect("open xlsx");
+    let sheet = wb.sheet_names()[0].clone();
+    let range = wb.worksheet_range(&sheet).expect("sheet");
+    let text = |r: u32, c: u32| match range.get_value((r, c)) {
+        Some(Data::String(s)) => s.clone(),
+        Some(Data::Float(f)) => f.to_string(),
+        Some(Data::Int(i)) => i.to_string(),
+        _ => String::new(),
+    };
+    let mut part = 0usize;
+    let mut checked = 0;
+    for r in 0..range.height() as u32 {
+        let label = text(r, 1);
+        let want: Option<Vec<i64>> = if text(r, 0).starts_with("Tổng cộng") {
+            part += 1;
+            Some(totals[part - 1].clone())
+        } else {
+            all_rows
+                .get(part)
+                .and_then(|rows| rows.get(&label))
+                .map(|v| v.iter().map(int).collect())
+        };
+        let Some(want) = want else { continue };
+        for (i, w) in want.iter().enumerate() {
+            let cell = text(r, 2 + i as u32);
+            let got: i64 = if cell.is_empty() {
+                0
+            } else {
+                cell.parse::<f64>().expect("number") as i64
+            };
+            assert_eq!(got, *w, "xlsx row {r} ({label}) column {i}");
+        }
+        checked += 1;
+    }
+    assert_eq!(
+        checked,
+        all_rows[0].len() + all_rows[1].len() + 2,
+        "every village row and both total rows"
+    );
+    let rows = &all_rows[0];
+
+    // PDF: the title, a village and the poor total, as text.
+    let pdf = out_dir().join("poverty-causes.pdf");
+    write_file(&doc, OutputFormat::Pdf, &pdf).expect("pdf");
+    let text = squash(&pdftotext(&pdf, None));
+    for needle in [
+        "PHÂN NHÓM HỘ NGHÈO, HỘ CẬN NGHÈO THEO CÁC NGUYÊN NHÂN NGHÈO",
+        "Tổng cộng",
+        "Một hộ có thể có nhiều nguyên nhân nghèo",
+        rows.keys().next().expect("a village").as_str(),
+    ] {
+        assert!(text.contains(needle), "PDF text has “{needle}”");
+    }
+    assert!(text.contains(&vn(sum_p)));
+    // CSV: one flat header naming the causes, one line per village and the total.
+    let csv = String::from_utf8(render(&doc, OutputFormat::Csv).expect("csv")).expect("utf-8");
+    assert!(csv.contains("Hộ nghèo - Thiếu đất sản xuất"), "{csv}");
+}
+
+#[test]
+fn a_cancelled_build_or_export_writes_no_file() {
+    let l = open();
+    let round = round_id(&l);
+    let (households, _) = poor_households(&l, &round, "poor");
+    // Cancelled while reading the ledger (the third progress report).
+    let path = out_dir().join("cancelled-build.xlsx");
+    let _ = std::fs::remove_file(&path);
+    let mut calls = 0;
+    let err = l
+        .export_report(
+            "poor-list",
+            &ReportParams::default(),
+            OutputFormat::Xlsx,
+            &path,
+            &mut |stage, _, _| {
+                assert_eq!(stage, ExportStage::Reading, "cancelled before rendering");
+                calls += 1;
+                calls < 3
+            },
+        )
+        .expect_err("cancelled");
+    assert!(is_cancelled(&err), "{err}");
+    assert!(err.to_string().starts_with("Đã hủy"), "{err}");
+    assert_eq!(calls, 3);
+    assert!(!path.exists(), "no file after a cancelled build");
+    // The same through build_report_with.
+    let mut stop = |_: usize, _: usize| false;
+    let err = l
+        .build_report_with(
+            "result-summary",
+            &ReportParams::default(),
+            &mut BuildProgress::new(&mut stop),
+        )
+        .expect_err("cancelled");
+    assert!(is_cancelled(&err));
+    // The dashboard reads the same data and stops the same way.
+    let mut reads = 0;
+    let mut second = |_: usize, _: usize| {
+        reads += 1;
+        reads < 2
+    };
+    let err = l
+        .dashboard_with(&mut BuildProgress::new(&mut second))
+        .expect_err("cancelled");
+    assert!(is_cancelled(&err));
+    // Cancelled at the first rendering report: still nothing written.
+    let err = l
+        .export_report(
+            "poor-list",
+            &ReportParams::default(),
+            OutputFormat::Pdf,
+            &path,
+            &mut |stage, _, _| stage == ExportStage::Reading,
+        )
+        .expect_err("cancelled");
+    assert!(is_cancelled(&err));
+    assert!(!path.exists());
+    // Not cancelled: reading reports grow to the rows read (surveys, then members of the poor
+    // households), rendering to the table rows; the file is written.
+    let mut reading: Vec<(usize, usize)> = Vec::new();
+    let mut rendering: Vec<(usize, usize)> = Vec::new();
+    let doc = l
+        .export_report(
+            "poor-list",
+            &ReportParams::default(),
+            OutputFormat::Xlsx,
+            &path,
+            &mut |stage, d, t| {
+                match stage {
+                    ExportStage::Reading => reading.push((d, t)),
+                    ExportStage::Rendering => rendering.push((d, t)),
+                }
+                true
+            },
+        )
+        .expect("export");
+    assert!(path.exists());
+    let surveys: i64 = l
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM survey WHERE round_id = ?1 AND deleted = 0",
+            [&round],
+            |r| r.get(0),
+        )
+        .expect("count");
+    let (_, persons) = poor_households(&l, &round, "poor");
+    let last = *reading.last().expect("reading reports");
+    assert_eq!(last.0, last.1);
+    assert_eq!(
+        last.0 as i64,
+        surveys + persons,
+        "surveys then members of {households} poor households"
+    );
+    assert!(reading.windows(2).all(|w| w[0].0 <= w[1].0), "monotonic");
+    let rows: usize = doc.tables().map(|t| t.rows.len()).sum();
+    assert_eq!(rendering.last().copied(), Some((rows, rows)));
+}
+
+/// A fresh generated commune of `n` households (register only) and an open full round of 2026.
+fn open_round(n: u32) -> (tempfile::TempDir, Ledger, String) {
+    use giamngheo_core::review::RoundInput;
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut l =
+        Ledger::open_with_clock(dir.path().join("r.db"), crate::common::clock()).expect("open");
+    giamngheo_core::populate::populate_with(&mut l, n, 11, false).expect("populate");
+    let round = l
+        .create_round(&RoundInput {
+            kind: "periodic".into(),
+            scope: "full".into(),
+            rules_id: "2022-2025".into(),
+            start_date: "2026-09-15".into(),
+            reference_date: None,
+            posting_days: Some(3),
+            title: None,
+        })
+        .expect("round")
+        .round
+        .id;
+    (dir, l, round)
+}
+
+fn op_count(l: &Ledger) -> i64 {
+    l.conn()
+        .query_row("SELECT count(*) FROM op", [], |r| r.get(0))
+        .expect("ops")
+}
+
+#[test]
+fn surveys_record_causes_through_the_write_path() {
+    use giamngheo_core::review::SurveyInput;
+    let (_dir, mut l, round) = open_round(30);
+    let rows = l.round_households(&round, None).expect("rows");
+    let input = |h: &str, score_a: i64, causes: &[&str]| SurveyInput {
+        round_id: round.clone(),
+        household_id: h.to_string(),
+        score_a: Some(score_a),
+        reviewer: "Lò Văn Páo".into(),
+        survey_date: "2026-10-01".into(),
+        poverty_causes: causes.iter().map(|c| c.to_string()).collect(),
+        ..Default::default()
+    };
+    let form = l.survey_form(&round, &rows[0].household_id).expect("form");
+    assert_eq!(
+        form.poverty_causes
+            .iter()
+            .map(|c| c.id.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "land",
+            "capital",
+            "labour",
+            "tools",
+            "knowledge",
+            "skills",
+            "illness",
+            "other"
+        ]
+    );
+    // Poor or near-poor (score A within 140): causes kept once each, in catalogue order.
+    let out = l
+        .save_survey(&input(
+            &rows[0].household_id,
+            100,
+            &["capital", "land", "capital"],
+        ))
+        .expect("save");
+    assert!(
+        out.class == "poor" || out.class == "near_poor",
+        "{}",
+        out.class
+    );
+    let saved = l
+        .survey_form(&round, &rows[0].household_id)
+        .expect("form")
+        .saved
+        .expect("saved");
+    assert_eq!(saved.poverty_causes, ["land", "capital"]);
+    // Through the write path: the op carries the field (so packages carry it).
+    let body: String = l
+        .conn()
+        .query_row(
+            "SELECT body FROM op WHERE entity = 'survey' ORDER BY lamport DESC, seq DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .expect("op");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["set"]["poverty_causes"], r#"["land","capital"]"#);
+    // Unknown cause, or causes on a household above the line: refused, nothing written.
+    let before = op_count(&l);
+    let err = l
+        .save_survey(&input(&rows[1].household_id, 100, &["debt"]))
+        .expect_err("unknown");
+    assert!(
+        matches!(&err, giamngheo_core::Error::Field { field, .. } if field == "poverty_causes"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("“debt”"), "{err}");
+    let err = l
+        .save_survey(&input(&rows[1].household_id, 400, &["land"]))
+        .expect_err("not poor");
+    assert!(
+        err.to_string()
+            .contains("Chỉ ghi nguyên nhân nghèo cho hộ nghèo, hộ cận nghèo"),
+        "{err}"
+    );
+    assert_eq!(op_count(&l), before, "bad input changes nothing");
+    // An office's rule set with its own list: previewed as a change, then used.
+    let mut set: serde_json::Value =
+        serde_json::from_str(giamngheo_core::rules::BUILTIN_FILES[0].1).expect("json");
+    set["version"] = 2.into();
+    set["poverty_causes"] = serde_json::json!([
+        { "id": "land", "label": "Thiếu đất canh tác" },
+        { "id": "debt", "label": "Nợ nần" }
+    ]);
+    let text = set.to_string();
+    let (_, changes) = l.preview_rule_set(&text).expect("preview");
+    let changes = changes.expect("an update of 2022-2025");
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.path == "poverty_causes" && c.description.contains("2 nguyên nhân")),
+        "{changes:?}"
+    );
+    l.load_rule_set(&text).expect("load");
+    let causes = l.poverty_causes("2022-2025").expect("causes");
+    assert_eq!(causes.len(), 2);
+    l.save_survey(&input(&rows[1].household_id, 100, &["debt"]))
+        .expect("a cause of the loaded list");
+    // A rule set with a bad list is refused with the field named.
+    set["version"] = 3.into();
+    set["poverty_causes"] = serde_json::json!([{ "id": "Đất", "label": "" }]);
+    let err = l.load_rule_set(&set.to_string()).expect_err("bad list");
+    assert!(err.to_string().contains("nguyên nhân nghèo"), "{err}");
+}
+
+/// A TEST rule set (2022-2025 version 2) carrying a Phiếu A checklist and a B1 point table.
+/// The items and points are made up for the tests and say so: the official content was not
+/// found (domain §2.3, §2.4).
+pub fn test_forms_rule_set() -> String {
+    let mut v: serde_json::Value =
+        serde_json::from_str(giamngheo_core::rules::BUILTIN_FILES[0].1).expect("json");
+    v["version"] = 2.into();
+    v["phieu_a"] = serde_json::json!({
+        "source": "Bộ tiêu chí THỬ NGHIỆM của bộ kiểm thử (không phải Phụ lục II chính thức)",
+        "items": [
+            { "id": "t_car", "label": "(Thử nghiệm) Hộ có ô tô" },
+            { "id": "t_house", "label": "(Thử nghiệm) Hộ có nhà kiên cố trên 100 m²" }
+        ]
+    });
+    v["b1_table"] = serde_json::json!({
+        "source": "Bảng điểm THỬ NGHIỆM của bộ kiểm thử (không phải bảng điểm chính thức)",
+        "variants": [
+            { "id": "TT", "label": "Thành thị", "area": "urban" },
+            { "id": "NT2", "label": "Nông thôn Trung du và miền núi phía Bắc", "area": "rural" }
+        ],
+        "questions": [
+            { "id": "t_size", "label": "(Thử nghiệm) Số nhân khẩu của hộ", "options": [
+                { "id": "small", "label": "1–3 người", "points": { "TT": 50, "NT2": 40 } },
+                { "id": "large", "label": "4 người trở lên", "points": { "TT": 20, "NT2": 15 } }
+            ] },
+            { "id": "t_wage", "label": "(Thử nghiệm) Có người làm công ăn lương", "options": [
+                { "id": "yes", "label": "Có", "points": { "TT": 60, "NT2": 55 } },
+                { "id": "no", "label": "Không", "points": { "TT": 0, "NT2": 0 } }
+            ] }
+        ]
+    });
+    v.to_string()
+}
+
+#[test]
+fn phieu_a_and_b1_render_from_a_loaded_rule_set_blank_and_prefilled() {
+    use giamngheo_core::review::{ApplicationInput, RoundInput, SurveyInput};
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut l =
+        Ledger::open_with_clock(dir.path().join("f.db"), crate::common::clock()).expect("open");
+    giamngheo_core::populate::populate_with(&mut l, 20, 4, false).expect("populate");
+    // Without the data: refused, naming what to load.
+    for (name, field) in [("phieu-a", "«phieu_a»"), ("phieu-b1", "«b1_table»")] {
+        let err = l
+            .build_report(name, &ReportParams::default())
+            .expect_err("no content");
+        assert!(err.to_string().contains(field), "{err}");
+    }
+    // Through the real load path (validated, stored as an op).
+    l.load_rule_set(&test_forms_rule_set()).expect("load");
+    let round = l
+        .create_round(&RoundInput {
+            kind: "periodic".into(),
+            scope: "listed".into(),
+            rules_id: "2022-2025".into(),
+            start_date: "2026-09-15".into(),
+            reference_date: None,
+            posting_days: Some(3),
+            title: None,
+        })
+        .expect("round")
+        .round
+        .id;
+    let households: Vec<String> = l
+        .list_all_households(&Default::default())
+        .expect("households")
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    let (stopped, scored) = (&households[0], &households[1]);
+    for h in [stopped, scored] {
+        l.add_application(&ApplicationInput {
+            round_id: round.clone(),
+            household_id: h.clone(),
+            form: "mau01".into(),
+            received_date: "2026-09-20".into(),
+            ..Default::default()
+        })
+        .expect("application");
+    }
+    let base = |h: &str| SurveyInput {
+        round_id: round.clone(),
+        household_id: h.to_string(),
+        reviewer: "Lò Văn Páo".into(),
+        survey_date: "2026-10-01".into(),
+        ..Default::default()
+    };
+    let out = l
+        .save_survey(&SurveyInput {
+            phieu_a_ticked: vec!["t_car".into()],
+            ..base(stopped)
+        })
+        .expect("phiếu A stop");
+    assert!(out.phieu_a_stop);
+    let b1: BTreeMap<String, String> = [("t_size", "large"), ("t_wage", "no")]
+        .into_iter()
+        .map(|(q, o)| (q.to_string(), o.to_string()))
+        .collect();
+    let out = l
+        .save_survey(&SurveyInput {
+            b1_answers: b1,
+            ..base(scored)
+        })
+        .expect("b1");
+    assert_eq!(out.score_a, Some(15), "NT2 points of the chosen options");
+    let with = |name: &str, h: Option<&str>| {
+        l.build_report(
+            name,
+            &ReportParams {
+                household_id: h.map(str::to_owned),
+                ..Default::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let marks = |t: &Table, col: usize| -> Vec<String> {
+        t.rows
+            .iter()
+            .filter(|r| r.kind == RowKind::Data)
+            .map(|r| r.cells[col].value.display())
+            .collect()
+    };
+    // Phiếu A blank: the checklist, nothing ticked, the stop rule printed.
+    let doc = with("phieu-a", None);
+    let t = table(&doc);
+    assert_eq!(
+        t.rows
+            .iter()
+            .map(|r| r.cells[1].value.display())
+            .collect::<Vec<_>>(),
+        [
+            "(Thử nghiệm) Hộ có ô tô",
+            "(Thử nghiệm) Hộ có nhà kiên cố trên 100 m²"
+        ]
+    );
+    assert!(marks(t, 2)
+        .iter()
+        .chain(marks(t, 3).iter())
+        .all(|m| m.is_empty()));
+    // Pre-filled for the stopped applicant: Có for the car, Không for the house, the result.
+    let detail = l.household(stopped).expect("household");
+    let doc = with("phieu-a", Some(&detail.code));
+    let t = table(&doc);
+    assert_eq!(marks(t, 2), ["x", ""]);
+    assert_eq!(marks(t, 3), ["", "x"]);
+    let path = out_dir().join("phieu-a-prefilled.pdf");
+    write_file(&doc, OutputFormat::Pdf, &path).expect("pdf");
+    let text = squash(&pdftotext(&path, None));
+    for needle in [
+        "PHIẾU A",
+        "Bộ tiêu chí THỬ NGHIỆM",
+        detail.head_name.as_str(),
+        "Kết quả: dừng rà soát",
+        "Hộ có ít nhất một đặc điểm nêu trên thì dừng rà soát",
+    ] {
+        assert!(text.contains(needle), "Phiếu A PDF has “{needle}”: {text}");
+    }
+    // Phiếu B1 blank: questions as headings, options with the commune's (NT2) points.
+    let doc = with("phieu-b1", None);
+    let t = table(&doc);
+    let headings: Vec<String> = t
+        .rows
+        .iter()
+        .filter(|r| r.kind == RowKind::Group)
+        .map(|r| r.cells[1].value.display())
+        .collect();
+    assert_eq!(
+        headings,
+        [
+            "(Thử nghiệm) Số nhân khẩu của hộ",
+            "(Thử nghiệm) Có người làm công ăn lương"
+        ]
+    );
+    assert_eq!(marks(t, 3), ["40", "15", "55", "0"]);
+    assert!(marks(t, 2).iter().all(|m| m.is_empty()));
+    let header = t.flat_header().expect("header");
+    assert!(
+        header.iter().any(|h| h.contains("Nông thôn Trung du")),
+        "{header:?}"
+    );
+    // Pre-filled: the chosen options ticked, score A as stored.
+    let detail = l.household(scored).expect("household");
+    let doc = with("phieu-b1", Some(&detail.id));
+    let t = table(&doc);
+    assert_eq!(marks(t, 2), ["", "x", "", "x"]);
+    let total = t.rows.last().expect("total");
+    assert_eq!(total.kind, RowKind::Total);
+    assert_eq!(total.cells.last().expect("cell").value, Value::Int(15));
+    let path = out_dir().join("phieu-b1-prefilled.pdf");
+    write_file(&doc, OutputFormat::Pdf, &path).expect("pdf");
+    let text = squash(&pdftotext(&path, None));
+    for needle in [
+        "PHIẾU B1",
+        "Bảng điểm THỬ NGHIỆM",
+        detail.head_name.as_str(),
+        "4 người trở lên",
+        "Tổng điểm A 15",
+    ] {
+        assert!(text.contains(needle), "Phiếu B1 PDF has “{needle}”: {text}");
+    }
+    // The region column of every variant when the commune's variant is unknown to the table.
+    l.conn()
+        .execute("UPDATE commune SET b1_region = 'NT9'", [])
+        .expect("region");
+    let doc = with("phieu-b1", None);
+    let header = table(&doc).flat_header().expect("header");
+    assert!(
+        header.iter().any(|h| h.ends_with("TT")) && header.iter().any(|h| h.ends_with("NT2")),
+        "{header:?}"
+    );
+}
+
+#[test]
+fn detail_lists_print_each_households_causes() {
+    let l = open();
+    let round = round_id(&l);
+    let doc = build(&l, "poor-detail");
+    let t = table(&doc);
+    let header = t.flat_header().expect("header");
+    let col = header
+        .iter()
+        .position(|h| h.starts_with("Nguyên nhân nghèo"))
+        .unwrap_or_else(|| panic!("a causes column: {header:?}"));
+    let data: Vec<&Row> = t.rows.iter().filter(|r| r.kind == RowKind::Data).collect();
+    // Household rows carry one cell per column (no spans), so the column index is the cell's.
+    let printed = |label: &str| {
+        data.iter()
+            .filter(|r| {
+                r.cells
+                    .get(col)
+                    .is_some_and(|c| c.value.display().split("; ").any(|x| x == label))
+            })
+            .count() as i64
+    };
+    for (id, label) in [
+        ("land", "Thiếu đất sản xuất"),
+        ("illness", "Ốm đau, tai nạn"),
+    ] {
+        let want: i64 = l
+            .conn()
+            .query_row(
+                "SELECT count(DISTINCT s.id) FROM survey s, json_each(s.poverty_causes) j
+                 WHERE s.round_id = ?1 AND s.class = 'poor' AND s.status = 'surveyed' AND s.deleted = 0 AND j.value = ?2",
+                [&round, id],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert!(want > 0, "{id}");
+        assert_eq!(printed(label), want, "{label}");
+    }
 }

@@ -470,8 +470,15 @@ fn requests_and_surveys_render_blank_and_prefilled() {
                 checked: Some(i != 1),
                 answer: None,
                 points: Some(if i != 1 { 10 } else { 0 }),
+                heading: false,
+                scale: Vec::new(),
             })
             .collect(),
+        details: Vec::new(),
+        point_columns: Vec::new(),
+        total: None,
+        annex: None,
+        notes: Vec::new(),
         place: "Sơn Lộ".into(),
         date: None,
     };
@@ -937,7 +944,7 @@ fn long_renderings_report_progress_and_can_be_cancelled() {
         let err =
             write_file_with_progress(&doc, format, &path, &mut progress).expect_err("cancelled");
         assert_eq!(err.kind(), "conflict");
-        assert!(err.to_string().contains("Đã huỷ"), "{err}");
+        assert!(err.to_string().contains("Đã hủy"), "{err}");
         assert!(
             !path.exists(),
             "{format:?}: a cancelled export writes nothing"
@@ -968,4 +975,18 @@ fn decomposed_vietnamese_is_printed_precomposed_in_every_format() {
     let path = out_dir().join("nfc.pdf");
     write_file(&doc, OutputFormat::Pdf, &path).expect("pdf");
     assert!(pdftotext(&path, None).contains(composed));
+}
+
+#[test]
+fn a_list_longer_than_an_excel_sheet_is_refused_before_rendering() {
+    use giamngheo_core::reports::xlsx::{check_fits, MAX_SHEET_ROWS};
+    let doc = household_list(&issuer(), Some(date(2026, 11, 5)), &poor_list(30));
+    check_fits(&doc, MAX_SHEET_ROWS).expect("fits");
+    let rows: usize = doc.tables().map(|t| t.rows.len()).sum();
+    let err = check_fits(&doc, rows).expect_err("over a small limit");
+    let m = err.to_string();
+    assert!(
+        m.contains("giới hạn") && m.contains("CSV") && m.contains("không ghi tệp"),
+        "{m}"
+    );
 }

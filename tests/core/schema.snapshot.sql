@@ -388,7 +388,7 @@ CREATE TABLE survey (
   rules_version            INTEGER,
   deleted                  INTEGER NOT NULL DEFAULT 0,
   _rev                     TEXT NOT NULL DEFAULT '{}'
-);
+, poverty_causes TEXT);
 -- table village
 CREATE TABLE village (
   id            TEXT PRIMARY KEY,

@@ -203,3 +203,309 @@ async fn dashboard_preview_and_export_of_the_poor_list() {
     })
     .await;
 }
+
+/// Cancelling an export while the report is still being built: the TEST HOOK
+/// `GIAMNGHEO_TEST_REPORT_STEP_MS` makes each progress step of the export wait (returning at
+/// once when cancelled), so "Hủy" deterministically lands in the reading stage. No file may be
+/// written and the screen must say it was cancelled; a second export without cancelling then
+/// writes the file (the switch is reset).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver; run by .ci/run"]
+async fn cancelling_an_export_while_reading_writes_no_file() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let db = tmp.path().join("xa.db");
+    let out_dir = tmp.path().join("xuat");
+    std::fs::create_dir_all(&out_dir).expect("export dir");
+    run_cli(&db, &["generate", "--households", "300", "--seed", "5"]);
+    let mut env = AppEnv::in_dir(tmp.path(), &db);
+    env.vars
+        .push(("GIAMNGHEO_EXPORT_DIR".into(), out_dir.display().to_string()));
+    env.vars
+        .push(("GIAMNGHEO_TEST_REPORT_STEP_MS".into(), "120000".into()));
+    let dir = out_dir.clone();
+    with_app(&app(), &env, "reports-cancel", LIMIT, move |c| async move {
+        wait_for(&c, "#register").await?;
+        click(&c, "#nav-reports").await?;
+        wait_for(&c, "#reports[data-loaded]").await?;
+        pick_report(&c, "poor-detail", "Danh sách chi tiết hộ nghèo").await?;
+        click(&c, "#report-export-pdf").await?;
+        // The build reports its first step, then waits in the hook: the UI shows "reading".
+        wait_js(
+            &c,
+            "const p = document.querySelector('#report-progress'); return p && !p.hidden ? [p.getAttribute('data-stage') || '', document.querySelector('#report-progress-text').textContent] : null;",
+            "the export reading the ledger",
+            |v| v[0] == "reading",
+        )
+        .await?;
+        shot(&c, "reports-04-export-reading").await?;
+        click(&c, "#report-cancel").await?;
+        let msg = wait_js(
+            &c,
+            "const s = document.querySelector('#report-status'); return s && s.getAttribute('data-cancelled') === 'true' ? s.textContent : '';",
+            "the cancelled message",
+            |v| v.as_str().is_some_and(|t| !t.is_empty()),
+        )
+        .await?;
+        let text = msg.as_str().unwrap_or_default().to_string();
+        if !text.contains("Đã hủy") || !text.contains("không có tệp nào được ghi") {
+            return Err(format!("the status does not say it was cancelled: {text}").into());
+        }
+        let hidden = c
+            .execute("return document.querySelector('#report-progress').hidden;", vec![])
+            .await?;
+        if hidden != serde_json::Value::Bool(true) {
+            return Err("the progress bar is still shown after cancelling".into());
+        }
+        shot(&c, "reports-05-export-cancelled").await?;
+        let written: Vec<_> = std::fs::read_dir(&dir)?.collect();
+        if !written.is_empty() {
+            return Err(format!("a cancelled export wrote {} file(s)", written.len()).into());
+        }
+        Ok(())
+    })
+    .await;
+    assert!(
+        std::fs::read_dir(&out_dir).expect("dir").next().is_none(),
+        "nothing written"
+    );
+}
+
+/// The report by cause of poverty previewed; Phiếu A refused with the message naming the data
+/// to load; then, after `giamngheo rules load` of a TEST rule set carrying a Phiếu A checklist
+/// and a B1 table (the real load path), both forms previewed from that data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver; run by .ci/run"]
+async fn causes_report_and_phieu_forms_from_the_rule_set() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let db = tmp.path().join("xa.db");
+    run_cli(&db, &["generate", "--households", "300", "--seed", "5"]);
+    let env = AppEnv::in_dir(tmp.path(), &db);
+    with_app(&app(), &env, "reports-forms-1", LIMIT, |c| async move {
+        wait_for(&c, "#register").await?;
+        click(&c, "#nav-reports").await?;
+        wait_for(&c, "#reports[data-loaded]").await?;
+        pick_report(&c, "poverty-causes", "theo nguyên nhân nghèo").await?;
+        click(&c, "#report-preview-btn").await?;
+        wait_js(
+            &c,
+            "const host = document.querySelector('#report-preview'); return host && host.shadowRoot && host.shadowRoot.querySelector('.gn-doc') ? host.shadowRoot.textContent : '';",
+            "the causes report with its cause columns",
+            |v| {
+                v.as_str().is_some_and(|t| {
+                    t.contains("THEO CÁC NGUYÊN NHÂN NGHÈO")
+                        && t.contains("Thiếu đất sản xuất")
+                        && t.contains("II. HỘ CẬN NGHÈO")
+                })
+            },
+        )
+        .await?;
+        shot(&c, "reports-06-causes-preview").await?;
+        pick_report(&c, "phieu-a", "Phiếu A").await?;
+        click(&c, "#report-preview-btn").await?;
+        wait_text(&c, "#report-status", "the refusal naming the data", |t| {
+            t.contains("Chưa in được Phiếu A") && t.contains("«phieu_a»") && t.contains("cần nạp tệp chuẩn nghèo")
+        })
+        .await?;
+        shot(&c, "reports-07-phieu-a-refused").await?;
+        Ok(())
+    })
+    .await;
+
+    let rules = tmp.path().join("chuan-ngheo-thu-nghiem.json");
+    std::fs::write(&rules, test_forms_rule_set()).expect("write rule set");
+    run_cli(&db, &["rules", "load", &rules.display().to_string()]);
+
+    with_app(&app(), &env, "reports-forms-2", LIMIT, |c| async move {
+        wait_for(&c, "#register").await?;
+        click(&c, "#nav-reports").await?;
+        wait_for(&c, "#reports[data-loaded]").await?;
+        let preview = "const host = document.querySelector('#report-preview'); return host && host.shadowRoot && host.shadowRoot.querySelector('.gn-doc') ? host.shadowRoot.textContent : '';";
+        pick_report(&c, "phieu-a", "Phiếu A").await?;
+        click(&c, "#report-preview-btn").await?;
+        wait_js(&c, preview, "the blank Phiếu A from the loaded checklist", |v| {
+            v.as_str().is_some_and(|t| t.contains("PHIẾU A") && t.contains("(Thử nghiệm) Hộ có ô tô"))
+        })
+        .await?;
+        shot(&c, "reports-08-phieu-a-blank").await?;
+        pick_report(&c, "phieu-b1", "Phiếu B1").await?;
+        click(&c, "#report-preview-btn").await?;
+        wait_js(&c, preview, "the blank Phiếu B1 from the loaded table", |v| {
+            v.as_str().is_some_and(|t| {
+                t.contains("PHIẾU B1") && t.contains("(Thử nghiệm) Số nhân khẩu của hộ") && t.contains("4 người trở lên")
+            })
+        })
+        .await?;
+        shot(&c, "reports-09-phieu-b1-blank").await?;
+        Ok(())
+    })
+    .await;
+}
+
+/// Picks a report in the catalogue (scrolled into view first: the list is long) and waits until
+/// the screen shows its title.
+async fn pick_report(c: &fantoccini::Client, name: &str, title: &str) -> R<()> {
+    let css = format!("[data-testid='report-{name}']");
+    c.execute(
+        &format!("document.querySelector(\"{css}\").scrollIntoView({{block: 'center'}});"),
+        vec![],
+    )
+    .await?;
+    click(c, &css).await?;
+    let want = title.to_string();
+    wait_text(c, "#report-title", title, move |t| t.contains(&want)).await?;
+    Ok(())
+}
+
+/// A TEST rule set (2022-2025 version 2) with a Phiếu A checklist and a B1 table whose items
+/// and points are made up for the test and say so (the official content was not found).
+fn test_forms_rule_set() -> String {
+    let builtin = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("src-tauri/core/rules/2022-2025.json"),
+    )
+    .expect("built-in rule set");
+    let mut v: serde_json::Value = serde_json::from_str(&builtin).expect("json");
+    v["version"] = 2.into();
+    v["phieu_a"] = serde_json::json!({
+        "source": "Bộ tiêu chí THỬ NGHIỆM của bộ kiểm thử (không phải Phụ lục II chính thức)",
+        "items": [
+            { "id": "t_car", "label": "(Thử nghiệm) Hộ có ô tô" },
+            { "id": "t_house", "label": "(Thử nghiệm) Hộ có nhà kiên cố trên 100 m²" }
+        ]
+    });
+    v["b1_table"] = serde_json::json!({
+        "source": "Bảng điểm THỬ NGHIỆM của bộ kiểm thử (không phải bảng điểm chính thức)",
+        "variants": [
+            { "id": "TT", "label": "Thành thị", "area": "urban" },
+            { "id": "NT2", "label": "Nông thôn Trung du và miền núi phía Bắc", "area": "rural" }
+        ],
+        "questions": [
+            { "id": "t_size", "label": "(Thử nghiệm) Số nhân khẩu của hộ", "options": [
+                { "id": "small", "label": "1–3 người", "points": { "TT": 50, "NT2": 40 } },
+                { "id": "large", "label": "4 người trở lên", "points": { "TT": 20, "NT2": 15 } }
+            ] }
+        ]
+    });
+    v.to_string()
+}
+
+/// The survey screen records causes of poverty for a household classed poor or near-poor (the
+/// box is hidden otherwise), and the report by cause counts them: a periodic round is opened in
+/// the window on a 3-household commune, one survey keyed in with two causes, then
+/// `giamngheo report poverty-causes --round …` is read back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver; run by .ci/run"]
+async fn the_survey_records_causes_and_the_report_counts_them() {
+    use chrono::Datelike;
+    use giamngheo_core::clock::Clock;
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let db = tmp.path().join("xa.db");
+    run_cli(
+        &db,
+        &["generate", "--households", "3", "--seed", "1", "--no-round"],
+    );
+    let list: serde_json::Value =
+        serde_json::from_str(&run_cli(&db, &["household", "list", "--json"])).expect("json");
+    let household = list[0]["id"].as_str().expect("id").to_string();
+    let today = giamngheo_core::clock::SystemClock.today();
+    let sep1 = |y| chrono::NaiveDate::from_ymd_opt(y, 9, 1).expect("1/9");
+    let start = if today >= sep1(today.year()) {
+        today.min(chrono::NaiveDate::from_ymd_opt(today.year(), 12, 14).expect("14/12"))
+    } else {
+        sep1(today.year() - 1)
+    };
+    let env = AppEnv::in_dir(tmp.path(), &db);
+    let round = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let found = round.clone();
+    with_app(&app(), &env, "reports-causes-survey", LIMIT, move |c| async move {
+        wait_for(&c, "#register").await?;
+        click(&c, "#nav-rounds").await?;
+        wait_for(&c, "#rounds[data-loaded]").await?;
+        wait_for(&c, "#round-kind").await?.select_by_value("periodic").await?;
+        wait_for(&c, "#round-scope").await?.select_by_value("full").await?;
+        crate::driver::type_into(&c, "#round-start", &start.format("%d/%m/%Y").to_string()).await?;
+        wait_for(&c, "#round-rules").await?.select_by_value("2022-2025").await?;
+        crate::driver::type_into(&c, "#round-posting-days", "3").await?;
+        click(&c, "#round-create").await?;
+        wait_for(&c, "#round[data-loaded]").await?;
+        let hash = c.execute("return location.hash;", vec![]).await?;
+        let id = hash
+            .as_str()
+            .and_then(|h| h.strip_prefix("#/round/"))
+            .ok_or_else(|| format!("not on a round screen: {hash}"))?
+            .to_string();
+        *found.lock().map_err(|_| "lock")? = id.clone();
+        c.execute(
+            "location.hash = arguments[0];",
+            vec![serde_json::Value::String(format!("#/survey/{id}/{household}"))],
+        )
+        .await?;
+        wait_for(&c, "#survey[data-loaded]").await?;
+        crate::driver::type_into(&c, "#survey-score-a", "120").await?;
+        // Score A within the line: poor or near-poor, so the causes appear.
+        wait_js(
+            &c,
+            "const b = document.querySelector('#survey-causes'); return b ? !b.hidden : false;",
+            "the causes of poverty",
+            |v| v == &serde_json::Value::Bool(true),
+        )
+        .await?;
+        for cause in ["land", "capital"] {
+            c.execute(
+                "const b = document.querySelector(arguments[0]); b.scrollIntoView({block: 'center'}); b.click();",
+                vec![serde_json::Value::String(format!("#cause-{cause}"))],
+            )
+            .await?;
+        }
+        shot(&c, "reports-10-survey-causes").await?;
+        click(&c, "#survey-save").await?;
+        wait_text(&c, "#survey-state", "saved", |t| t == "Đã lưu phiếu này.").await?;
+        // Above the line the box goes away (and nothing would be sent).
+        crate::driver::type_into(&c, "#survey-score-a", "400").await?;
+        wait_js(
+            &c,
+            "return document.querySelector('#survey-causes').hidden;",
+            "the causes hidden for a household above the line",
+            |v| v == &serde_json::Value::Bool(true),
+        )
+        .await?;
+        Ok(())
+    })
+    .await;
+    let round = round.lock().expect("lock").clone();
+    let out = tmp.path().join("causes.csv");
+    run_cli(
+        &db,
+        &[
+            "report",
+            "poverty-causes",
+            "--round",
+            &round,
+            "--out",
+            &out.display().to_string(),
+        ],
+    );
+    let csv = std::fs::read_to_string(&out).expect("csv");
+    let header = csv.lines().next().expect("header");
+    let cols: Vec<&str> = header.split(',').collect();
+    let at = |label: &str| {
+        cols.iter()
+            .position(|c| c.contains(label))
+            .unwrap_or_else(|| panic!("column {label} in {header}"))
+    };
+    // Poor and near-poor have a table each (same columns): sum their total lines.
+    let sum = |label: &str| -> i64 {
+        let i = at(label);
+        csv.lines()
+            .filter(|l| l.contains("Tổng cộng"))
+            .map(|l| {
+                l.split(',')
+                    .nth(i)
+                    .and_then(|v| v.trim().parse::<i64>().ok())
+                    .unwrap_or(0)
+            })
+            .sum()
+    };
+    assert_eq!(sum("Thiếu đất sản xuất"), 1, "{csv}");
+    assert_eq!(sum("Thiếu vốn sản xuất"), 1, "{csv}");
+    assert_eq!(sum("Thiếu lao động"), 0, "{csv}");
+}

@@ -22,8 +22,9 @@ export const reportIpc = {
   exportHook: (name, format) => call('report_export_hook', { name, format }),
   /**
    * @param {string} name @param {ReportParams} params @param {string} format @param {string} path
-   * @param {(p: {done: number, total: number}) => void} onProgress
-   * @returns {Promise<string>} the path written
+   * @param {(p: {stage: 'reading'|'rendering', done: number, total: number}) => void} onProgress
+   * @returns {Promise<{cancelled: boolean, path: string|null, message: string}>} written, or
+   *   cancelled with nothing written
    */
   exportReport: (name, params, format, path, onProgress) =>
     callWithChannel('export_report', { name, params, format, path }, 'on_progress', onProgress),

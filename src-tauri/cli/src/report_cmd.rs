@@ -5,7 +5,9 @@
 
 use crate::args::{Args, UsageError};
 use crate::{open_set_up, print_json, CmdResult, Failure};
-use giamngheo_core::reports::{self, OutputFormat, Progress, ReportNeeds, ReportParams};
+use giamngheo_core::reports::{
+    self, ExportStage, OutputFormat, Progress, ReportNeeds, ReportParams,
+};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -74,21 +76,24 @@ pub fn run(args: &Args, name: Option<&str>) -> CmdResult {
         date,
     };
     eprintln!("Đang lập “{}”…", info.title);
-    let doc = ledger.build_report(&info.name, &params)?;
-    let mut last_shown = 0usize;
-    let mut callback = |done: usize, total: usize| {
-        if total >= 5 * Progress::STEP && (done >= last_shown + 5 * Progress::STEP || done == total)
+    let mut last_shown = (ExportStage::Reading, 0usize);
+    let mut callback = |stage: ExportStage, done: usize, total: usize| {
+        let step = 5 * Progress::STEP;
+        if total >= step && (stage != last_shown.0 || done >= last_shown.1 + step || done == total)
         {
-            last_shown = done;
-            eprint!("\r  đã xuất {done}/{total} dòng");
+            last_shown = (stage, done);
+            let what = match stage {
+                ExportStage::Reading => "đã đọc",
+                ExportStage::Rendering => "đã xuất",
+            };
+            eprint!("\r  {what} {done}/{total} dòng");
             if done == total {
                 eprintln!();
             }
         }
         true
     };
-    let mut progress = Progress::new(&doc, &mut callback);
-    reports::write_file_with_progress(&doc, format, &out, &mut progress)?;
+    let doc = ledger.export_report(&info.name, &params, format, &out, &mut callback)?;
     if args.flag("json") {
         print_json(&serde_json::json!({
             "name": info.name,

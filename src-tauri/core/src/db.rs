@@ -50,8 +50,9 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_review.sql")),
     (3, include_str!("../migrations/0003_exchange.sql")),
     (4, include_str!("../migrations/0004_sync.sql")),
-    (7, include_str!("../migrations/0007_key_rollover.sql")),
-    (8, include_str!("../migrations/0008_office.sql")),
+    (5, include_str!("../migrations/0005_poverty_causes.sql")),
+    (6, include_str!("../migrations/0006_key_rollover.sql")),
+    (7, include_str!("../migrations/0007_office.sql")),
 ];
 
 /// The schema version this build writes.

@@ -26,8 +26,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Version of the op format written by this build (`op.schema_ver`).
-pub const OP_SCHEMA_VERSION: i64 = 1;
+/// Version of the op format written by this build (`op.schema_ver`, and a package's header).
+/// 1: the first shipped version. 2: adds the survey's `poverty_causes`, the `office_action`
+/// entity and the key-rollover section — a build that knows only 1 refuses such a package as
+/// "cần cập nhật phần mềm" (not acknowledged, imported after the update) instead of as an
+/// unknown field. Every version-1 op is a valid version-2 op, so upgrading 1 → 2 is the identity;
+/// a change that is not purely additive must bring an upgrader where `sync` checks `schema_ver`.
+pub const OP_SCHEMA_VERSION: i64 = 2;
 
 /// What an op does to its row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -306,6 +311,7 @@ pub static ENTITIES: &[EntityDef] = &[
             "rules_id",
             "rules_version",
             "deleted",
+            "poverty_causes",
         ],
         critical: &[
             "phieu_a_result",

@@ -218,6 +218,54 @@ fn populate_in(
     })
 }
 
+/// Plausible causes of poverty (ids of `rules/poverty-causes.json`) for a generated poor or
+/// near-poor household, from what the register says about it and, for the causes the register
+/// cannot show (land, capital, tools), its position `n` in the list: deterministic, one to three
+/// causes per household.
+pub fn demo_causes(h: &DemoHousehold, n: usize) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let adults: Vec<_> = h.members.iter().filter(|m| m.age >= 15).collect();
+    if h.no_labour {
+        out.push("labour");
+    }
+    if h.agricultural {
+        if n.is_multiple_of(3) {
+            out.push("land");
+        }
+        if n % 5 == 1 {
+            out.push("tools");
+        }
+    }
+    if n.is_multiple_of(2) || out.is_empty() && n % 7 == 3 {
+        out.push("capital");
+    }
+    let low_education = !adults.is_empty()
+        && adults.iter().all(|m| {
+            matches!(
+                m.education_level,
+                crate::demo::EducationLevel::None | crate::demo::EducationLevel::Primary
+            )
+        });
+    if low_education && out.len() < 3 {
+        out.push(if h.agricultural {
+            "knowledge"
+        } else {
+            "skills"
+        });
+    }
+    if h.members.iter().any(|m| m.disability) && out.len() < 3 {
+        out.push("illness");
+    }
+    if out.is_empty() {
+        out.push(if n.is_multiple_of(4) {
+            "illness"
+        } else {
+            "other"
+        });
+    }
+    out
+}
+
 /// Run the current year's periodic review on the generated households and decide it, so lists,
 /// reports and the exchange have real classifications to carry. Skipped when the commune already
 /// has a periodic round for that year (a second `generate` only adds households).
@@ -261,16 +309,33 @@ fn complete_demo_round(
         .into_iter()
         .map(|r| r.household_id)
         .collect();
-    let reviewer = ledger
-        .setup_info()?
-        .and_then(|i| i.current_user)
+    let info = ledger.setup_info()?;
+    let reviewer = info
+        .as_ref()
+        .and_then(|i| i.current_user.clone())
         .map(|u| u.name)
         .unwrap_or_else(|| "Rà soát viên".into());
+    // Poor and near-poor = score A within the line (the classification rule); only they get
+    // causes of poverty, from the ids the cause catalogue offers.
+    let line = ledger
+        .rule_sets()?
+        .latest("2022-2025")
+        .and_then(|r| r.score_a_line)
+        .map(|l| match info.as_ref().map(|i| i.area) {
+            Some(AreaType::Urban) => l.urban,
+            _ => l.rural,
+        });
+    let catalogue: Vec<String> = ledger
+        .poverty_causes("2022-2025")?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
     let inputs: Vec<SurveyInput> = ids
         .iter()
         .zip(households)
         .filter(|(id, _)| in_round.contains(*id))
-        .map(|(id, h)| {
+        .enumerate()
+        .map(|(n, (id, h))| {
             let mut deprivations = BTreeMap::new();
             deprivations.insert("housing_quality".to_string(), !h.durable_house);
             deprivations.insert("water".to_string(), !h.clean_water);
@@ -286,6 +351,15 @@ fn complete_demo_round(
                 deprivations,
                 reviewer: reviewer.clone(),
                 survey_date: day(10, 1),
+                poverty_causes: if line.is_some_and(|l| i64::from(h.score_a) <= l) {
+                    demo_causes(h, n)
+                        .into_iter()
+                        .filter(|c| catalogue.iter().any(|x| x == c))
+                        .map(str::to_owned)
+                        .collect()
+                } else {
+                    Vec::new()
+                },
                 ..Default::default()
             }
         })

@@ -194,6 +194,10 @@ pub struct SurveyInput {
     pub reviewer: String,
     #[serde(default)]
     pub survey_date: String,
+    /// Causes of poverty (nguyên nhân nghèo), ids of [`Ledger::poverty_causes`]; only for a
+    /// household classified poor or near-poor.
+    #[serde(default)]
+    pub poverty_causes: Vec<String>,
 }
 
 /// The classification of a survey, as shown on screen and stored with the survey.
@@ -237,6 +241,8 @@ pub struct SurveyForm {
     pub phieu_a_items: Vec<crate::rules::ChecklistItem>,
     pub applies_phieu_a: bool,
     pub b1_questions: Vec<crate::rules::B1Question>,
+    /// The causes of poverty a poor or near-poor household's survey can record.
+    pub poverty_causes: Vec<crate::rules::PovertyCause>,
     pub saved: Option<SurveyInput>,
     pub outcome: Option<SurveyOutcomeStored>,
 }
@@ -967,7 +973,8 @@ impl Ledger {
             .conn()
             .query_row(
                 "SELECT round_id, household_id, phieu_a_ticked, score_a, b1_answers, income_per_capita_month, agricultural,
-                        floor_area_m2, deprivations, override_reasons, reviewer, survey_date, status, class, transition, score_b, explanation
+                        floor_area_m2, deprivations, override_reasons, reviewer, survey_date, status, class, transition, score_b, explanation,
+                        poverty_causes
                  FROM survey WHERE id = ?1 AND deleted = 0",
                 [survey_id],
                 |r| {
@@ -985,6 +992,7 @@ impl Ledger {
                         override_reasons: parse(r.get(9)?).and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default(),
                         reviewer: r.get::<_, Option<String>>(10)?.unwrap_or_default(),
                         survey_date: r.get::<_, Option<String>>(11)?.unwrap_or_default(),
+                        poverty_causes: parse(r.get(17)?).and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default(),
                     };
                     let status: String = r.get::<_, Option<String>>(12)?.unwrap_or_else(|| "pending".into());
                     let outcome = r.get::<_, Option<String>>(13)?.map(|class| SurveyOutcomeStored {
@@ -1050,6 +1058,7 @@ impl Ledger {
                 .map(|a| a.items.clone())
                 .unwrap_or_default(),
             b1_questions,
+            poverty_causes: self.poverty_causes(&round.rules_id)?,
             saved: saved_input,
             outcome,
             round,
@@ -1266,6 +1275,7 @@ impl Ledger {
             ));
         }
         let outcome = self.evaluate_survey(round, input)?;
+        let causes = self.checked_causes(&round.rules_id, &outcome.class, &input.poverty_causes)?;
         let mut c = Change::new("survey", survey_id, OpKind::Update)
             .with("phieu_a_ticked", json_text(&input.phieu_a_ticked))
             .with(
@@ -1308,7 +1318,64 @@ impl Ledger {
         if before.override_reasons == input.override_reasons {
             c.set.remove("override_reasons");
         }
+        if before.poverty_causes != causes {
+            c.put(
+                "poverty_causes",
+                if causes.is_empty() {
+                    Value::Null
+                } else {
+                    json_text(&causes).into()
+                },
+            );
+        }
         Ok((c, outcome))
+    }
+
+    /// The causes of poverty (nguyên nhân nghèo) of rule set `rules_id`: the latest loaded
+    /// version's `poverty_causes`, else the application's default list
+    /// (`rules/poverty-causes.json`, medium confidence). The latest version is used so that an
+    /// office's corrected list applies to the round in progress: causes decide no class.
+    pub fn poverty_causes(&self, rules_id: &str) -> Result<Vec<crate::rules::PovertyCause>> {
+        if let Some(c) = self
+            .rule_sets()?
+            .latest(rules_id)
+            .and_then(|s| s.poverty_causes.clone())
+        {
+            return Ok(c);
+        }
+        Ok(crate::rules::default_poverty_causes()?.causes)
+    }
+
+    /// The causes of a survey in catalogue order without repeats; refused when a cause is
+    /// unknown or the household is neither poor nor near-poor.
+    fn checked_causes(&self, rules_id: &str, class: &str, given: &[String]) -> Result<Vec<String>> {
+        if given.is_empty() {
+            return Ok(Vec::new());
+        }
+        if class != "poor" && class != "near_poor" {
+            return Err(Error::field(
+                "poverty_causes",
+                format!(
+                    "Chỉ ghi nguyên nhân nghèo cho hộ nghèo, hộ cận nghèo; hộ này được phân loại “{}”: bỏ chọn các nguyên nhân.",
+                    label_of_class(class)
+                ),
+            ));
+        }
+        let catalogue = self.poverty_causes(rules_id)?;
+        if let Some(bad) = given
+            .iter()
+            .find(|g| !catalogue.iter().any(|c| &c.id == *g))
+        {
+            return Err(Error::field(
+                "poverty_causes",
+                format!("Không có nguyên nhân nghèo mã “{bad}” trong danh mục."),
+            ));
+        }
+        Ok(catalogue
+            .iter()
+            .filter(|c| given.contains(&c.id))
+            .map(|c| c.id.clone())
+            .collect())
     }
 
     /// Record the village meeting; under 50 % agreement sends the village back to survey.

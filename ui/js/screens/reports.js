@@ -3,7 +3,8 @@
  * Reports (báo cáo): the catalogue grouped into lists, forms and statistical reports; the round,
  * village or household a report needs; the A4 print preview of the core's HTML (in a shadow root,
  * so neither the app's styles nor the document's reach each other) with "In"; and the export to
- * Excel, PDF or CSV with a progress bar and "Huỷ". Builds and formats nothing itself.
+ * Excel, PDF or CSV with a progress bar (reading the data, then writing the file) and "Hủy", which
+ * stops either stage and writes no file. Builds and formats nothing itself.
  * @module screens/reports
  */
 import { h, clear } from '../dom.js';
@@ -89,7 +90,7 @@ export function mount(root, ctx) {
     h('button', { type: 'button', id: `report-export-${fmt}`, 'data-testid': `report-export-${fmt}`, 'data-format': fmt, text: f.label, disabled: true }));
   const barFill = h('div', { class: 'bar-fill' });
   const progressText = h('span', { id: 'report-progress-text' });
-  const cancelBtn = h('button', { type: 'button', id: 'report-cancel', 'data-testid': 'report-cancel', text: 'Huỷ' });
+  const cancelBtn = h('button', { type: 'button', id: 'report-cancel', 'data-testid': 'report-cancel', text: 'Hủy' });
   const progress = h('div', { class: 'report-progress', id: 'report-progress', 'data-testid': 'report-progress', hidden: true },
     h('div', { class: 'bar', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100' }, barFill), progressText, cancelBtn);
   const status = h('div', { id: 'report-status', 'data-testid': 'report-status', role: 'status' });
@@ -171,7 +172,7 @@ export function mount(root, ctx) {
     };
   }
 
-  /** @param {string} msg @param {'error'|'ok'} kind */
+  /** @param {string} msg @param {'error'|'ok'|'info'} kind */
   function say(msg, kind) {
     clear(status);
     status.appendChild(h('div', { class: `summary ${kind}`, role: kind === 'error' ? 'alert' : 'status', text: msg }));
@@ -227,7 +228,7 @@ export function mount(root, ctx) {
 
   cancelBtn.addEventListener('click', async () => {
     cancelBtn.setAttribute('disabled', '');
-    progressText.textContent = 'Đang huỷ…';
+    progressText.textContent = 'Đang hủy…';
     try { await reportIpc.cancel(); } catch (e) { say(/** @type {any} */ (e).message, 'error'); }
   });
 
@@ -258,14 +259,24 @@ export function mount(root, ctx) {
     if (!path) return; // the user closed the dialog
     setBusy(true);
     barFill.style.width = '0%';
-    progressText.textContent = 'Đang xuất…';
+    progressText.textContent = 'Đang đọc dữ liệu…';
+    status.removeAttribute('data-cancelled');
     try {
-      const written = await reportIpc.exportReport(r.name, params(), fmt, path, (p) => {
-        const pct = p.total ? Math.round((p.done / p.total) * 100) : 100;
+      const out = await reportIpc.exportReport(r.name, params(), fmt, path, (p) => {
+        if (cancelBtn.hasAttribute('disabled')) return; // "Đang hủy…" stays until the end
+        const pct = p.total ? Math.round((p.done / p.total) * 100) : 0;
         barFill.style.width = `${pct}%`;
-        progressText.textContent = `Đã xử lý ${p.done.toLocaleString('vi-VN')}/${p.total.toLocaleString('vi-VN')} dòng`;
+        progress.setAttribute('data-stage', p.stage);
+        const n = `${p.done.toLocaleString('vi-VN')}/${p.total.toLocaleString('vi-VN')}`;
+        progressText.textContent = p.stage === 'reading' ? `Đang đọc dữ liệu: ${n} dòng` : `Đang ghi tệp: ${n} dòng`;
       });
       if (!alive) return;
+      if (out.cancelled) {
+        say(out.message, 'info');
+        status.setAttribute('data-cancelled', 'true');
+        return;
+      }
+      const written = out.path || '';
       say(`Đã xuất “${r.title}” ra tệp: ${written}`, 'ok');
       status.setAttribute('data-written', written);
     } catch (e) {

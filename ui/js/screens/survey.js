@@ -5,7 +5,9 @@
  * B1 answers when the rule set has a table; income per person and "hộ làm nông, lâm, ngư, diêm
  * nghiệp" for the average living standard; floor area), Phiếu B2 (each indicator Có thiếu hụt /
  * Không, prefilled from what the register says, with the register's reason; a different answer
- * needs a reason), reviewer and date. The class and its explanation come live from the core's
+ * needs a reason), the causes of poverty (nguyên nhân nghèo, several may apply; shown only while
+ * the household is classed poor or near-poor, the list comes from the core), reviewer and date.
+ * The class and its explanation come live from the core's
  * `preview_survey` as answers change. Keyboard: Enter saves, Ctrl+Enter saves and opens the next
  * household, Esc goes back (twice when there are unsaved changes).
  * @module screens/survey
@@ -165,6 +167,25 @@ function build(screen, ctx, sf, rows) {
   }
   sections.push(b2Box);
 
+  // Causes of poverty: only for a poor or near-poor household (the core refuses them otherwise).
+  /** @type {HTMLInputElement[]} */
+  const causes = [];
+  const savedCauses = new Set(saved && saved.poverty_causes ? saved.poverty_causes : []);
+  const causesBox = h('fieldset', { class: 'panel phieu', id: 'survey-causes', 'data-testid': 'survey-causes', 'data-field': 'poverty_causes', hidden: true },
+    h('legend', { text: 'Nguyên nhân nghèo' }),
+    h('p', { class: 'hint', text: 'Chọn các nguyên nhân chính (có thể chọn nhiều).' }),
+    h('div', { class: 'causes' }, (sf.poverty_causes || []).map((/** @type {any} */ c) => {
+      const box = /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', id: `cause-${c.id}`, 'data-testid': `cause-${c.id}`, value: c.id, checked: savedCauses.has(c.id) }));
+      causes.push(box);
+      return h('div', { class: 'field inline' }, box, h('label', { for: box.id, text: c.label }));
+    })));
+  sections.push(causesBox);
+  /** @param {string|null|undefined} cls */
+  function showCauses(cls) {
+    causesBox.hidden = !(cls === 'poor' || cls === 'near_poor') || causes.length === 0;
+  }
+  showCauses(sf.outcome ? sf.outcome.class : null);
+
   // Reviewer and date.
   const me = ctx.info && ctx.info.current_user ? ctx.info.current_user.name : '';
   const reviewer = /** @type {HTMLInputElement} */ (h('input', { type: 'text', id: 'survey-reviewer', 'data-testid': 'survey-reviewer', autocomplete: 'off', value: (saved && saved.reviewer) || me }));
@@ -234,6 +255,8 @@ function build(screen, ctx, sf, rows) {
         override_reasons: reasons,
         reviewer: tidy(reviewer.value),
         survey_date: dateForCore(date.value),
+        // Hidden (not poor / near-poor): nothing is sent, so a class change clears them.
+        poverty_causes: causesBox.hidden ? [] : causes.filter((b) => b.checked).map((b) => b.value),
       },
       local,
     };
@@ -251,6 +274,7 @@ function build(screen, ctx, sf, rows) {
     resultScores.textContent = parts.join(' · ');
     const t = o.transition_label || transitionLabel(o.transition);
     resultTransition.textContent = t ? `Diễn biến so với lần trước: ${t}` : '';
+    showCauses(o.class);
     resultErrors.hidden = true;
     clear(resultErrors);
   }

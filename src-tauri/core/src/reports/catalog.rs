@@ -13,9 +13,8 @@
 //! - reports, by village at a commune and by commune at an office: `result-summary`,
 //!   `poor-movements`, `near-poor-movements`, `poor-deprivations`, `near-poor-deprivations`,
 //!   `poor-deprivations-pct`, `near-poor-deprivations-pct`, `target-groups`, `by-ethnicity`,
-//!   `children-deprivations`, `poor-detail`, `near-poor-detail`.
-//!
-//! "By cause of poverty" is not in the catalogue: the ledger records no cause of poverty yet.
+//!   `poverty-causes` (the causes recorded on the surveys; the cause list is data, see
+//!   [`Ledger::poverty_causes`]), `children-deprivations`, `poor-detail`, `near-poor-detail`.
 
 use std::collections::BTreeMap;
 
@@ -25,10 +24,12 @@ use serde::{Deserialize, Serialize};
 use super::data::{ReportHousehold, ReportMember, RoundData};
 use super::forms::{self, *};
 use super::model::*;
+use super::BuildProgress;
 use crate::error::{Error, Result};
 use crate::register::parse_date;
 use crate::rules::{MemberField, RuleSet};
 use crate::Ledger;
+use rusqlite::OptionalExtension;
 
 /// What a catalogue entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +64,16 @@ pub struct ReportInfo {
     pub kind: ReportKind,
     pub needs: ReportNeeds,
     pub orientation: Orientation,
+}
+
+/// The stage of an export that a progress report is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportStage {
+    /// Reading the ledger (đọc dữ liệu): survey and member rows.
+    Reading,
+    /// Rendering the document (table rows) and writing the file.
+    Rendering,
 }
 
 /// Parameters of [`Ledger::build_report`].
@@ -204,6 +215,13 @@ const ENTRIES: &[(&str, &str, ReportKind, ReportNeeds, Orientation)] = {
         (
             "by-ethnicity",
             "Hộ nghèo, hộ cận nghèo theo dân tộc",
+            R,
+            Ro,
+            L,
+        ),
+        (
+            "poverty-causes",
+            "Hộ nghèo, hộ cận nghèo theo nguyên nhân nghèo",
             R,
             Ro,
             L,
@@ -386,6 +404,22 @@ fn target_groups(h: &ReportHousehold) -> String {
     g.join("; ")
 }
 
+/// The causes of poverty recorded on the household's survey, by label ("; "-separated); an id
+/// the list no longer has is printed as it is.
+fn cause_labels(d: &RoundData, h: &ReportHousehold) -> String {
+    h.causes
+        .iter()
+        .map(|id| {
+            d.causes
+                .iter()
+                .find(|c| &c.id == id)
+                .map(|c| c.label.clone())
+                .unwrap_or_else(|| id.clone())
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn deprived_numbers(rules: &RuleSet, h: &ReportHousehold) -> String {
     rules
         .indicators
@@ -452,7 +486,19 @@ impl Ledger {
 
     /// Builds the report `name` (see [`catalog`]) from the ledger.
     pub fn build_report(&self, name: &str, params: &ReportParams) -> Result<Document> {
+        self.build_report_with(name, params, &mut BuildProgress::none())
+    }
+
+    /// [`Ledger::build_report`] reporting the rows read to `progress`; a cancelled build
+    /// returns the [`super::CANCELLED`] error (see [`super::is_cancelled`]) and no document.
+    pub fn build_report_with(
+        &self,
+        name: &str,
+        params: &ReportParams,
+        progress: &mut BuildProgress<'_>,
+    ) -> Result<Document> {
         let info = report_info(name)?;
+        progress.report()?;
         let ctx = self.report_ctx(params)?;
         let village = match params
             .village_id
@@ -488,7 +534,7 @@ impl Ledger {
                     ),
                 };
                 let f = |h: &ReportHousehold| h.is(class);
-                let d = self.round_data(round, v, &f)?;
+                let d = self.round_data_with(round, v, &f, progress)?;
                 list_doc(&ctx, &d, title, &f, style)
             }
             "escaped-poor-list"
@@ -505,12 +551,12 @@ impl Ledger {
                     _ => ("DANH SÁCH HỘ CẬN NGHÈO PHÁT SINH MỚI", moves::NEW_NEAR_POOR),
                 };
                 let f = |h: &ReportHousehold| h.moved(kept);
-                let d = self.round_data(round, v, &f)?;
+                let d = self.round_data_with(round, v, &f, progress)?;
                 list_doc(&ctx, &d, title, &f, ListStyle::Transition)
             }
             "average-list" => {
                 let f = |h: &ReportHousehold| h.is("average");
-                let d = self.round_data(round, v, &f)?;
+                let d = self.round_data_with(round, v, &f, progress)?;
                 list_doc(
                     &ctx,
                     &d,
@@ -520,7 +566,7 @@ impl Ledger {
                 )
             }
             "review-list" => {
-                let d = self.round_data(round, v, &none)?;
+                let d = self.round_data_with(round, v, &none, progress)?;
                 list_doc(
                     &ctx,
                     &d,
@@ -530,7 +576,7 @@ impl Ledger {
                 )
             }
             "posting-list" => {
-                let d = self.round_data(round, v, &none)?;
+                let d = self.round_data_with(round, v, &none, progress)?;
                 posting_doc(&ctx, &d)
             }
             "decision" => {
@@ -540,7 +586,7 @@ impl Ledger {
                         || h.moved(moves::ESCAPED_POOR)
                         || h.moved(moves::ESCAPED_NEAR_POOR)
                 };
-                let d = self.round_data(round, v, &f)?;
+                let d = self.round_data_with(round, v, &f, progress)?;
                 decision_doc(&ctx, &d, params.date)
             }
             "certificate" => {
@@ -554,17 +600,20 @@ impl Ledger {
                 self.survey_doc(&ctx, &info.name, round, household.as_deref())?
             }
             "result-summary" => {
-                let d = self.round_data(round, v, &none)?;
+                let d = self.round_data_with(round, v, &none, progress)?;
+                progress.report()?;
                 let totals = self.register_totals(d.grouping, &d.units)?;
                 result_summary(&ctx, &d, &totals, v.is_some())
             }
             "poor-movements" => {
-                let d = self.round_data(round, v, &none)?;
+                let d = self.round_data_with(round, v, &none, progress)?;
+                progress.report()?;
                 let totals = self.register_totals(d.grouping, &d.units)?;
                 movements(&ctx, &d, &totals, true, v.is_some())
             }
             "near-poor-movements" => {
-                let d = self.round_data(round, v, &none)?;
+                let d = self.round_data_with(round, v, &none, progress)?;
+                progress.report()?;
                 let totals = self.register_totals(d.grouping, &d.units)?;
                 movements(&ctx, &d, &totals, false, v.is_some())
             }
@@ -572,7 +621,7 @@ impl Ledger {
             | "near-poor-deprivations"
             | "poor-deprivations-pct"
             | "near-poor-deprivations-pct" => {
-                let d = self.round_data(round, v, &none)?;
+                let d = self.round_data_with(round, v, &none, progress)?;
                 let class = if info.name.starts_with("poor") {
                     "poor"
                 } else {
@@ -581,16 +630,25 @@ impl Ledger {
                 deprivations(&ctx, &d, class, info.name.ends_with("-pct"), v.is_some())
             }
             "target-groups" => {
-                let d = self.round_data(round, v, &none)?;
+                let d = self.round_data_with(round, v, &none, progress)?;
                 target_groups_doc(&ctx, &d, v.is_some())
             }
             "by-ethnicity" => {
-                let d = self.round_data(round, v, &none)?;
+                let d = self.round_data_with(round, v, &none, progress)?;
                 let register = self.register_by_ethnicity(v)?;
                 by_ethnicity(&ctx, &d, &register)
             }
+            "poverty-causes" => {
+                let d = self.round_data_with(round, v, &none, progress)?;
+                poverty_causes_doc(&ctx, &d, &d.causes, v.is_some())
+            }
             "children-deprivations" => {
-                let d = self.round_data(round, v, &|h| h.is("poor") || h.is("near_poor"))?;
+                let d = self.round_data_with(
+                    round,
+                    v,
+                    &|h| h.is("poor") || h.is("near_poor"),
+                    progress,
+                )?;
                 children(&ctx, &d, v.is_some())
             }
             other => {
@@ -598,6 +656,29 @@ impl Ledger {
             }
         };
         doc.validate()?;
+        progress.finish()?;
+        Ok(doc)
+    }
+
+    /// Builds the report `name` and writes it to `path` in `format`, reporting each stage to
+    /// `on_progress(stage, done, total)`; returning `false` cancels. A cancelled or failed
+    /// export writes nothing (the file is written in one piece after rendering).
+    pub fn export_report(
+        &self,
+        name: &str,
+        params: &ReportParams,
+        format: super::OutputFormat,
+        path: &std::path::Path,
+        on_progress: &mut dyn FnMut(ExportStage, usize, usize) -> bool,
+    ) -> Result<Document> {
+        let doc = {
+            let mut cb = |d: usize, t: usize| on_progress(ExportStage::Reading, d, t);
+            let mut p = BuildProgress::new(&mut cb);
+            self.build_report_with(name, params, &mut p)?
+        };
+        let mut cb = |d: usize, t: usize| on_progress(ExportStage::Rendering, d, t);
+        let mut p = super::Progress::new(&doc, &mut cb);
+        super::write_file_with_progress(&doc, format, path, &mut p)?;
         Ok(doc)
     }
 
@@ -744,14 +825,28 @@ impl Ledger {
                 .ok(),
             (None, None) => self.report_round_list()?.first().map(|r| r.id.clone()),
         };
-        let rules = match &round_id {
+        let sets = self.rule_sets()?;
+        let round_rules = match &round_id {
             Some(id) => self.round_rules(&self.report_round(id)?)?,
-            None => self
-                .rule_sets()?
-                .applicable_on(self.clock().today())
-                .ok_or_else(|| {
-                    Error::NotFound("Không có chuẩn nghèo áp dụng cho hôm nay.".into())
-                })?,
+            None => sets.applicable_on(self.clock().today()).ok_or_else(|| {
+                Error::NotFound("Không có chuẩn nghèo áp dụng cho hôm nay.".into())
+            })?,
+        };
+        // Phiếu A and B1 are printed from the round's rule set when it carries them, else from
+        // the latest version of the same standard (an office may load the official content
+        // after the round opened). Nothing is invented when neither has it.
+        let has = |r: &RuleSet| match kind {
+            SurveyKind::A => r.phieu_a.is_some(),
+            SurveyKind::B1 => r.b1_table.is_some(),
+            SurveyKind::B2 => true,
+        };
+        let rules = if has(&round_rules) {
+            round_rules
+        } else {
+            match sets.latest(&round_rules.id).filter(|r| has(r)) {
+                Some(r) => r,
+                None => return Err(missing_form_data(kind, &round_rules)),
+            }
         };
         let region = self.setup_info()?.and_then(|i| i.b1_region);
         let mut input = SurveyInput {
@@ -760,114 +855,210 @@ impl Ledger {
             household_head: String::new(),
             address: String::new(),
             household_code: String::new(),
+            details: vec![
+                ("Số nhân khẩu".into(), String::new()),
+                ("Dân tộc của chủ hộ".into(), String::new()),
+            ],
             items: Vec::new(),
+            point_columns: Vec::new(),
+            total: None,
+            annex: None,
+            notes: Vec::new(),
             place: ctx.place.clone(),
             date: None,
         };
-        let saved = match (household, &round_id) {
-            (Some(h), Some(r)) => {
-                let form = self.survey_form(r, h)?;
-                input.household_head = form.household.head_name.clone();
-                input.address = [
-                    form.household.address.as_str(),
-                    form.household.village.as_str(),
-                ]
+        // What the household's survey recorded: (answers, deprived ids, source, status).
+        type Saved = (
+            crate::review::SurveyInput,
+            Option<Vec<String>>,
+            String,
+            String,
+        );
+        let mut saved: Option<Saved> = None;
+        if let Some(h) = household {
+            let d = self.household(h)?;
+            input.household_head = d.head_name.clone();
+            input.address = [d.address.as_str(), d.village.as_str()]
                 .iter()
                 .filter(|s| !s.is_empty())
                 .cloned()
                 .collect::<Vec<_>>()
                 .join(", ");
-                input.household_code = form.household.code.clone();
-                let deprived: Option<Vec<String>> = self
+            input.household_code = d.code.clone();
+            let present = d.members.iter().filter(|m| m.status == "present").count();
+            let head_ethnicity = d
+                .members
+                .iter()
+                .find(|m| Some(&m.id) == d.head_member_id.as_ref())
+                .and_then(|m| m.ethnicity.clone())
+                .or(d.ethnicity.clone());
+            input.details = vec![
+                ("Số nhân khẩu".into(), present.to_string()),
+                (
+                    "Dân tộc của chủ hộ".into(),
+                    ethnicity_name(head_ethnicity.as_deref()),
+                ),
+            ];
+            if let Some(r) = &round_id {
+                let form = self.survey_form(r, h)?;
+                let row: Option<(Option<String>, String, String)> = self
                     .conn()
                     .query_row(
-                        "SELECT deprived FROM survey WHERE round_id = ?1 AND household_id = ?2 AND deleted = 0 AND status = 'surveyed'",
+                        "SELECT deprived, coalesce(source, ''), coalesce(status, 'pending') FROM survey
+                         WHERE round_id = ?1 AND household_id = ?2 AND deleted = 0",
                         [r, h],
-                        |x| x.get::<_, Option<String>>(0),
+                        |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?)),
                     )
-                    .ok()
-                    .flatten()
-                    .and_then(|j| serde_json::from_str(&j).ok());
+                    .optional()?;
                 input.date = form.saved.as_ref().and_then(|s| parse_date(&s.survey_date));
-                form.saved.map(|s| (s, deprived))
-            }
-            (Some(h), None) => {
-                let d = self.household(h)?;
-                input.household_head = d.head_name.clone();
-                input.address = d.address.clone();
-                input.household_code = d.code.clone();
-                None
-            }
-            _ => None,
-        };
-        input.items = match kind {
-            SurveyKind::A => rules
-                .phieu_a
-                .as_ref()
-                .map(|a| {
-                    a.items
-                        .iter()
-                        .map(|i| SurveyItem {
-                            checked: saved
-                                .as_ref()
-                                .map(|(s, _)| s.phieu_a_ticked.contains(&i.id)),
-                            ..SurveyItem::blank(i.label.clone())
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-            SurveyKind::B1 => {
-                let table = rules.b1_table.as_ref();
-                table
-                    .map(|t| {
-                        t.questions
-                            .iter()
-                            .map(|q| {
-                                let chosen = saved
-                                    .as_ref()
-                                    .and_then(|(s, _)| s.b1_answers.get(&q.id))
-                                    .and_then(|o| q.options.iter().find(|x| &x.id == o));
-                                SurveyItem {
-                                    answer: chosen.map(|o| o.label.clone()),
-                                    points: chosen.and_then(|o| {
-                                        region.as_ref().and_then(|r| o.points.get(r).copied())
-                                    }),
-                                    ..SurveyItem::blank(q.label.clone())
-                                }
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            }
-            SurveyKind::B2 => rules
-                .indicators
-                .iter()
-                .map(|i| {
-                    let deprived = saved
-                        .as_ref()
-                        .and_then(|(_, d)| d.as_ref())
-                        .map(|d| d.contains(&i.id));
-                    SurveyItem {
-                        checked: deprived,
-                        points: deprived.map(|d| if d { rules.points_per_indicator } else { 0 }),
-                        ..SurveyItem::blank(format!("{} ({})", i.name, i.dimension))
-                    }
-                })
-                .collect(),
-        };
-        if input.items.is_empty() {
-            return Err(Error::NotFound(format!(
-                "Chuẩn nghèo {} không có nội dung cho {}.",
-                rules.label,
-                match kind {
-                    SurveyKind::A => "Phiếu A",
-                    SurveyKind::B1 => "Phiếu B1",
-                    SurveyKind::B2 => "Phiếu B2",
+                if let (Some(s), Some((deprived, source, status))) = (form.saved, row) {
+                    let deprived = deprived.and_then(|j| serde_json::from_str(&j).ok());
+                    saved = Some((s, deprived, source, status));
                 }
-            )));
+            }
+        }
+        let surveyed = saved
+            .as_ref()
+            .filter(|(_, _, _, status)| status == "surveyed");
+        match kind {
+            SurveyKind::A => {
+                let Some(a) = rules.phieu_a.as_ref() else {
+                    return Err(missing_form_data(kind, &rules));
+                };
+                // Ticks only when this survey went through Phiếu A (an applicant's survey).
+                let asked = surveyed.filter(|(_, _, source, _)| source == "applicant");
+                input.items = a
+                    .items
+                    .iter()
+                    .map(|i| SurveyItem {
+                        checked: asked.map(|(s, _, _, _)| s.phieu_a_ticked.contains(&i.id)),
+                        ..SurveyItem::blank(i.label.clone())
+                    })
+                    .collect();
+                input.annex = a.source.clone();
+                input.notes.push(if a.stop_min_ticked <= 1 {
+                    "Hộ có ít nhất một đặc điểm nêu trên thì dừng rà soát (không thuộc diện hộ nghèo, hộ cận nghèo); không có đặc điểm nào thì tiếp tục rà soát theo Phiếu B1, B2.".into()
+                } else {
+                    format!(
+                        "Hộ có từ {} đặc điểm nêu trên trở lên thì dừng rà soát (không thuộc diện hộ nghèo, hộ cận nghèo); ít hơn thì tiếp tục rà soát theo Phiếu B1, B2.",
+                        a.stop_min_ticked
+                    )
+                });
+                input.notes.push(match asked {
+                    Some((s, _, _, _)) => {
+                        let ticked: std::collections::BTreeSet<String> =
+                            s.phieu_a_ticked.iter().cloned().collect();
+                        match rules.phieu_a_outcome(&ticked) {
+                            Ok(crate::rules::PhieuAOutcome::Stop { .. }) => {
+                                "Kết quả: dừng rà soát — hộ không thuộc diện hộ nghèo, hộ cận nghèo.".into()
+                            }
+                            Ok(_) => "Kết quả: tiếp tục rà soát theo Phiếu B1, B2.".into(),
+                            Err(_) => "Kết quả: ".into(),
+                        }
+                    }
+                    None => "Kết quả: ……………………………………………………………".into(),
+                });
+            }
+            SurveyKind::B1 => {
+                let Some(t) = rules.b1_table.as_ref() else {
+                    return Err(missing_form_data(kind, &rules));
+                };
+                // The commune's region variant when the table has it, else every variant.
+                let variants: Vec<&crate::rules::B1Variant> = match region
+                    .as_deref()
+                    .and_then(|r| t.variants.iter().find(|v| v.id == r))
+                {
+                    Some(v) => vec![v],
+                    None => t.variants.iter().collect(),
+                };
+                input.point_columns = if variants.len() == 1 {
+                    vec![variants[0].label.clone()]
+                } else {
+                    variants.iter().map(|v| v.id.clone()).collect()
+                };
+                let answers = surveyed.map(|(s, _, _, _)| &s.b1_answers);
+                if variants.iter().any(|v| v.base_points != 0) {
+                    input.items.push(SurveyItem {
+                        scale: variants.iter().map(|v| Some(v.base_points)).collect(),
+                        ..SurveyItem::blank("Điểm cơ bản của vùng")
+                    });
+                }
+                for q in &t.questions {
+                    input.items.push(SurveyItem::heading(q.label.clone()));
+                    let chosen = answers.and_then(|a| a.get(&q.id));
+                    for o in &q.options {
+                        input.items.push(SurveyItem {
+                            checked: chosen.map(|c| c == &o.id).filter(|b| *b),
+                            scale: variants
+                                .iter()
+                                .map(|v| o.points.get(&v.id).copied())
+                                .collect(),
+                            ..SurveyItem::blank(o.label.clone())
+                        });
+                    }
+                }
+                // Score A as the survey stored it (typed from paper, or from the answers).
+                input.total = surveyed.and_then(|(s, _, _, _)| s.score_a);
+                input.annex = t.source.clone();
+                if variants.len() > 1 {
+                    input.notes.push(format!(
+                        "Cột điểm theo vùng: {}. Chỉ cộng điểm của vùng nơi hộ cư trú.",
+                        variants
+                            .iter()
+                            .map(|v| format!("{} = {}", v.id, v.label))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ));
+                }
+                if let Some(line) = rules.score_a_line {
+                    input.notes.push(format!(
+                        "Ngưỡng điểm A: nông thôn ≤ {}, thành thị ≤ {} điểm ({}).",
+                        line.rural, line.urban, rules.legal_short
+                    ));
+                }
+            }
+            SurveyKind::B2 => {
+                input.items = rules
+                    .indicators
+                    .iter()
+                    .map(|i| {
+                        let deprived = surveyed
+                            .and_then(|(_, d, _, _)| d.as_ref())
+                            .map(|d| d.contains(&i.id));
+                        SurveyItem {
+                            checked: deprived,
+                            points: deprived
+                                .map(|d| if d { rules.points_per_indicator } else { 0 }),
+                            ..SurveyItem::blank(format!("{} ({})", i.name, i.dimension))
+                        }
+                    })
+                    .collect();
+            }
         }
         Ok(survey_form(&input))
     }
+}
+
+/// The refusal of a Phiếu whose content the rule set lacks: names the data the office must load.
+fn missing_form_data(kind: SurveyKind, rules: &RuleSet) -> Error {
+    let (form, what, field, annex) = match kind {
+        SurveyKind::A => (
+            "Phiếu A",
+            "danh sách tiêu chí nhận dạng nhanh",
+            "«phieu_a»",
+            "Phụ lục II",
+        ),
+        _ => (
+            "Phiếu B1",
+            "bảng điểm (câu hỏi, lựa chọn và điểm theo từng vùng)",
+            "«b1_table»",
+            "phụ lục tính điểm A",
+        ),
+    };
+    Error::NotFound(format!(
+        "Chưa in được {form}: chuẩn nghèo {} (phiên bản {}) chưa có {what} của {form} — mục {field} của tệp chuẩn nghèo — vì nội dung chính thức ({annex} của thông tư hướng dẫn) chưa được nạp. Văn phòng cần nạp tệp chuẩn nghèo có mục {field} (màn hình Chuẩn nghèo, hoặc lệnh `giamngheo rules load TỆP`); phần mềm không tự đặt ra nội dung phiếu.",
+        rules.label, rules.version
+    ))
 }
 
 fn missing_household(info: &ReportInfo) -> Error {
@@ -1033,7 +1224,11 @@ fn list_households(
                         "Chưa rà soát".into()
                     },
                 ],
-                ListStyle::Detail => vec![target_groups(h), deprived_numbers(&d.rules, h)],
+                ListStyle::Detail => vec![
+                    target_groups(h),
+                    deprived_numbers(&d.rules, h),
+                    cause_labels(d, h),
+                ],
             };
             ListHousehold {
                 head_name: h.head_name.clone(),
@@ -1070,7 +1265,11 @@ fn list_input(
             ListStyle::Members => Vec::new(),
             ListStyle::Transition => vec!["Diễn biến".into()],
             ListStyle::Review => vec!["Nguồn".into(), "Đầu kỳ".into(), "Kết quả".into()],
-            ListStyle::Detail => vec!["Nhóm đối tượng".into(), "Chỉ số thiếu hụt (TT)".into()],
+            ListStyle::Detail => vec![
+                "Nhóm đối tượng".into(),
+                "Chỉ số thiếu hụt (TT)".into(),
+                "Nguyên nhân nghèo".into(),
+            ],
         },
     }
 }
@@ -1677,5 +1876,148 @@ fn children(ctx: &Ctx, d: &RoundData, filtered: bool) -> Document {
             super::format::format_date_short(on)
         ))])),
     );
+    doc
+}
+
+/// Columns of the report by cause of poverty: the catalogue's causes, then any cause id found on
+/// a survey that the catalogue no longer lists (kept visible rather than dropped).
+pub fn cause_columns(
+    d: &RoundData,
+    catalogue: &[crate::rules::PovertyCause],
+) -> Vec<(String, String)> {
+    let mut cols: Vec<(String, String)> = catalogue
+        .iter()
+        .map(|c| (c.id.clone(), c.label.clone()))
+        .collect();
+    for h in d
+        .households
+        .iter()
+        .filter(|h| h.is("poor") || h.is("near_poor"))
+    {
+        for id in &h.causes {
+            if !cols.iter().any(|(c, _)| c == id) {
+                cols.push((id.clone(), format!("“{id}” (ngoài danh mục)")));
+            }
+        }
+    }
+    cols
+}
+
+/// Counts of one household in the report by cause: per class group [households, each cause…,
+/// no cause recorded], poor first then near-poor (`n` = number of cause columns).
+pub fn cause_row(h: &ReportHousehold, ids: &[&str], row: &mut [i64]) {
+    let n = ids.len();
+    let base = if h.is("poor") {
+        0
+    } else if h.is("near_poor") {
+        n + 2
+    } else {
+        return;
+    };
+    row[base] += 1;
+    let mut any = false;
+    for c in &h.causes {
+        if let Some(i) = ids.iter().position(|x| x == c) {
+            row[base + 1 + i] += 1;
+            any = true;
+        }
+    }
+    if !any {
+        row[base + n + 1] += 1;
+    }
+}
+
+fn poverty_causes_doc(
+    ctx: &Ctx,
+    d: &RoundData,
+    catalogue: &[crate::rules::PovertyCause],
+    filtered: bool,
+) -> Document {
+    let cols = cause_columns(d, catalogue);
+    let ids: Vec<&str> = cols.iter().map(|(id, _)| id.as_str()).collect();
+    let n = ids.len();
+    let counts = per_unit(d, 2 * (n + 2), &|h, row| cause_row(h, &ids, row));
+    // One table per class: 10 columns each fit an A4 landscape page, 20 would not.
+    let table_of = |base: usize, group: &str| {
+        let columns = std::iter::once(col(Some(group), "Tổng số hộ", StatValue::Count(0)))
+            .chain(
+                cols.iter()
+                    .enumerate()
+                    .map(|(i, (_, label))| col(Some(group), label, StatValue::Count(1 + i))),
+            )
+            .chain(std::iter::once(col(
+                Some(group),
+                "Chưa ghi nguyên nhân",
+                StatValue::Count(n + 1),
+            )))
+            .collect();
+        let part: Vec<Vec<i64>> = counts
+            .iter()
+            .map(|c| c[base..base + n + 2].to_vec())
+            .collect();
+        // A unit is printed in both tables when it has data in either.
+        let rows: Vec<StatRow> = stat_rows(d, counts.clone(), filtered)
+            .into_iter()
+            .filter_map(|r| {
+                let i = d.units.iter().position(|u| u.label == r.label)?;
+                Some(StatRow {
+                    label: r.label,
+                    counts: part[i].clone(),
+                })
+            })
+            .collect();
+        stat_table(&StatTableInput {
+            title: String::new(),
+            subtitle: None,
+            unit_label: d.grouping.unit_label().into(),
+            columns,
+            rows,
+            total_label: Some("Tổng cộng".into()),
+            percent_places: 2,
+            numbering_row: true,
+        })
+    };
+    let mut doc = stat_report(
+        &ctx.issuer,
+        ctx.date,
+        &StatTableInput {
+            title: format!(
+                "PHÂN NHÓM HỘ NGHÈO, HỘ CẬN NGHÈO THEO CÁC NGUYÊN NHÂN NGHÈO NĂM {}",
+                d.year()
+            ),
+            subtitle: Some(round_subtitle(ctx, d)),
+            unit_label: String::new(),
+            columns: Vec::new(),
+            rows: Vec::new(),
+            total_label: None,
+            percent_places: 2,
+            numbering_row: false,
+        },
+    );
+    // Replace the empty table of the frame with the two class tables and their headings.
+    let at = doc
+        .blocks
+        .iter()
+        .position(|b| matches!(b, Block::Table(_)))
+        .unwrap_or(doc.blocks.len().saturating_sub(1));
+    doc.blocks.remove(at);
+    let heading = |t: &str| {
+        let mut p = Paragraph::new(vec![Run::bold(t)]);
+        p.space_after = 2.0;
+        Block::Paragraph(p)
+    };
+    let note = Block::Paragraph(Paragraph::new(vec![Run::italic(
+        "Một hộ có thể có nhiều nguyên nhân nghèo nên tổng các cột nguyên nhân có thể lớn hơn số hộ; “Chưa ghi nguyên nhân” là hộ mà phiếu rà soát chưa ghi nguyên nhân nào.",
+    )]));
+    let blocks = vec![
+        heading("I. HỘ NGHÈO"),
+        Block::Table(table_of(0, "Hộ nghèo")),
+        heading("II. HỘ CẬN NGHÈO"),
+        Block::Table(table_of(n + 2, "Hộ cận nghèo")),
+        note,
+    ];
+    for (k, b) in blocks.into_iter().enumerate() {
+        doc.blocks.insert(at + k, b);
+    }
     doc
 }

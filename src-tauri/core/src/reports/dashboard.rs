@@ -166,6 +166,13 @@ impl Ledger {
 
     /// The dashboard from the latest decided round(s) and the register.
     pub fn dashboard(&self) -> Result<Dashboard> {
+        self.dashboard_with(&mut super::BuildProgress::none())
+    }
+
+    /// [`Ledger::dashboard`] reporting the survey rows read to `progress`, which may cancel
+    /// (then the [`super::CANCELLED`] error and no dashboard).
+    pub fn dashboard_with(&self, progress: &mut super::BuildProgress<'_>) -> Result<Dashboard> {
+        progress.report()?;
         let grouping = self.report_grouping()?;
         let units = self.report_units(grouping)?;
         let totals = self.register_totals(grouping, &units)?;
@@ -175,7 +182,7 @@ impl Ledger {
         let data = if decided.is_empty() {
             None
         } else {
-            Some(self.round_data(None, None, &|_| false)?)
+            Some(self.round_data_with(None, None, &|_| false, progress)?)
         };
         let mut poor_u = vec![(0i64, 0i64, 0i64, 0i64); units.len()];
         let mut deprivations: Vec<DeprivationCount> = Vec::new();
@@ -230,6 +237,7 @@ impl Ledger {
         let poverty_rate = percent_of(poor, households);
         let near_poverty_rate = percent_of(near_poor, households);
 
+        progress.report()?;
         let trend = self.trend(&decided, grouping, households)?;
         let change = match (trend.len(), &data) {
             (n, Some(_)) if n >= 2 => {

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use chrono::{Datelike, NaiveDate};
 use rusqlite::{params, OptionalExtension};
 
+use super::BuildProgress;
 use crate::error::{Error, Result};
 use crate::register::parse_date;
 use crate::rules::RuleSet;
@@ -94,6 +95,8 @@ pub struct ReportHousehold {
     pub score_b: Option<i64>,
     /// Deprived indicator ids.
     pub deprived: Vec<String>,
+    /// Causes of poverty recorded on the survey (ids, catalogue order).
+    pub causes: Vec<String>,
     /// Present members, the head first; filled only when asked.
     pub members: Vec<ReportMember>,
 }
@@ -178,6 +181,8 @@ pub struct RoundData {
     pub households: Vec<ReportHousehold>,
     /// Ages are computed at this date (the round's reference date).
     pub reference_date: NaiveDate,
+    /// The causes of poverty of the round's standard ([`Ledger::poverty_causes`]).
+    pub causes: Vec<crate::rules::PovertyCause>,
 }
 
 impl RoundData {
@@ -371,6 +376,23 @@ impl Ledger {
         village_id: Option<&str>,
         want_members: &dyn Fn(&ReportHousehold) -> bool,
     ) -> Result<RoundData> {
+        self.round_data_with(
+            round_id,
+            village_id,
+            want_members,
+            &mut BuildProgress::none(),
+        )
+    }
+
+    /// [`Ledger::round_data`] reporting the survey and member rows read to `progress`, which
+    /// may cancel (then nothing is returned but the "cancelled" error).
+    pub fn round_data_with(
+        &self,
+        round_id: Option<&str>,
+        village_id: Option<&str>,
+        want_members: &dyn Fn(&ReportHousehold) -> bool,
+        progress: &mut BuildProgress<'_>,
+    ) -> Result<RoundData> {
         let rounds = self.report_rounds(round_id)?;
         let rules = self.round_rules(&rounds[0])?;
         let grouping = self.report_grouping()?;
@@ -390,11 +412,22 @@ impl Ledger {
                     coalesce(s.village_id, ''), coalesce(v.name, ''), coalesce(h.commune_code, ''), coalesce(h.address, ''),
                     h.ethnicity, h.ethnic_minority, h.no_labour, h.merit, coalesce(h.member_count, 0),
                     coalesce(s.source, ''), coalesce(s.status, 'pending'), s.class, s.previous_class, s.transition,
-                    s.score_a, s.score_b, s.deprived
+                    s.score_a, s.score_b, s.deprived, s.poverty_causes
              FROM survey s JOIN household h ON h.id = s.household_id LEFT JOIN village v ON v.id = s.village_id
              WHERE s.round_id = ?1 AND s.deleted = 0 AND (?2 IS NULL OR s.village_id = ?2)
              ORDER BY v.sort_order, v.name, h.sort_key, h.code",
         )?;
+        let mut expected = 0usize;
+        for round in &rounds {
+            // Served by the survey_round index alone; deleted rows make it an upper bound.
+            let n: i64 = conn.query_row(
+                "SELECT count(*) FROM survey WHERE round_id = ?1 AND (?2 IS NULL OR village_id = ?2)",
+                params![round.id, village_id],
+                |r| r.get(0),
+            )?;
+            expected += usize::try_from(n).unwrap_or(0);
+        }
+        progress.expect(expected)?;
         let mut households = Vec::new();
         for round in &rounds {
             let rows = stmt.query_map(params![round.id, village_id], |r| {
@@ -405,6 +438,7 @@ impl Ledger {
                     Grouping::Commune => commune,
                 };
                 let deprived: Option<String> = r.get(20)?;
+                let causes: Option<String> = r.get(21)?;
                 Ok(ReportHousehold {
                     id: r.get(0)?,
                     code: r.get(1)?,
@@ -428,11 +462,15 @@ impl Ledger {
                     deprived: deprived
                         .and_then(|j| serde_json::from_str::<Vec<String>>(&j).ok())
                         .unwrap_or_default(),
+                    causes: causes
+                        .and_then(|j| serde_json::from_str::<Vec<String>>(&j).ok())
+                        .unwrap_or_default(),
                     members: Vec::new(),
                 })
             })?;
             for h in rows {
                 households.push(h?);
+                progress.row()?;
             }
         }
         // Stable: keeps the village / name order inside each unit.
@@ -444,9 +482,11 @@ impl Ledger {
             .map(|(i, h)| (h.id.clone(), i))
             .collect();
         if !wanted.is_empty() {
-            self.fill_members(&mut households, &wanted)?;
+            self.fill_members(&mut households, &wanted, progress)?;
         }
+        let causes = self.poverty_causes(&rules.id)?;
         Ok(RoundData {
+            causes,
             rounds,
             rules,
             grouping,
@@ -460,7 +500,10 @@ impl Ledger {
         &self,
         households: &mut [ReportHousehold],
         wanted: &HashMap<String, usize>,
+        progress: &mut BuildProgress<'_>,
     ) -> Result<()> {
+        let persons: i64 = wanted.values().map(|&i| households[i].persons).sum();
+        progress.expect(usize::try_from(persons).unwrap_or(0))?;
         let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<ReportMember> {
             Ok(ReportMember {
                 full_name: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
@@ -478,12 +521,14 @@ impl Ledger {
         let columns = "m.household_id, m.id, m.full_name, m.relation, m.birth_year, m.birth_date, m.sex, m.ethnicity,
                        m.id_number, m.health_insurance, m.attending_school, m.nutrition_status";
         let mut pushed: Vec<(usize, String, ReportMember)> = Vec::new();
-        let mut collect = |r: &rusqlite::Row<'_>| -> rusqlite::Result<()> {
+        let mut collect = |r: &rusqlite::Row<'_>| -> Result<()> {
             let hid: String = r.get::<_, Option<String>>(0)?.unwrap_or_default();
             if let Some(&i) = wanted.get(&hid) {
                 pushed.push((i, r.get(1)?, row(r)?));
+                progress.row()
+            } else {
+                progress.tick()
             }
-            Ok(())
         };
         let conn = self.conn();
         if wanted.len() * 4 > households.len() || wanted.len() > 2000 {

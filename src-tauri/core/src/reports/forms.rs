@@ -947,12 +947,19 @@ pub enum SurveyKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SurveyItem {
     pub label: String,
-    /// Phiếu A / B2: ticked (`Some(true)` = Có / thiếu hụt). B1: unused.
+    /// Phiếu A / B2: ticked (`Some(true)` = Có / thiếu hụt). B1: the chosen option.
     pub checked: Option<bool>,
-    /// Phiếu B1: the chosen answer text.
+    /// Phiếu B1 without a point table: the answer text.
     pub answer: Option<String>,
-    /// Points of this item as computed by the rule set (B1/B2); printed only when given.
+    /// The household's points for this item (B1 chosen option, B2); summed into the total.
     pub points: Option<i64>,
+    /// A question heading (Phiếu B1): no box, no points.
+    #[serde(default)]
+    pub heading: bool,
+    /// The point scale of this option, one value per [`SurveyInput::point_columns`] (B1
+    /// tables): printed on blank and pre-filled forms alike.
+    #[serde(default)]
+    pub scale: Vec<Option<i64>>,
 }
 
 impl SurveyItem {
@@ -963,6 +970,15 @@ impl SurveyItem {
             checked: None,
             answer: None,
             points: None,
+            heading: false,
+            scale: Vec::new(),
+        }
+    }
+    /// A question heading (Phiếu B1).
+    pub fn heading(label: impl Into<String>) -> Self {
+        SurveyItem {
+            heading: true,
+            ..Self::blank(label)
         }
     }
 }
@@ -976,7 +992,25 @@ pub struct SurveyInput {
     pub address: String,
     /// Household code (mã hộ) when known.
     pub household_code: String,
+    /// More register facts printed under the address ("Số nhân khẩu", "Dân tộc"…): label and
+    /// value; an empty value prints dots to write on.
+    #[serde(default)]
+    pub details: Vec<(String, String)>,
     pub items: Vec<SurveyItem>,
+    /// Phiếu B1 with a point table: the header of each point column (one per region variant,
+    /// or only the commune's). Empty = one "Điểm" column.
+    #[serde(default)]
+    pub point_columns: Vec<String>,
+    /// The total printed (score A as the survey stored it); `None` = the sum of the items'
+    /// points, blank when no item has points.
+    #[serde(default)]
+    pub total: Option<i64>,
+    /// Where the form's content comes from (printed top right instead of the default annex).
+    #[serde(default)]
+    pub annex: Option<String>,
+    /// Paragraphs after the table: the rule, the result, legends.
+    #[serde(default)]
+    pub notes: Vec<String>,
     pub place: String,
     pub date: Option<NaiveDate>,
 }
@@ -1012,7 +1046,11 @@ pub fn survey_form(input: &SurveyInput) -> Document {
         national_title: true,
         place_date: None,
     });
-    doc.paragraph(Paragraph::text(annex).align(Align::Right).size(11.0));
+    doc.paragraph(
+        Paragraph::text(input.annex.clone().unwrap_or_else(|| annex.to_string()))
+            .align(Align::Right)
+            .size(11.0),
+    );
     doc.paragraph(Paragraph::title(title));
     doc.paragraph(Paragraph::subtitle(sub));
     doc.paragraph(Paragraph::field(
@@ -1021,6 +1059,9 @@ pub fn survey_form(input: &SurveyInput) -> Document {
     ));
     doc.paragraph(Paragraph::field("Địa chỉ: ", &input.address));
     doc.paragraph(Paragraph::field("Mã hộ: ", &input.household_code));
+    for (label, value) in &input.details {
+        doc.paragraph(Paragraph::field(format!("{label}: "), value));
+    }
     let mark = |b: Option<bool>, want: bool| {
         if b == Some(want) {
             Cell::new("x")
@@ -1028,6 +1069,7 @@ pub fn survey_form(input: &SurveyInput) -> Document {
             Cell::empty()
         }
     };
+    let scaled = input.kind == SurveyKind::B1 && !input.point_columns.is_empty();
     let mut t = match input.kind {
         SurveyKind::A => Table::new(
             vec![
@@ -1043,6 +1085,35 @@ pub fn survey_form(input: &SurveyInput) -> Document {
                 HeaderCell::new("Không"),
             ]],
         ),
+        SurveyKind::B1 if scaled => {
+            let n = input.point_columns.len();
+            let mut columns = vec![
+                Column::centered(5.0),
+                Column::text(if n > 1 { 38.0 } else { 55.0 }),
+                Column::centered(7.0),
+            ];
+            columns.extend((0..n).map(|_| Column::integer(if n > 1 { 6.0 } else { 12.0 })));
+            let mut top = vec![
+                HeaderCell::span("TT", 1, 2),
+                HeaderCell::span("Chỉ tiêu, lựa chọn", 1, 2),
+                HeaderCell::span("Chọn", 1, 2),
+                HeaderCell::span("Điểm", n as u16, 1),
+            ];
+            if n == 0 {
+                top.pop();
+            }
+            Table::new(
+                columns,
+                vec![
+                    top,
+                    input
+                        .point_columns
+                        .iter()
+                        .map(|c| HeaderCell::new(c.clone()))
+                        .collect(),
+                ],
+            )
+        }
         SurveyKind::B1 => Table::new(
             vec![
                 Column::centered(5.0),
@@ -1079,16 +1150,37 @@ pub fn survey_form(input: &SurveyInput) -> Document {
             ],
         ),
     };
+    let width = t.columns.len();
     let mut total: Option<i64> = None;
-    for (i, item) in input.items.iter().enumerate() {
-        let no = Cell::new((i + 1).to_string());
+    let mut number = 0usize;
+    let mut option = 0usize;
+    for item in &input.items {
+        if let Some(p) = item.points {
+            total = Some(total.unwrap_or(0) + p);
+        }
+        if item.heading {
+            number += 1;
+            option = 0;
+            t.rows.push(Row::new(
+                RowKind::Group,
+                vec![
+                    Cell::new(number.to_string()),
+                    Cell::span(item.label.clone(), (width - 1) as u16),
+                ],
+            ));
+            continue;
+        }
+        let no = if scaled {
+            option += 1;
+            Cell::new(option_letter(option))
+        } else {
+            number += 1;
+            Cell::new(number.to_string())
+        };
         let points = item
             .points
             .map(|p| Cell::new(Value::Int(p)))
             .unwrap_or_else(Cell::empty);
-        if let Some(p) = item.points {
-            total = Some(total.unwrap_or(0) + p);
-        }
         let cells = match input.kind {
             SurveyKind::A => vec![
                 no,
@@ -1096,6 +1188,20 @@ pub fn survey_form(input: &SurveyInput) -> Document {
                 mark(item.checked, true),
                 mark(item.checked, false),
             ],
+            SurveyKind::B1 if scaled => {
+                let mut c = vec![no, Cell::new(item.label.clone()), mark(item.checked, true)];
+                for k in 0..input.point_columns.len() {
+                    c.push(
+                        item.scale
+                            .get(k)
+                            .copied()
+                            .flatten()
+                            .map(|p| Cell::new(Value::Int(p)))
+                            .unwrap_or_else(Cell::empty),
+                    );
+                }
+                c
+            }
             SurveyKind::B1 => vec![
                 no,
                 Cell::new(item.label.clone()),
@@ -1120,18 +1226,30 @@ pub fn survey_form(input: &SurveyInput) -> Document {
             } else {
                 "Tổng điểm B"
             };
-            let span = t.columns.len() as u16 - 1;
-            let total_cell = total
+            let total_cell = input
+                .total
+                .or(total)
                 .map(|v| Cell::new(Value::Int(v)))
                 .unwrap_or_else(Cell::empty);
-            t.rows.push(Row::new(
-                RowKind::Total,
-                vec![Cell::span(label, span), total_cell],
-            ));
+            let cells = if scaled && input.point_columns.len() > 1 {
+                // One total for the household's variant: written in by hand on a blank form.
+                vec![
+                    Cell::span(label, 3),
+                    Cell::span(total_cell.value.display(), input.point_columns.len() as u16),
+                ]
+            } else {
+                vec![Cell::span(label, (width - 1) as u16), total_cell]
+            };
+            t.rows.push(Row::new(RowKind::Total, cells));
         }
     }
     doc.table(t);
-    if input.kind == SurveyKind::A {
+    for note in &input.notes {
+        let mut p = Paragraph::new(vec![Run::italic(note.clone())]);
+        p.size = Some(11.0);
+        doc.paragraph(p);
+    }
+    if input.kind == SurveyKind::A && input.notes.is_empty() {
         doc.paragraph(Paragraph::field("Kết quả: ", ""));
     }
     let sign = |title: &str| Signature {
@@ -1150,4 +1268,16 @@ pub fn survey_form(input: &SurveyInput) -> Document {
         signers: vec![sign("CHỦ HỘ"), sign("RÀ SOÁT VIÊN")],
     }));
     doc
+}
+
+/// "a", "b", … "z", "aa", … for the options of a B1 question.
+fn option_letter(n: usize) -> String {
+    let mut n = n;
+    let mut out = Vec::new();
+    while n > 0 {
+        n -= 1;
+        out.push((b'a' + (n % 26) as u8) as char);
+        n /= 26;
+    }
+    out.iter().rev().collect()
 }

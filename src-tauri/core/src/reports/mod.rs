@@ -15,14 +15,105 @@ pub mod pdf;
 pub mod svg;
 pub mod xlsx;
 
-pub use catalog::{catalog, report_info, ReportInfo, ReportKind, ReportNeeds, ReportParams};
+pub use catalog::{
+    catalog, report_info, ExportStage, ReportInfo, ReportKind, ReportNeeds, ReportParams,
+};
 pub use csv::render_csv;
 pub use html::render_html;
 pub use model::*;
 pub use pdf::render_pdf;
 pub use xlsx::render_xlsx;
 
-/// Progress and cancellation of a long rendering (tiến độ, huỷ). The callback receives
+/// The message of a cancelled build or export (đã hủy): an [`crate::Error::Conflict`] carrying
+/// exactly this text; test it with [`is_cancelled`].
+pub const CANCELLED: &str = "Đã hủy việc lập báo cáo theo yêu cầu; không có tệp nào được ghi.";
+
+/// True when `e` is the "cancelled" outcome of a build or an export (not a failure).
+pub fn is_cancelled(e: &crate::Error) -> bool {
+    matches!(e, crate::Error::Conflict(m) if m == CANCELLED)
+}
+
+fn cancelled() -> crate::Error {
+    crate::Error::Conflict(CANCELLED.into())
+}
+
+/// Progress and cancellation of building a report from the ledger (đọc dữ liệu, before any
+/// rendering). The callback receives (rows read, rows expected) at the start of each phase,
+/// every [`BuildProgress::STEP`] rows and at the end; returning `false` stops the build with
+/// the [`CANCELLED`] error. Rows are survey rows of the round(s), then member rows when the
+/// report lists members; "expected" grows as each phase learns its size.
+pub struct BuildProgress<'a> {
+    callback: Option<&'a mut dyn FnMut(usize, usize) -> bool>,
+    done: usize,
+    total: usize,
+    since: usize,
+}
+
+impl<'a> BuildProgress<'a> {
+    /// How many rows between two calls of the callback.
+    pub const STEP: usize = 1000;
+
+    /// No reporting, no cancellation.
+    pub fn none() -> Self {
+        BuildProgress {
+            callback: None,
+            done: 0,
+            total: 0,
+            since: 0,
+        }
+    }
+
+    /// Reports to `callback` while building.
+    pub fn new(callback: &'a mut dyn FnMut(usize, usize) -> bool) -> Self {
+        BuildProgress {
+            callback: Some(callback),
+            done: 0,
+            total: 0,
+            since: 0,
+        }
+    }
+
+    /// A phase of `rows` more rows starts: reports, and stops here when cancelled.
+    pub(crate) fn expect(&mut self, rows: usize) -> crate::Result<()> {
+        self.total += rows;
+        self.report()
+    }
+
+    /// One row read that counts towards the total.
+    pub(crate) fn row(&mut self) -> crate::Result<()> {
+        self.done += 1;
+        self.tick()
+    }
+
+    /// Work that does not count towards the total (rows scanned and skipped): only checks for
+    /// cancellation every [`Self::STEP`] calls.
+    pub(crate) fn tick(&mut self) -> crate::Result<()> {
+        self.since += 1;
+        if self.since >= Self::STEP {
+            self.since = 0;
+            self.report()?;
+        }
+        Ok(())
+    }
+
+    /// Reports now (phase boundaries), and stops when cancelled.
+    pub(crate) fn report(&mut self) -> crate::Result<()> {
+        if let Some(cb) = self.callback.as_mut() {
+            if !cb(self.done, self.total.max(self.done)) {
+                return Err(cancelled());
+            }
+        }
+        Ok(())
+    }
+
+    /// The build is complete: the total becomes what was read.
+    pub(crate) fn finish(&mut self) -> crate::Result<()> {
+        self.total = self.done;
+        self.report()
+    }
+}
+
+/// Progress and cancellation of a long rendering (tiến độ, hủy). The callback receives
 /// (table rows done, table rows in total) every [`Progress::STEP`] rows and once at the end;
 /// returning `false` stops the rendering with a Vietnamese "cancelled" error and nothing is
 /// written.
@@ -72,9 +163,7 @@ impl<'a> Progress<'a> {
     fn report(&mut self) -> crate::Result<()> {
         if let Some(cb) = self.callback.as_mut() {
             if !cb(self.done, self.total) {
-                return Err(crate::Error::Conflict(
-                    "Đã huỷ việc xuất báo cáo theo yêu cầu.".into(),
-                ));
+                return Err(cancelled());
             }
         }
         Ok(())

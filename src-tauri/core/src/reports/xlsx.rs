@@ -390,9 +390,37 @@ pub fn render_xlsx(doc: &Document) -> Result<Vec<u8>> {
     render_xlsx_with(doc, &mut Progress::none())
 }
 
+/// Rows of one Excel worksheet (1.048.576).
+pub const MAX_SHEET_ROWS: usize = 1_048_576;
+
+/// Refuses, before anything is rendered, a document whose rows do not fit one worksheet of
+/// `limit` rows (an office-wide list with members can pass Excel's limit), with a Vietnamese
+/// message saying what to do instead.
+pub fn check_fits(doc: &Document, limit: usize) -> Result<()> {
+    let needed: usize = doc
+        .blocks
+        .iter()
+        .map(|b| match b {
+            Block::Table(t) => t.header.len() + t.rows.len() + 1,
+            _ => 3,
+        })
+        .sum::<usize>()
+        + 10;
+    if needed > limit {
+        return Err(Error::Invalid(format!(
+            "“{}” cần khoảng {} dòng, nhiều hơn giới hạn {} dòng của một trang tính Excel: không ghi tệp. Hãy xuất tệp CSV hoặc PDF, hoặc lập riêng từng thôn/xóm.",
+            doc.title,
+            super::format::format_int(needed as i64),
+            super::format::format_int(limit as i64)
+        )));
+    }
+    Ok(())
+}
+
 /// Renders `doc` as .xlsx, reporting progress and honouring cancellation.
 pub fn render_xlsx_with(doc: &Document, progress: &mut Progress<'_>) -> Result<Vec<u8>> {
     doc.validate()?;
+    check_fits(doc, MAX_SHEET_ROWS)?;
     let widest = doc.tables().max_by_key(|t| t.columns.len());
     let (ncols, widths): (u16, Vec<f64>) = match widest {
         Some(t) => {

@@ -14,7 +14,8 @@ pub use engine::{
     HouseholdFacts, IncomeTest, IndicatorOutcome, MemberFacts, Source, Transition,
 };
 pub use set::{
-    builtin, Area, B1Option, B1Question, B1Table, B1Variant, Band, ChecklistItem, Confidence,
-    Derivation, Indicator, MemberField, PerArea, PhieuA, PhieuAOutcome, RuleChange, RuleSet,
-    RuleSets, BUILTIN_FILES, SUPPORTED_FORMAT_VERSION,
+    builtin, default_poverty_causes, Area, B1Option, B1Question, B1Table, B1Variant, Band,
+    ChecklistItem, Confidence, Derivation, Indicator, MemberField, PerArea, PhieuA, PhieuAOutcome,
+    PovertyCause, PovertyCauseCatalogue, RuleChange, RuleSet, RuleSets, BUILTIN_FILES,
+    POVERTY_CAUSES_FILE, SUPPORTED_FORMAT_VERSION,
 };

@@ -226,11 +226,95 @@ pub struct Indicator {
     pub note: Option<String>,
 }
 
-/// The Phiếu A quick-identification checklist. Rule: any ticked item ⇒ stop (not poor).
+/// The Phiếu A quick-identification checklist. Rule: at least `stop_min_ticked` ticked items
+/// (1 = any) ⇒ stop (not poor); fewer ⇒ continue with Phiếu B1/B2.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PhieuA {
     pub items: Vec<ChecklistItem>,
+    /// How many ticked items stop the review (default 1: any ticked item).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub stop_min_ticked: u32,
+    /// Where the checklist comes from (e.g. "Phụ lục II, Thông tư …"), printed on the form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
+}
+
+/// One cause of poverty (nguyên nhân nghèo) of the report "by cause of poverty", recorded on
+/// the survey of a poor or near-poor household (several may apply).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PovertyCause {
+    /// Stable id stored on surveys (lower-case ASCII, digits, `_`, `-`).
+    pub id: String,
+    /// Vietnamese label as in the report's column header.
+    pub label: String,
+}
+
+/// The default cause catalogue (`rules/poverty-causes.json`), used when a rule set carries no
+/// `poverty_causes` of its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PovertyCauseCatalogue {
+    pub format_version: u32,
+    pub confidence: Confidence,
+    pub source: String,
+    pub causes: Vec<PovertyCause>,
+}
+
+/// The embedded default cause catalogue.
+pub const POVERTY_CAUSES_FILE: &str = include_str!("../../rules/poverty-causes.json");
+
+/// The default causes of poverty (parsed and validated once).
+pub fn default_poverty_causes() -> Result<PovertyCauseCatalogue> {
+    static CACHE: std::sync::OnceLock<std::result::Result<PovertyCauseCatalogue, String>> =
+        std::sync::OnceLock::new();
+    CACHE
+        .get_or_init(|| {
+            let c: PovertyCauseCatalogue =
+                serde_json::from_str(POVERTY_CAUSES_FILE).map_err(|e| e.to_string())?;
+            let mut problems = Vec::new();
+            validate_causes(&c.causes, &mut |s| problems.push(s));
+            if problems.is_empty() {
+                Ok(c)
+            } else {
+                Err(problems.join("; "))
+            }
+        })
+        .clone()
+        .map_err(|e| invalid(&e))
+}
+
+fn validate_causes(causes: &[PovertyCause], p: &mut impl FnMut(String)) {
+    if causes.is_empty() {
+        p("danh mục nguyên nhân nghèo («poverty_causes») không được rỗng (bỏ hẳn trường này nếu chưa có)".into());
+    }
+    let mut ids = BTreeSet::new();
+    for c in causes {
+        if !is_id(&c.id) {
+            p(format!(
+                "nguyên nhân nghèo: mã «{}» không hợp lệ (chỉ dùng chữ thường không dấu, số, «-», «_»)",
+                c.id
+            ));
+        }
+        if c.label.trim().is_empty() {
+            p(format!(
+                "nguyên nhân nghèo «{}»: tên không được để trống",
+                c.id
+            ));
+        }
+        if !ids.insert(c.id.as_str()) {
+            p(format!("nguyên nhân nghèo: mã «{}» bị trùng", c.id));
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -247,6 +331,9 @@ pub struct B1Table {
     /// Region variants (vùng): e.g. `TT` thành thị, `NT1` … `NT6` nông thôn by region.
     pub variants: Vec<B1Variant>,
     pub questions: Vec<B1Question>,
+    /// Where the table comes from (e.g. "Phụ lục III, Thông tư …"), printed on the form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -312,6 +399,9 @@ pub struct RuleSet {
     pub phieu_a: Option<PhieuA>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub b1_table: Option<B1Table>,
+    /// Causes of poverty for the report by cause; absent = the application's default list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poverty_causes: Option<Vec<PovertyCause>>,
 }
 
 impl RuleSet {
@@ -488,6 +578,16 @@ impl RuleSet {
                     p(format!("Phiếu A: mã tiêu chí «{}» bị trùng", item.id));
                 }
             }
+            if a.stop_min_ticked == 0 || a.stop_min_ticked as usize > a.items.len().max(1) {
+                p(format!(
+                    "Phiếu A: «stop_min_ticked» phải từ 1 đến số tiêu chí ({}), đang là {}",
+                    a.items.len(),
+                    a.stop_min_ticked
+                ));
+            }
+        }
+        if let Some(c) = &self.poverty_causes {
+            validate_causes(c, &mut p);
         }
         if let Some(t) = &self.b1_table {
             validate_b1(self, t, &mut p);
@@ -533,7 +633,7 @@ impl RuleSet {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// Phiếu A outcome for the ticked items: any ticked item ⇒ stop.
+    /// Phiếu A outcome for the ticked items: `stop_min_ticked` (default 1) ticked items ⇒ stop.
     pub fn phieu_a_outcome(&self, ticked: &BTreeSet<String>) -> Result<PhieuAOutcome> {
         let Some(a) = &self.phieu_a else {
             return Err(Error::Invalid(format!(
@@ -552,11 +652,13 @@ impl RuleSet {
             .filter(|i| ticked.contains(&i.id))
             .map(|i| i.id.clone())
             .collect();
-        Ok(if hit.is_empty() {
-            PhieuAOutcome::Continue
-        } else {
-            PhieuAOutcome::Stop { items: hit }
-        })
+        Ok(
+            if hit.is_empty() || hit.len() < a.stop_min_ticked as usize {
+                PhieuAOutcome::Continue
+            } else {
+                PhieuAOutcome::Stop { items: hit }
+            },
+        )
     }
 
     /// Score A (điểm A) from Phiếu B1 answers (question id → option id) for a region variant.
@@ -910,6 +1012,25 @@ fn diff(a: &RuleSet, b: &RuleSet) -> Vec<RuleChange> {
         )),
         (Some(_), None) => out.push(change("phieu_a", "Bỏ Phiếu A")),
         (Some(x), Some(y)) if x != y => {
+            if x.stop_min_ticked != y.stop_min_ticked {
+                out.push(change(
+                    "phieu_a.stop_min_ticked",
+                    format!(
+                        "Phiếu A: dừng rà soát khi có từ {} tiêu chí → từ {} tiêu chí",
+                        x.stop_min_ticked, y.stop_min_ticked
+                    ),
+                ));
+            }
+            if x.source != y.source {
+                out.push(change(
+                    "phieu_a.source",
+                    format!(
+                        "Phiếu A: nguồn «{}» → «{}»",
+                        x.source.as_deref().unwrap_or(""),
+                        y.source.as_deref().unwrap_or("")
+                    ),
+                ));
+            }
             for i in &x.items {
                 match y.items.iter().find(|j| j.id == i.id) {
                     None => out.push(change(
@@ -948,6 +1069,43 @@ fn diff(a: &RuleSet, b: &RuleSet) -> Vec<RuleChange> {
             "Bỏ bảng điểm Phiếu B1 (người rà soát nhập tổng điểm A)",
         )),
         (Some(x), Some(y)) if x != y => diff_b1(x, y, &mut out),
+        _ => {}
+    }
+    match (&a.poverty_causes, &b.poverty_causes) {
+        (None, Some(c)) => out.push(change(
+            "poverty_causes",
+            format!(
+                "Dùng danh mục nguyên nhân nghèo riêng ({} nguyên nhân) thay cho danh mục mặc định",
+                c.len()
+            ),
+        )),
+        (Some(_), None) => out.push(change(
+            "poverty_causes",
+            "Bỏ danh mục nguyên nhân nghèo riêng (dùng danh mục mặc định)",
+        )),
+        (Some(x), Some(y)) if x != y => {
+            for c in x {
+                match y.iter().find(|d| d.id == c.id) {
+                    None => out.push(change(
+                        format!("poverty_causes.{}", c.id),
+                        format!("Nguyên nhân nghèo: bỏ «{}»", c.label),
+                    )),
+                    Some(d) if d.label != c.label => out.push(change(
+                        format!("poverty_causes.{}", c.id),
+                        format!("Nguyên nhân nghèo: sửa «{}» → «{}»", c.label, d.label),
+                    )),
+                    _ => {}
+                }
+            }
+            for d in y {
+                if !x.iter().any(|c| c.id == d.id) {
+                    out.push(change(
+                        format!("poverty_causes.{}", d.id),
+                        format!("Nguyên nhân nghèo: thêm «{}»", d.label),
+                    ));
+                }
+            }
+        }
         _ => {}
     }
     out
@@ -1456,6 +1614,71 @@ mod tests {
         assert!(s.phieu_a_outcome(&bad).is_err());
         let plain = RuleSet::from_json(BUILTIN_FILES[0].1).unwrap();
         assert!(plain.phieu_a_outcome(&none).is_err());
+    }
+
+    #[test]
+    fn phieu_a_stop_rule_is_data_validated_and_diffed() {
+        let mut v = base_json();
+        v["phieu_a"] = serde_json::json!({"stop_min_ticked": 2, "source": "Thử nghiệm", "items": [
+            {"id": "car", "label": "Có ô tô"},
+            {"id": "salary", "label": "Có người hưởng lương từ ngân sách"}
+        ]});
+        let two = RuleSet::from_json(&v.to_string()).unwrap();
+        let car: BTreeSet<String> = ["car".to_string()].into();
+        assert_eq!(two.phieu_a_outcome(&car).unwrap(), PhieuAOutcome::Continue);
+        let both: BTreeSet<String> = ["car".to_string(), "salary".to_string()].into();
+        assert!(matches!(
+            two.phieu_a_outcome(&both).unwrap(),
+            PhieuAOutcome::Stop { .. }
+        ));
+        // The default (1) is not written back: old files stay byte-identical.
+        let mut one = two.clone();
+        one.phieu_a.as_mut().unwrap().stop_min_ticked = 1;
+        assert!(!one.to_json_pretty().contains("stop_min_ticked"));
+        let d = one.diff(&two);
+        assert!(
+            d.iter().any(|c| c.path == "phieu_a.stop_min_ticked"
+                && c.description.contains("từ 1 tiêu chí → từ 2 tiêu chí")),
+            "{d:?}"
+        );
+        v["phieu_a"]["stop_min_ticked"] = 3.into();
+        assert!(err_of(&v).contains("stop_min_ticked"));
+        v["phieu_a"]["stop_min_ticked"] = 0.into();
+        assert!(err_of(&v).contains("stop_min_ticked"));
+    }
+
+    #[test]
+    fn poverty_causes_are_optional_validated_and_default_to_the_shipped_list() {
+        let d = default_poverty_causes().unwrap();
+        assert_eq!(d.causes.len(), 8);
+        assert_eq!(d.confidence, Confidence::Medium);
+        assert_eq!(d.causes[0].label, "Thiếu đất sản xuất");
+        let plain = RuleSet::from_json(BUILTIN_FILES[0].1).unwrap();
+        assert!(plain.poverty_causes.is_none());
+        let mut v = base_json();
+        v["poverty_causes"] = serde_json::json!([]);
+        assert!(err_of(&v).contains("nguyên nhân nghèo"));
+        v["poverty_causes"] = serde_json::json!([
+            {"id": "land", "label": "Thiếu đất"}, {"id": "land", "label": "Trùng"}
+        ]);
+        assert!(err_of(&v).contains("bị trùng"));
+        v["poverty_causes"] = serde_json::json!([{"id": "land", "label": "Thiếu đất", "x": 1}]);
+        assert!(RuleSet::from_json(&v.to_string()).is_err(), "unknown field");
+        v["poverty_causes"] = serde_json::json!([{"id": "land", "label": "Thiếu đất"}]);
+        let with = RuleSet::from_json(&v.to_string()).unwrap();
+        let changes = plain.diff(&with);
+        assert!(
+            changes.iter().any(|c| c.path == "poverty_causes"),
+            "{changes:?}"
+        );
+        let mut renamed = with.clone();
+        renamed.poverty_causes = Some(vec![PovertyCause {
+            id: "land".into(),
+            label: "Thiếu đất canh tác".into(),
+        }]);
+        assert!(with.diff(&renamed).iter().any(|c| c
+            .description
+            .contains("sửa «Thiếu đất» → «Thiếu đất canh tác»")));
     }
 
     #[test]

@@ -1,4 +1,4 @@
--- 0008: decisions of the office (quyết định của văn phòng) that travel in return packages:
+-- 0007: decisions of the office (quyết định của văn phòng) that travel in return packages:
 -- approve / return for correction / lock / unlock a household or a commune's round, accept or
 -- refuse a commune's change of a locked record, merge two records of one person or remember that
 -- they are different people. Insert-only rows written through the ledger (entity office_action),

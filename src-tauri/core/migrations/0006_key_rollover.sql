@@ -1,4 +1,4 @@
--- 0007: office key rollover (đổi khoá, SYNC §3.10 "Rotation", case 23). Every generation of an
+-- 0006: office key rollover (đổi khoá, SYNC §3.10 "Rotation", case 23). Every generation of an
 -- office's keys: at the office itself (with the retired secret, to decrypt packages still
 -- encrypted to an old key during the grace period) and at a commune for the office it pinned
 -- (with the signed statement that introduced the generation). Not exchanged as ops.
