@@ -118,7 +118,9 @@ fn shipped_office_database_upgrades_and_imports_a_shipped_package() {
     let mut off = Ledger::open_with_clock(&db, clock()).expect("the shipped office file opens");
     assert!(names(&off).is_empty(), "nothing imported yet");
 
-    let r = off.import_paths(std::slice::from_ref(&pkg), false).expect("import");
+    let r = off
+        .import_paths(std::slice::from_ref(&pkg), false)
+        .expect("import");
     assert_eq!(r[0].status, ImportStatus::Imported, "{r:?}");
     assert!(r[0].ops_new > 0);
     assert_eq!(names(&off), ["Nông Văn Thắng", "Triệu Thị Mỷ"]);

@@ -4,7 +4,7 @@
 
 use giamngheo_core::clock::FixedClock;
 use giamngheo_core::exchange::{self as ex, NodeKeys, PackageKind, PackagePayload, PackageSpec};
-use giamngheo_core::ledger::{Change, OpKind};
+use giamngheo_core::ledger::{Change, OpKind, OP_SCHEMA_VERSION};
 use giamngheo_core::setup::{AreaType, NodeKind, Role, SetupInput, VillageInput, VillageKind};
 use giamngheo_core::sync::{ImportFault, ImportReport, ImportStatus, IMPORT_STEPS};
 use giamngheo_core::Ledger;
@@ -1187,7 +1187,7 @@ fn case44_return_package_for_commune_a_contains_no_row_of_commune_b() {
             also_receive_for: &[],
         },
         &|_| Some(ex::KnownSender::pinned(&ok.keys)),
-        &ex::Limits::for_schema(1),
+        &ex::Limits::for_schema(OP_SCHEMA_VERSION as u32),
     )
     .expect("open");
     let b_id = node_id(&n.b);
@@ -1515,7 +1515,12 @@ fn case20_newer_schema_ops_are_refused_and_not_acknowledged() {
     add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
     let lines: Vec<String> = op_lines(&n.a)
         .into_iter()
-        .map(|l| l.replace("\"schema_ver\":1", "\"schema_ver\":2"))
+        .map(|l| {
+            l.replace(
+                &format!("\"schema_ver\":{OP_SCHEMA_VERSION}"),
+                &format!("\"schema_ver\":{}", OP_SCHEMA_VERSION + 1),
+            )
+        })
         .collect();
     let before = dump(&n.office);
     let p = forge(&d, &n.a, &n.office, lines);
