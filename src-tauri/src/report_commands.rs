@@ -98,15 +98,57 @@ pub async fn set_poverty_target(state: State<'_, AppState>, text: String) -> Cmd
     .await
 }
 
-/// The report as an HTML fragment (`<style>` + `<div class="gn-doc">`) for the A4 preview.
+/// The report as an HTML fragment (`<style>` + `<div class="gn-doc">`) for the A4 preview, with
+/// progress while the ledger is read on `on_progress`; `None` when cancelled ([`cancel_report`]).
 #[tauri::command(rename_all = "snake_case")]
 pub async fn report_preview(
     state: State<'_, AppState>,
+    control: State<'_, ExportControl>,
     name: String,
     params: ReportParams,
-) -> CmdResult<String> {
-    let doc = with_ledger(&state, move |l| l.build_report(&name, &params)).await?;
-    blocking(move || render_html_fragment(&doc)).await
+    on_progress: Channel<ExportProgress>,
+) -> CmdResult<Option<String>> {
+    let cancel = control.cancel.clone();
+    let Some(doc) = build_with_progress(&state, cancel.clone(), on_progress, name, params).await?
+    else {
+        return Ok(None);
+    };
+    let html = blocking(move || render_html_fragment(&doc)).await?;
+    Ok((!cancel.load(Ordering::SeqCst)).then_some(html))
+}
+
+/// Builds a report, reporting each step of reading the ledger on `channel` and stopping when
+/// `cancel` is set (`None`). Resets `cancel` first: one export or preview at a time per window.
+async fn build_with_progress(
+    state: &State<'_, AppState>,
+    cancel: Arc<AtomicBool>,
+    channel: Channel<ExportProgress>,
+    name: String,
+    params: ReportParams,
+) -> CmdResult<Option<reports::Document>> {
+    let step: Option<u64> = std::env::var(TEST_STEP_MS_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok());
+    cancel.store(false, Ordering::SeqCst);
+    let built = with_ledger(state, move |l| {
+        let mut callback = |done: usize, total: usize| {
+            // A closed channel (the screen was left) must not stop the work.
+            let _ = channel.send(ExportProgress {
+                stage: ExportStage::Reading,
+                done,
+                total,
+            });
+            test_hook_pause(step, &cancel);
+            !cancel.load(Ordering::SeqCst)
+        };
+        Ok(l.build_report_with(&name, &params, &mut BuildProgress::new(&mut callback)))
+    })
+    .await?;
+    match built {
+        Ok(doc) => Ok(Some(doc)),
+        Err(e) if is_cancelled(&e) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Where the test hook wants `name` exported in `format`, or `None` (then the UI asks the user
@@ -146,26 +188,10 @@ pub async fn export_report(
         .ok()
         .and_then(|v| v.parse().ok());
     let cancel = control.cancel.clone();
-    cancel.store(false, Ordering::SeqCst);
-    let (flag, channel) = (cancel.clone(), on_progress.clone());
-    let built = with_ledger(&state, move |l| {
-        let mut callback = |done: usize, total: usize| {
-            // A closed channel (the screen was left) must not stop the export.
-            let _ = channel.send(ExportProgress {
-                stage: ExportStage::Reading,
-                done,
-                total,
-            });
-            test_hook_pause(step, &flag);
-            !flag.load(Ordering::SeqCst)
-        };
-        Ok(l.build_report_with(&name, &params, &mut BuildProgress::new(&mut callback)))
-    })
-    .await?;
-    let doc = match built {
-        Ok(doc) => doc,
-        Err(e) if is_cancelled(&e) => return Ok(ExportOutcome::cancelled()),
-        Err(e) => return Err(e.into()),
+    let Some(doc) =
+        build_with_progress(&state, cancel.clone(), on_progress.clone(), name, params).await?
+    else {
+        return Ok(ExportOutcome::cancelled());
     };
     blocking(move || {
         let mut callback = |done: usize, total: usize| {

@@ -207,8 +207,8 @@ async fn dashboard_preview_and_export_of_the_poor_list() {
 /// Cancelling an export while the report is still being built: the TEST HOOK
 /// `GIAMNGHEO_TEST_REPORT_STEP_MS` makes each progress step of the export wait (returning at
 /// once when cancelled), so "Hủy" deterministically lands in the reading stage. No file may be
-/// written and the screen must say it was cancelled; a second export without cancelling then
-/// writes the file (the switch is reset).
+/// written and the screen must say it was cancelled. Then the print preview of the same list is
+/// cancelled the same way, and no page is shown.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver; run by .ci/run"]
 async fn cancelling_an_export_while_reading_writes_no_file() {
@@ -261,6 +261,37 @@ async fn cancelling_an_export_while_reading_writes_no_file() {
         if !written.is_empty() {
             return Err(format!("a cancelled export wrote {} file(s)", written.len()).into());
         }
+
+        // The print preview of a long list reads the ledger with the same progress and "Hủy".
+        click(&c, "#report-preview-btn").await?;
+        wait_js(
+            &c,
+            "const p = document.querySelector('#report-progress'); return p && !p.hidden ? p.getAttribute('data-stage') || '' : '';",
+            "the preview reading the ledger",
+            |v| v == "reading",
+        )
+        .await?;
+        click(&c, "#report-cancel").await?;
+        let msg = wait_js(
+            &c,
+            "const s = document.querySelector('#report-status'); return s && s.getAttribute('data-cancelled') === 'true' ? s.textContent : '';",
+            "the cancelled preview message",
+            |v| v.as_str().is_some_and(|t| t.contains("xem trước")),
+        )
+        .await?;
+        if !msg.as_str().unwrap_or_default().contains("Đã hủy") {
+            return Err(format!("the status does not say the preview was cancelled: {msg}").into());
+        }
+        let shown = c
+            .execute(
+                "return !document.querySelector('#report-preview').closest('.report-preview-pane').hidden;",
+                vec![],
+            )
+            .await?;
+        if shown != serde_json::Value::Bool(false) {
+            return Err("a cancelled preview still shows a page".into());
+        }
+        shot(&c, "reports-06-preview-cancelled").await?;
         Ok(())
     })
     .await;

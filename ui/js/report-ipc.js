@@ -16,8 +16,13 @@ export const reportIpc = {
   dashboard: () => call('dashboard'),
   /** @param {string} text e.g. "0,44" */
   setPovertyTarget: (text) => call('set_poverty_target', { text }),
-  /** @param {string} name @param {ReportParams} params @returns {Promise<string>} */
-  preview: (name, params) => call('report_preview', { name, params }),
+  /**
+   * @param {string} name @param {ReportParams} params
+   * @param {(p: {stage: 'reading'|'rendering', done: number, total: number}) => void} onProgress
+   * @returns {Promise<string|null>} the HTML fragment, or null when cancelled
+   */
+  preview: (name, params, onProgress) =>
+    callWithChannel('report_preview', { name, params }, 'on_progress', onProgress),
   /** @param {string} name @param {string} format @returns {Promise<string|null>} */
   exportHook: (name, format) => call('report_export_hook', { name, format }),
   /**

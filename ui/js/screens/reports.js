@@ -179,14 +179,21 @@ export function mount(root, ctx) {
   }
 
   previewBtn.addEventListener('click', async () => {
-    if (!current) return;
+    if (!current || busy) return;
     const r = current;
-    previewBtn.setAttribute('disabled', '');
     clear(status);
-    status.appendChild(h('p', { class: 'loading', text: 'Đang dựng bản xem trước…' }));
+    status.removeAttribute('data-cancelled');
+    setBusy(true);
+    barFill.style.width = '0%';
+    progressText.textContent = 'Đang dựng bản xem trước…';
     try {
-      const fragment = await reportIpc.preview(r.name, params());
+      const fragment = await reportIpc.preview(r.name, params(), showProgress);
       if (!alive || current !== r) return;
+      if (fragment === null) {
+        say('Đã hủy việc dựng bản xem trước.', 'info');
+        status.setAttribute('data-cancelled', 'true');
+        return;
+      }
       const { nodes, css } = parseFragment(fragment);
       const sheet = new CSSStyleSheet();
       sheet.replaceSync(`${css}\n:host { display: block; }\n.gn-doc { box-shadow: 0 1px 6px rgba(0,0,0,.25); }\n@media print { .gn-doc { box-shadow: none; } }`);
@@ -209,9 +216,19 @@ export function mount(root, ctx) {
     } catch (e) {
       if (alive) say(/** @type {any} */ (e).message, 'error');
     } finally {
-      if (current === r) previewBtn.removeAttribute('disabled');
+      if (alive) setBusy(false);
     }
   });
+
+  /** Progress of a preview or an export: the bar and "Đang đọc dữ liệu: x/y dòng". */
+  function showProgress(/** @type {{stage: 'reading'|'rendering', done: number, total: number}} */ p) {
+    if (cancelBtn.hasAttribute('disabled')) return; // "Đang hủy…" stays until the end
+    const pct = p.total ? Math.round((p.done / p.total) * 100) : 0;
+    barFill.style.width = `${pct}%`;
+    progress.setAttribute('data-stage', p.stage);
+    const n = `${p.done.toLocaleString('vi-VN')}/${p.total.toLocaleString('vi-VN')}`;
+    progressText.textContent = p.stage === 'reading' ? `Đang đọc dữ liệu: ${n} dòng` : `Đang ghi tệp: ${n} dòng`;
+  }
 
   /** Scales the A4 page down to the pane's width (the print is always full size). */
   function fitPreview() {
@@ -262,14 +279,7 @@ export function mount(root, ctx) {
     progressText.textContent = 'Đang đọc dữ liệu…';
     status.removeAttribute('data-cancelled');
     try {
-      const out = await reportIpc.exportReport(r.name, params(), fmt, path, (p) => {
-        if (cancelBtn.hasAttribute('disabled')) return; // "Đang hủy…" stays until the end
-        const pct = p.total ? Math.round((p.done / p.total) * 100) : 0;
-        barFill.style.width = `${pct}%`;
-        progress.setAttribute('data-stage', p.stage);
-        const n = `${p.done.toLocaleString('vi-VN')}/${p.total.toLocaleString('vi-VN')}`;
-        progressText.textContent = p.stage === 'reading' ? `Đang đọc dữ liệu: ${n} dòng` : `Đang ghi tệp: ${n} dòng`;
-      });
+      const out = await reportIpc.exportReport(r.name, params(), fmt, path, showProgress);
       if (!alive) return;
       if (out.cancelled) {
         say(out.message, 'info');
