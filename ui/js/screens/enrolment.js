@@ -108,7 +108,7 @@ export function mount(root, ctx) {
         const k = await enrolmentIpc.readKeysFile(f);
         clear(area);
         const yes = h('button', { type: 'button', class: 'primary', id: `${idp}-pin-yes`, 'data-testid': `${idp}-pin-yes`, text: 'Khớp với giấy — ghim khoá' });
-        const no = h('button', { type: 'button', id: `${idp}-pin-no`, 'data-testid': `${idp}-pin-no`, text: 'Không khớp — huỷ' });
+        const no = h('button', { type: 'button', id: `${idp}-pin-no`, 'data-testid': `${idp}-pin-no`, text: 'Không khớp — hủy' });
         const box = h('div', { class: 'confirm', id: `${idp}-pin-confirm`, 'data-testid': `${idp}-pin-confirm` },
           h('p', { text: `Tệp ${baseName(f)}${k.short_code ? ` — ${k.short_code}` : ''}${k.province_name ? `, ${k.province_name}` : ''}. Dấu vân tay trong tệp:` }),
           fingerprint(k.fingerprint, `${idp}-pin-fp`),
@@ -175,7 +175,7 @@ export function mount(root, ctx) {
 
   function keysPanel() {
     const out = h('div', { id: 'en-keys-result' });
-    const btn = h('button', { type: 'button', class: 'primary', id: 'en-export-keys', 'data-testid': 'en-export-keys', text: 'Xuất tệp khóa công khai' });
+    const btn = h('button', { type: 'button', class: 'primary', id: 'en-export-keys', 'data-testid': 'en-export-keys', text: 'Xuất tệp khoá công khai' });
     const show = () => {
       clear(out);
       const r = kept.keys;
@@ -234,7 +234,7 @@ export function mount(root, ctx) {
         error,
         h('div', { class: 'actions' },
           h('button', { type: 'submit', class: 'primary', id: 'en-accept', 'data-testid': 'en-accept', text: 'Cấp chứng thư' }),
-          h('button', { type: 'button', id: 'en-accept-cancel', text: 'Huỷ', onclick: () => clear(area) })));
+          h('button', { type: 'button', id: 'en-accept-cancel', text: 'Hủy', onclick: () => clear(area) })));
       form.addEventListener('keydown', (ev) => { if (/** @type {KeyboardEvent} */ (ev).key === 'Escape') clear(area); });
       form.addEventListener('submit', async (ev) => {
         ev.preventDefault();
@@ -291,7 +291,7 @@ export function mount(root, ctx) {
       clear(area);
       const days = Number(/** @type {HTMLInputElement} */ (grace).value);
       const yes = h('button', { type: 'button', class: 'danger', id: 'en-rollover-yes', 'data-testid': 'en-rollover-yes', text: 'Đổi khoá' });
-      const no = h('button', { type: 'button', id: 'en-rollover-no', text: 'Huỷ', onclick: () => clear(area) });
+      const no = h('button', { type: 'button', id: 'en-rollover-no', text: 'Hủy', onclick: () => clear(area) });
       const box = h('div', { class: 'confirm', id: 'en-rollover-confirm' },
         h('p', { text: `Văn phòng sẽ có khoá mới. Các xã nhận khoá mới trong gói trả về tiếp theo (được ký bằng khoá cũ). Gói các xã đã mã hoá bằng khoá cũ được nhận thêm ${days} ngày${days === 0 ? ' — tức là từ chối ngay (dùng khi khoá cũ bị lộ hoặc mất)' : ''}. Sau khi đổi, hãy xuất tệp khoá công khai mới cho các xã cài đặt về sau.` }),
         h('div', { class: 'actions' }, yes, no));

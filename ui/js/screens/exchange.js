@@ -178,7 +178,7 @@ export function mount(root, ctx) {
       importOut.appendChild(reportTable(dry, 'ex-dry'));
       const usable = dry.some((/** @type {any} */ r) => r.status === 'imported');
       const apply = h('button', { type: 'button', class: 'primary', id: 'ex-apply', 'data-testid': 'ex-apply', text: 'Áp dụng', disabled: !usable });
-      const cancel = h('button', { type: 'button', id: 'ex-cancel', text: 'Huỷ' });
+      const cancel = h('button', { type: 'button', id: 'ex-cancel', text: 'Hủy' });
       cancel.addEventListener('click', () => clear(importOut));
       importOut.appendChild(h('div', { class: 'actions' }, apply, cancel));
       if (!usable) importOut.appendChild(h('p', { class: 'hint', text: 'Không có gói nào nhập được.' }));

@@ -12,7 +12,7 @@
  */
 import { h, clear, select } from '../dom.js';
 import { field, showIssues } from '../forms.js';
-import { formatDateTime } from '../lib/format.js';
+import { formatDate, formatDateTime } from '../lib/format.js';
 import { exchangeIpc } from '../exchange-ipc.js';
 import { officeIpc } from '../office-ipc.js';
 
@@ -248,7 +248,7 @@ export function mount(root, ctx) {
       h('dt', { text: 'Mã hộ' }), h('dd', { text: r.household_code || '' }),
       h('dt', { text: 'Chủ hộ' }), h('dd', { text: r.head_name }),
       h('dt', { text: 'Họ và tên' }), h('dd', { 'data-testid': 'or-dup-name', text: r.full_name }),
-      h('dt', { text: 'Ngày sinh' }), h('dd', { text: r.birth_date || '' }),
+      h('dt', { text: 'Ngày sinh' }), h('dd', { text: formatDate(r.birth_date) }),
       h('dt', { text: 'Số định danh' }), h('dd', { text: r.id_number || '—' }));
     for (const p of list) {
       const keepA = h('button', { type: 'button', class: 'primary', 'data-testid': 'or-dup-merge', text: 'Gộp, giữ bản bên trái' });
