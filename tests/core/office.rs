@@ -212,6 +212,16 @@ fn case_28_commune_edit_of_an_approved_household_is_hidden_and_offered_as_a_chan
         "approved"
     );
 
+    // The household screen says so before anyone types; the office itself edits freely.
+    let hold = n.a.household(&h).expect("household").office_hold;
+    assert!(
+        hold.as_deref().is_some_and(
+            |m| m.contains("đã được văn phòng duyệt") && m.contains("yêu cầu thay đổi")
+        ),
+        "{hold:?}"
+    );
+    assert_eq!(n.office.household(&h).expect("household").office_hold, None);
+
     // The commune edits the approved household: kept in the log, not shown, here or there.
     edit(&mut n.a, &h, "address", "Nhà 1 (sửa sau khi duyệt)");
     assert_eq!(field(&n.a, &h, "address").as_deref(), Some("Nhà 1"));
@@ -403,6 +413,14 @@ fn case_28_return_for_correction_reaches_the_named_laptop_and_closes_with_its_fi
         );
         assert_eq!(todo[0].action.device, Some(node_id(&n.r)));
     }
+    // Only the named laptop may fix it; the other is told before it types.
+    assert_eq!(n.r.household(&h).expect("household").office_hold, None);
+    let hold = n.a.household(&h).expect("household").office_hold;
+    assert!(
+        hold.as_deref()
+            .is_some_and(|m| m.contains("trả hộ này cho một máy khác")),
+        "{hold:?}"
+    );
     // The officer's laptop is not the one named: its edit stays hidden.
     edit(&mut n.a, &h, "note", "máy khác sửa");
     assert_eq!(field(&n.a, &h, "note").unwrap_or_default(), "");

@@ -182,7 +182,13 @@ async fn office_returns_a_household_for_correction_and_the_commune_sees_the_reas
     )
     .await;
 
-    // 2. The return package travels to the commune (CLI), which imports it.
+    // 2. The office also approves a second household (CLI); the return package travels to the
+    //    commune, which imports it.
+    let approved_id = list[1]["id"].as_str().expect("id").to_owned();
+    g(
+        &office,
+        &["office", "approve", list[1]["code"].as_str().expect("code")],
+    );
     let ret = g(&office, &["export", "--out", s(&d.join("to-commune"))]);
     g(&xa, &["import", ret[0]["file"].as_str().expect("file")]);
 
@@ -212,6 +218,24 @@ async fn office_returns_a_household_for_correction_and_the_commune_sees_the_reas
             let row = texts(&c, "[data-testid=or-todo-row]").await?;
             assert!(row[0].contains(&code2), "{row:?}");
             shot(&c, "office-review-03-commune-todo").await?;
+            // The approved household says, before anyone types, that edits wait for the office.
+            c.execute(
+                &format!("location.hash = '#/household/{approved_id}';"),
+                vec![],
+            )
+            .await?;
+            let hold = wait_text(
+                &c,
+                "#household-office-hold",
+                "the office-hold notice",
+                |t| !t.is_empty(),
+            )
+            .await?;
+            assert!(
+                hold.contains("đã được văn phòng duyệt") && hold.contains("yêu cầu thay đổi"),
+                "{hold}"
+            );
+            shot(&c, "office-review-03b-commune-approved-household").await?;
             Ok(())
         },
     )

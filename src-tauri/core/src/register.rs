@@ -296,6 +296,11 @@ pub struct HouseholdDetail {
     pub members: Vec<Member>,
     pub events: Vec<HouseholdEvent>,
     pub class: Option<String>,
+    /// Set when the office has approved or locked this household (or returned it to another
+    /// laptop): an edit typed here is kept and sent, but shown only once the office accepts it
+    /// (yêu cầu thay đổi). The Vietnamese sentence the household screen shows.
+    #[serde(default)]
+    pub office_hold: Option<String>,
 }
 
 /// A validation message for one field; `severity` is "error" (blocks saving) or "warning".
@@ -865,6 +870,7 @@ impl Ledger {
                             members: Vec::new(),
                             events: Vec::new(),
                             class: None,
+                            office_hold: None,
                         },
                         r.get::<_, i64>(13)?,
                     ))
@@ -886,6 +892,7 @@ impl Ledger {
         detail.members = stmt
             .query_map([id], |r| row_to_member(r, today))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        detail.office_hold = crate::review_items::office_hold(conn, id)?;
         let mut stmt = conn.prepare_cached(
             "SELECT id, coalesce(household_id, ''), coalesce(kind, ''), coalesce(date, ''), member_id, coalesce(note, ''),
                     other_household_id, village_id

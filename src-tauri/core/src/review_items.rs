@@ -62,6 +62,29 @@ pub(crate) fn is_locked(decisions: &[Decision], key: &OpKey, authority: i64) -> 
     }
 }
 
+/// Why an edit of household `hid` typed on this installation now would wait for the office, as
+/// the sentence the household screen shows; `None` when it would show at once. The same rule the
+/// ledger applies to the edit once written ([`is_locked`] under the decision that has not seen it).
+pub(crate) fn office_hold(conn: &Connection, hid: &str) -> Result<Option<String>> {
+    let Some(me) = crate::ledger::local_identity(conn)? else {
+        return Ok(None);
+    };
+    let decisions = decisions_for(conn, hid, None)?;
+    let next_edit = OpKey(me.node_id, i64::MAX);
+    if !is_locked(&decisions, &next_edit, me.authority) {
+        return Ok(None);
+    }
+    let why = match governing(&decisions, &next_edit).map(|d| d.action.as_str()) {
+        Some("lock") => "Hộ này đã được văn phòng khoá.",
+        Some("return") => "Văn phòng đã trả hộ này cho một máy khác sửa.",
+        _ => "Hộ này đã được văn phòng duyệt.",
+    };
+    Ok(Some(format!(
+        "{why} Thay đổi bạn lưu được giữ lại và gửi lên văn phòng như một yêu cầu thay đổi; \
+         sổ hộ chỉ hiện giá trị mới khi văn phòng chấp nhận."
+    )))
+}
+
 /// The decisions on household `hid` (its own and its commune's), in the office's order, written
 /// by an office (authority 3) op. `round`: only decisions of no round or of that round (surveys).
 pub(crate) fn decisions_for(

@@ -230,6 +230,10 @@ function build(screen, ctx, detail) {
     detail ? h('span', { class: 'code', 'data-testid': 'household-code', text: `Mã hộ ${detail.code}` }) : null,
     detail ? householdReview(ctx, detail) : null,
     h('span', { class: 'spacer' }), eventBtn));
+  // Approved or locked by the office: say so before anyone types (the edit will wait for it).
+  if (detail && detail.office_hold) {
+    screen.appendChild(h('p', { class: 'summary warn', id: 'household-office-hold', 'data-testid': 'household-office-hold', role: 'note', text: detail.office_hold }));
+  }
   screen.appendChild(form);
   // Open review items on this household or its members: a badge to the conflict review screen.
   const headLine = screen.querySelector('.head-line');
@@ -307,7 +311,9 @@ function build(screen, ctx, detail) {
       const out = await ctx.ipc.saveHousehold(input);
       dirty = false;
       const code = out.household.code;
-      if (out.warnings && out.warnings.length) {
+      if (out.household.office_hold) {
+        ctx.toast(`Đã lưu thay đổi của hộ ${code} — đang chờ văn phòng chấp nhận.`);
+      } else if (out.warnings && out.warnings.length) {
         ctx.toast(`Đã lưu hộ ${code}, có ${out.warnings.length} cảnh báo cần xem lại.`);
       } else {
         ctx.toast(`Đã lưu hộ ${code}.`);
