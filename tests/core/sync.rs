@@ -1239,6 +1239,67 @@ fn case49_lost_return_package_means_resending_and_the_office_deduplicates() {
     assert_eq!(n.a.export(&stick(&d), None).expect("export")[0].ops, 0);
 }
 
+/// SYNC case 48: the office's database is restored from yesterday's backup. What it had
+/// acknowledged since is gone, but the commune still holds every op: the office's next return
+/// package asks for them again (`resend`), and the commune's next cumulative export carries them.
+#[test]
+fn case48_office_restored_from_backup_asks_again_and_the_commune_resends_everything() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    // Yesterday evening's backup, taken the way an office would (a consistent copy of the file).
+    let backup = d.join("office-backup.db");
+    n.office
+        .conn()
+        .execute("VACUUM INTO ?1", [backup.to_str().expect("utf-8")])
+        .expect("backup");
+    // Today: the commune's first household arrives and is acknowledged.
+    add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    send(&d, &mut n.a, &mut n.office);
+    send(&d, &mut n.office, &mut n.a);
+    assert_eq!(
+        n.a.export(&stick(&d), None).expect("export")[0].ops,
+        0,
+        "all acknowledged"
+    );
+    // The office's disk fails; yesterday's backup is put back.
+    let path = n.office.path().to_path_buf();
+    drop(std::mem::replace(
+        &mut n.office,
+        Ledger::open_with_clock(&backup, clock()).expect("open backup"),
+    ));
+    drop(std::mem::replace(
+        &mut n.office,
+        Ledger::open_with_clock(d.join("placeholder.db"), clock()).expect("placeholder"),
+    ));
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
+    }
+    std::fs::copy(&backup, &path).expect("restore");
+    n.office = Ledger::open_with_clock(&path, clock()).expect("reopen restored office");
+    assert!(
+        register_of(&n.office, "01234").is_empty(),
+        "the restore lost household 1"
+    );
+
+    // Work goes on: a second household, exported since the (now wrong) acknowledgement.
+    add_household(&mut n.a, "Nhà 2", &[("Lò Thị B", "")]);
+    send(&d, &mut n.a, &mut n.office);
+    // The office's return package asks for what it lacks; the next export carries it.
+    send(&d, &mut n.office, &mut n.a);
+    send(&d, &mut n.a, &mut n.office);
+    assert_eq!(
+        register_of(&n.office, "01234"),
+        register_of(&n.a, "01234"),
+        "the office holds every op again"
+    );
+    send(&d, &mut n.office, &mut n.a);
+    assert_eq!(
+        n.a.export(&stick(&d), None).expect("export")[0].ops,
+        0,
+        "and nothing is pending any more"
+    );
+}
+
 #[test]
 fn dry_run_reports_but_changes_nothing() {
     let mut n = net();

@@ -33,6 +33,10 @@ pub const ROSTER_SECTION: &str = "certificates";
 pub const REVOCATIONS_SECTION: &str = "revocations";
 /// Section: `[{origin, seq, reason}]` — the reason an office gave for a correction op.
 pub const REASONS_SECTION: &str = "reasons";
+/// Section of return packages: `origin → from_seq` — ops the office asks a commune to send again
+/// because a commune device holds them and the office does not (the office was restored from a
+/// backup, or a package never arrived; SYNC §3.8 "resend", case 48).
+pub const RESEND_SECTION: &str = "resend";
 /// Setting set when an office acknowledgement shows this database is a stale copy.
 const STALE_SETTING: &str = "exchange_stale_copy";
 /// Setting: the node id of the commune officer a reviewer laptop pinned (its default receiver).
@@ -232,6 +236,37 @@ fn holdings(conn: &Connection, only: Option<&BTreeSet<String>>) -> Result<BTreeM
         }
         if c > 0 {
             out.insert(origin, c);
+        }
+    }
+    Ok(out)
+}
+
+/// At the office, for a return package to `receiver`: the origins of its commune that some device
+/// of that commune says it holds (its last package's acks) beyond what the office holds
+/// (`held`, the acks this package carries), each with the first seq to send again. A revoked
+/// device's ops after its revocation point are set aside, never held: they are not asked for.
+fn resend_requests(
+    conn: &Connection,
+    receiver: &NodeInfo,
+    held: &BTreeMap<String, i64>,
+) -> Result<BTreeMap<String, i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.origin, min(max(a.contiguous_seq), coalesce(o.revoked_after_seq, max(a.contiguous_seq)))
+         FROM peer_ack a
+         JOIN node p ON p.node_id = a.peer
+         JOIN node o ON o.node_id = a.origin
+         WHERE p.commune_code = ?1 AND o.commune_code = ?1 AND p.role <> 'office'
+         GROUP BY a.origin",
+    )?;
+    let rows = stmt.query_map([&receiver.commune_code], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    let mut out = BTreeMap::new();
+    for r in rows {
+        let (origin, theirs) = r?;
+        let mine = held.get(&origin).copied().unwrap_or(0);
+        if theirs > mine {
+            out.insert(origin, mine + 1);
         }
     }
     Ok(out)
@@ -1306,6 +1341,12 @@ impl Ledger {
             }
             h
         };
+        if me.is_office() {
+            let resend = resend_requests(conn, receiver, &acks)?;
+            if !resend.is_empty() {
+                sections.push(Section::new(RESEND_SECTION, json!(resend)));
+            }
+        }
         sections.push(Section::new(ACKS_SECTION, json!(acks)));
         // Reasons of corrections travelling in this package.
         let mut reasons = Vec::new();
@@ -2289,6 +2330,29 @@ fn apply_package(
                         next - 1
                     ));
                 }
+            }
+        }
+    }
+    // The office asks again for ops it lacks: what it acknowledged before no longer holds.
+    if sender.role == "office" {
+        if let Some(resend) = pkg.section(RESEND_SECTION) {
+            let Ok(resend) = serde_json::from_value::<BTreeMap<String, i64>>(resend.clone()) else {
+                return Ok(Some(Verdict::Reject {
+                    kind: "bad_payload",
+                    reason:
+                        "Nội dung gói không hợp lệ: phần yêu cầu gửi lại (resend) không đọc được."
+                            .into(),
+                }));
+            };
+            for (origin, from) in resend {
+                if ex::validate_node_id(&origin).is_err() || from < 1 {
+                    continue;
+                }
+                tx.execute(
+                    "UPDATE peer_ack SET contiguous_seq = min(contiguous_seq, ?3)
+                     WHERE peer = ?1 AND origin = ?2",
+                    params![sender.node_id, origin, from - 1],
+                )?;
             }
         }
     }
