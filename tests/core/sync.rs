@@ -1262,20 +1262,7 @@ fn case48_office_restored_from_backup_asks_again_and_the_commune_resends_everyth
         "all acknowledged"
     );
     // The office's disk fails; yesterday's backup is put back.
-    let path = n.office.path().to_path_buf();
-    drop(std::mem::replace(
-        &mut n.office,
-        Ledger::open_with_clock(&backup, clock()).expect("open backup"),
-    ));
-    drop(std::mem::replace(
-        &mut n.office,
-        Ledger::open_with_clock(d.join("placeholder.db"), clock()).expect("placeholder"),
-    ));
-    for ext in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
-    }
-    std::fs::copy(&backup, &path).expect("restore");
-    n.office = Ledger::open_with_clock(&path, clock()).expect("reopen restored office");
+    restore_from(&d, &mut n.office, &backup);
     assert!(
         register_of(&n.office, "01234").is_empty(),
         "the restore lost household 1"
@@ -1297,6 +1284,80 @@ fn case48_office_restored_from_backup_asks_again_and_the_commune_resends_everyth
         n.a.export(&stick(&d), None).expect("export")[0].ops,
         0,
         "and nothing is pending any more"
+    );
+}
+
+/// Close `l` and put the file `backup` in its place (a restore from a backup), then reopen it.
+fn restore_from(d: &Path, l: &mut Ledger, backup: &Path) {
+    let path = l.path().to_path_buf();
+    drop(std::mem::replace(
+        l,
+        Ledger::open_with_clock(d.join("placeholder.db"), clock()).expect("placeholder"),
+    ));
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
+    }
+    std::fs::copy(backup, &path).expect("restore");
+    *l = Ledger::open_with_clock(&path, clock()).expect("reopen restored");
+}
+
+/// SYNC case 48, the office's own side: decisions it sent after its last backup are held by the
+/// commune but lost at the office. Its next ops must not reuse their numbers (every commune would
+/// see an equivocation and refuse all later return packages), and the officer is told.
+#[test]
+fn case48_restored_office_numbers_new_ops_after_the_ones_communes_hold_and_says_so() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    let h = add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    send(&d, &mut n.a, &mut n.office);
+    let backup = d.join("office-backup.db");
+    n.office
+        .conn()
+        .execute("VACUUM INTO ?1", [backup.to_str().expect("utf-8")])
+        .expect("backup");
+    // After the backup: a correction reaches the commune.
+    n.office
+        .correct_field(
+            "household",
+            &h,
+            "note",
+            "Sửa lần 1".into(),
+            "Đối chiếu hồ sơ",
+        )
+        .expect("correct");
+    send(&d, &mut n.office, &mut n.a);
+    assert_eq!(field(&n.a, &h, "note").as_deref(), Some("Sửa lần 1"));
+
+    restore_from(&d, &mut n.office, &backup);
+    // The commune's next package says which office ops it holds.
+    add_household(&mut n.a, "Nhà 2", &[("Lò Thị B", "")]);
+    let r = send(&d, &mut n.a, &mut n.office);
+    assert_eq!(
+        r[0].reason_kind.as_deref(),
+        Some("office_restored"),
+        "{r:?}"
+    );
+    let status = n.office.exchange_status().expect("status");
+    assert!(
+        status
+            .office_restored
+            .as_deref()
+            .is_some_and(|m| m.contains("khôi phục từ bản sao lưu")),
+        "{status:?}"
+    );
+    // A new decision travels without an equivocation, and the commune shows it.
+    n.office
+        .correct_field("household", &h, "note", "Sửa lần 2".into(), "Xác minh lại")
+        .expect("correct again");
+    let back = send(&d, &mut n.office, &mut n.a);
+    assert!(back[0].reason.is_none(), "{back:?}");
+    assert_eq!(field(&n.a, &h, "note").as_deref(), Some("Sửa lần 2"));
+    assert!(
+        n.a.nodes()
+            .expect("nodes")
+            .iter()
+            .all(|x| x.flagged.is_none()),
+        "no device flagged"
     );
 }
 

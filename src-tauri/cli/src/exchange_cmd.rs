@@ -368,7 +368,7 @@ pub fn status(args: &Args) -> CmdResult {
                 "CHƯA đăng ký với văn phòng"
             }
         );
-        if let Some(m) = &s.stale_copy {
+        for m in [&s.stale_copy, &s.office_restored].into_iter().flatten() {
             eprintln!("CẢNH BÁO: {m}");
         }
         eprintln!(

@@ -39,6 +39,9 @@ pub const REASONS_SECTION: &str = "reasons";
 pub const RESEND_SECTION: &str = "resend";
 /// Setting set when an office acknowledgement shows this database is a stale copy.
 const STALE_SETTING: &str = "exchange_stale_copy";
+/// Setting set at an office when a commune acknowledges office ops this database never wrote:
+/// the office was restored from a backup (its next ops are numbered after them).
+const OFFICE_RESTORED_SETTING: &str = "exchange_office_restored";
 /// Setting: the node id of the commune officer a reviewer laptop pinned (its default receiver).
 const OFFICER_SETTING: &str = "exchange_officer";
 const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -689,6 +692,9 @@ pub struct ExchangeStatus {
     pub office: Option<String>,
     /// Set when an acknowledgement showed this database is a stale copy (restored backup).
     pub stale_copy: Option<String>,
+    /// Office only: set when communes hold office decisions written after the backup this
+    /// database was restored from (what was lost, and what to do).
+    pub office_restored: Option<String>,
     pub sent: Vec<PackageLogEntry>,
     pub received: Vec<PackageLogEntry>,
     pub acks: Vec<AckEntry>,
@@ -1986,6 +1992,7 @@ impl Ledger {
             enrolled: me.node.enrolled(),
             office,
             stale_copy: self.setting(STALE_SETTING)?,
+            office_restored: self.setting(OFFICE_RESTORED_SETTING)?,
             sent,
             received,
             acks,
@@ -2303,6 +2310,7 @@ fn apply_package(
     steps.step()?;
     // Acknowledgements: what the sender durably holds.
     let mut stale = None;
+    let mut restored: Option<String> = None;
     if let Some(acks) = pkg.section(ACKS_SECTION) {
         let Ok(acks) = serde_json::from_value::<BTreeMap<String, i64>>(acks.clone()) else {
             return Ok(Some(Verdict::Reject {
@@ -2329,6 +2337,29 @@ fn apply_package(
                         "Văn phòng đã nhận thao tác số {seq} của máy này nhưng máy chỉ mới ghi đến số {}: đây là bản sao cũ (khôi phục từ bản sao lưu hoặc máy bị sao chép). Ngừng ghi dữ liệu; hãy đăng ký lại máy như một thiết bị mới.",
                         next - 1
                     ));
+                }
+            } else if me.is_office() && sender.role != "office" && origin == me.node.node_id {
+                // A commune holds office ops up to `seq`; if this office never wrote them, it was
+                // restored from a backup. Number the next ops after them (reusing a number would be
+                // an equivocation at every commune) and tell the officer what was lost.
+                let next: i64 =
+                    tx.query_row("SELECT next_seq FROM local_node WHERE id = 1", [], |r| {
+                        r.get(0)
+                    })?;
+                if seq >= next {
+                    tx.execute(
+                        "UPDATE local_node SET next_seq = ?1 WHERE id = 1",
+                        params![seq + 1],
+                    )?;
+                    let msg = format!(
+                        "Máy văn phòng đã được khôi phục từ bản sao lưu: xã đang giữ các thao tác số {next} đến {seq} của văn phòng (quyết định, sửa đổi đã gửi về sau lần sao lưu) nhưng máy này không còn. Các xã vẫn giữ hiệu lực của chúng; hãy xem lại và ra lại những quyết định cần thiết. Thao tác mới của văn phòng được đánh số từ {}.",
+                        seq + 1
+                    );
+                    tx.execute(
+                        "INSERT INTO setting (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        params![OFFICE_RESTORED_SETTING, msg],
+                    )?;
+                    restored = Some(msg);
                 }
             }
         }
@@ -2412,6 +2443,9 @@ fn apply_package(
     if let Some(s) = stale {
         report.reason = Some(s);
         report.reason_kind = Some("stale_copy".into());
+    } else if let Some(r) = restored {
+        report.reason = Some(r);
+        report.reason_kind = Some("office_restored".into());
     } else if set_aside > 0 {
         report.reason = Some(format!(
             "{set_aside} thao tác của thiết bị đã bị thu hồi được để riêng, không áp dụng."

@@ -92,6 +92,7 @@ export function mount(root, ctx) {
       h('dt', { text: 'Đăng ký' }), h('dd', { id: 'ex-enrolled', 'data-testid': 'ex-enrolled', text: s.role === 'office' ? 'Máy văn phòng (cấp chứng thư cho các máy của xã)' : s.enrolled ? 'Đã đăng ký với văn phòng' : 'Chưa đăng ký — chưa gửi được dữ liệu' })));
     me.appendChild(h('p', {}, h('a', { href: '#/enrolment', id: 'ex-enrolment-link', 'data-testid': 'ex-enrolment-link', text: s.role === 'office' ? 'Đăng ký thiết bị, tệp khoá và đổi khoá…' : 'Đăng ký thiết bị và khoá văn phòng…' })));
     if (s.stale_copy) me.appendChild(h('p', { class: 'summary error', role: 'alert', text: s.stale_copy }));
+    if (s.office_restored) me.appendChild(h('p', { class: 'summary warn', role: 'alert', id: 'ex-office-restored', text: s.office_restored }));
     me.appendChild(h('p', {}, h('a', { href: '#/office-review', id: 'ex-office-review', 'data-testid': 'ex-office-review',
       text: s.role === 'office' ? 'Xem xét của văn phòng: duyệt, trả lại, khoá, yêu cầu thay đổi, người trùng →' : 'Việc cần sửa do văn phòng trả lại →' })));
     if (!s.enrolled && s.role !== 'office') me.appendChild(enrolRequestForm());
