@@ -5,22 +5,10 @@
 //! ID number (exit 3, Vietnamese message, nothing changed), resolves one item by a typed value and
 //! one by a pick, and the return package closes them at the commune too.
 
-use crate::common::{json, run, stderr};
+use crate::common::{gj as g, path_str as s, run, stderr};
 use giamngheo_core::ledger::{Change, OpKind};
 use giamngheo_core::Ledger;
 use serde_json::Value;
-use std::path::Path;
-
-fn g(db: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--db", db.to_str().expect("utf-8 path")];
-    all.extend_from_slice(args);
-    all.push("--json");
-    json(&run(&all))
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
 
 #[test]
 fn office_lists_and_resolves_conflicts_and_the_return_closes_them_at_the_commune() {

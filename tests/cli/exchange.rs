@@ -1,20 +1,8 @@
 //! The README/EXCHANGE.md walkthrough of the USB exchange, run through the real binary: an office
 //! and a commune, enrolment, data out, return in, status — and the refusals a script relies on.
 
-use crate::common::{json, run, stderr};
+use crate::common::{gj as g, path_str as s, run, stderr};
 use serde_json::Value;
-use std::path::Path;
-
-fn g(db: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--db", db.to_str().expect("utf-8 path")];
-    all.extend_from_slice(args);
-    all.push("--json");
-    json(&run(&all))
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
 
 #[test]
 fn walkthrough_office_commune_enrol_export_import_return_status() {

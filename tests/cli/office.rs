@@ -2,20 +2,9 @@
 //! for correction, change requests, duplicate people across two communes — each with `--json`,
 //! carried to the communes in return packages.
 
-use crate::common::{json, run, stderr};
+use crate::common::{gj as g, path_str as s, run, stderr};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-
-fn g(db: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--db", db.to_str().expect("utf-8 path")];
-    all.extend_from_slice(args);
-    all.push("--json");
-    json(&run(&all))
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
 
 /// A commune laptop set up, enrolled at the office, with `n` generated households sent to it.
 fn commune(d: &Path, office: &Path, keys: &Path, code: &str, seed: &str) -> PathBuf {

@@ -2,27 +2,13 @@
 //! new keys file; a commune that imports the next return package is re-pinned to them; a commune
 //! cannot roll over; a bad `--grace-days` is a usage error.
 
-use crate::common::{json, run, stderr};
+use crate::common::{gj as g, path_str as s, run, stderr};
 use serde_json::Value;
-use std::path::Path;
-
-fn g(db: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--db", db.to_str().expect("utf-8 path")];
-    all.extend_from_slice(args);
-    all.push("--json");
-    let out = run(&all);
-    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-    json(&out)
-}
 
 /// `export --json` prints one object for one package, an array for several.
 fn first_file(out: &Value) -> String {
     let one = if out.is_array() { &out[0] } else { out };
     one["file"].as_str().expect("file").to_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
 }
 
 #[test]

@@ -9,7 +9,6 @@
 //! one closes the last item; the household then shows the chosen values and no badge.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use fantoccini::key::Key;
@@ -18,6 +17,7 @@ use giamngheo_core::Ledger;
 use serde_json::Value;
 
 use crate::app;
+use crate::cli::{g, s, setup_enrolled_commune, setup_office};
 use crate::driver::{
     click, key, keys, shot, texts, type_into, wait_for, wait_js, wait_text, with_app, AppEnv, R,
 };
@@ -27,89 +27,15 @@ const COMMUNE_ADDRESS: &str = "Nhà xã sửa, cạnh trường";
 const OFFICE_ADDRESS: &str = "Nhà văn phòng sửa";
 const GOOD_ID: &str = "004080009999";
 
-fn cli() -> PathBuf {
-    std::env::var_os("CLI_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            app()
-                .parent()
-                .map(|d| d.join("giamngheo"))
-                .unwrap_or_else(|| PathBuf::from("giamngheo"))
-        })
-}
-
 /// Runs the CLI with `--json` and returns its output.
-fn g(db: &Path, args: &[&str]) -> Value {
-    let out = Command::new(cli())
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .arg("--json")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", cli().display()));
-    assert!(
-        out.status.success(),
-        "giamngheo {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
 
 /// The office with two open items on one household (address; the head's ID number).
 fn prepare(d: &Path) -> (PathBuf, String, String) {
     let office = d.join("office.db");
     let xa = d.join("xa.db");
     let keys = d.join("office-keys.json");
-    g(
-        &office,
-        &[
-            "setup",
-            "office",
-            "--code",
-            "04",
-            "--name",
-            "Sở Nông nghiệp và Môi trường Cao Bằng",
-            "--province-name",
-            "Cao Bằng",
-        ],
-    );
-    g(&office, &["keys", "--out", s(&keys)]);
-    g(
-        &xa,
-        &[
-            "setup",
-            "commune",
-            "--code",
-            "01234",
-            "--name",
-            "Sơn Lộ",
-            "--area",
-            "rural",
-            "--office-keys",
-            s(&keys),
-            "--province-name",
-            "Cao Bằng",
-        ],
-    );
-    let req = g(&xa, &["enrol", "request", "--out", s(&d.join("e1"))]);
-    let acc = g(
-        &office,
-        &[
-            "enrol",
-            "accept",
-            req["file"].as_str().expect("file"),
-            "--fingerprint",
-            req["fingerprint"].as_str().expect("fp"),
-            "--out",
-            s(&d.join("e2")),
-        ],
-    );
-    g(&xa, &["import", acc["file"].as_str().expect("file")]);
+    setup_office(&office, &keys);
+    setup_enrolled_commune(&d, &office, &keys, &xa, "01234", "Sơn Lộ");
     g(
         &xa,
         &["generate", "--households", "3", "--seed", "5", "--no-round"],

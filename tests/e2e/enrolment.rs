@@ -10,48 +10,16 @@
 //! WebDriver cannot drive the native dialogs.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use fantoccini::Client;
 use serde_json::Value;
 
 use crate::app;
+use crate::cli::{g, s};
 use crate::driver::{click, shot, texts, type_into, wait_for, wait_text, with_app, AppEnv, R};
 
 const LIMIT: Duration = Duration::from_secs(180);
-
-fn cli() -> PathBuf {
-    std::env::var_os("CLI_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            app()
-                .parent()
-                .map(|d| d.join("giamngheo"))
-                .unwrap_or_else(|| PathBuf::from("giamngheo"))
-        })
-}
-
-fn g(db: &Path, args: &[&str]) -> Value {
-    let out = Command::new(cli())
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .arg("--json")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", cli().display()));
-    assert!(
-        out.status.success(),
-        "giamngheo {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
 
 fn env(dir: &Path, db: &Path, folder: &Path, file: Option<&Path>) -> AppEnv {
     let mut e = AppEnv::in_dir(dir, db);

@@ -8,14 +8,14 @@
 //! detail shows the corrected note. The folder comes from `GIAMNGHEO_EXCHANGE_DIR` because
 //! WebDriver cannot drive the native folder dialog.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::Duration;
 
 use fantoccini::Client;
 use serde_json::Value;
 
 use crate::app;
+use crate::cli::{g, setup_enrolled_commune, setup_office};
 use crate::driver::{
     click, shot, texts, type_into, wait_for, wait_js, wait_text, with_app, AppEnv, R,
 };
@@ -24,43 +24,7 @@ const LIMIT: Duration = Duration::from_secs(180);
 const NOTE: &str = "Đã xác minh tại hộ ngày 20/11";
 const REASON: &str = "Kiểm tra thực địa của văn phòng";
 
-fn cli() -> PathBuf {
-    std::env::var_os("CLI_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            app()
-                .parent()
-                .map(|d| d.join("giamngheo"))
-                .unwrap_or_else(|| PathBuf::from("giamngheo"))
-        })
-}
-
 /// Runs the CLI with `--json` and returns its output.
-fn g(db: &Path, args: &[&str]) -> Value {
-    let out = Command::new(cli())
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .arg("--json")
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run {} (build the workspace first): {e}",
-                cli().display()
-            )
-        });
-    assert!(
-        out.status.success(),
-        "giamngheo {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
 
 fn env(dir: &Path, db: &Path, usb: &Path) -> AppEnv {
     let mut e = AppEnv::in_dir(dir, db);
@@ -152,51 +116,8 @@ async fn commune_exports_office_imports_corrects_and_returns() {
     }
 
     // Prepared with the CLI: the office, the commune enrolled to it, 20 households.
-    g(
-        &office,
-        &[
-            "setup",
-            "office",
-            "--code",
-            "04",
-            "--name",
-            "Sở Nông nghiệp và Môi trường Cao Bằng",
-            "--province-name",
-            "Cao Bằng",
-        ],
-    );
-    g(&office, &["keys", "--out", s(&keys)]);
-    g(
-        &xa,
-        &[
-            "setup",
-            "commune",
-            "--code",
-            "01234",
-            "--name",
-            "Sơn Lộ",
-            "--area",
-            "rural",
-            "--office-keys",
-            s(&keys),
-            "--province-name",
-            "Cao Bằng",
-        ],
-    );
-    let req = g(&xa, &["enrol", "request", "--out", s(&d.join("enrol1"))]);
-    let acc = g(
-        &office,
-        &[
-            "enrol",
-            "accept",
-            req["file"].as_str().expect("file"),
-            "--fingerprint",
-            req["fingerprint"].as_str().expect("fingerprint"),
-            "--out",
-            s(&d.join("enrol2")),
-        ],
-    );
-    g(&xa, &["import", acc["file"].as_str().expect("file")]);
+    setup_office(&office, &keys);
+    setup_enrolled_commune(&d, &office, &keys, &xa, "01234", "Sơn Lộ");
     g(&xa, &["generate", "--households", "20", "--no-round"]);
     let list = g(&xa, &["household", "list", "--limit", "100"]);
     let items = list.as_array().expect("household list");

@@ -4,6 +4,7 @@
 //! `xvfb-run -a cargo test --workspace --test e2e -- --ignored --nocapture`.
 //! Screenshots go to `target/e2e-screenshots/` (kept on failure, named `*-FAILED.png`).
 
+mod cli;
 mod conflicts;
 mod demo;
 mod driver;

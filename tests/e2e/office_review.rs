@@ -6,55 +6,18 @@
 //! "Việc cần sửa" with the office's reason.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::app;
+use crate::cli::{g, s, setup_enrolled_commune, setup_office};
 use crate::driver::{
     click, shot, texts, type_into, wait_for, wait_js, wait_text, with_app, AppEnv,
 };
 
 const LIMIT: Duration = Duration::from_secs(180);
 const REASON: &str = "Thiếu ngày sinh của con thứ hai";
-
-fn cli() -> PathBuf {
-    std::env::var_os("CLI_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            app()
-                .parent()
-                .map(|d| d.join("giamngheo"))
-                .unwrap_or_else(|| PathBuf::from("giamngheo"))
-        })
-}
-
-fn g(db: &Path, args: &[&str]) -> Value {
-    let out = Command::new(cli())
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .arg("--json")
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run {} (build the workspace first): {e}",
-                cli().display()
-            )
-        });
-    assert!(
-        out.status.success(),
-        "giamngheo {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Xvfb + tauri-driver; run by .ci/run"]
@@ -64,52 +27,9 @@ async fn office_returns_a_household_for_correction_and_the_commune_sees_the_reas
     let office = d.join("office.db");
     let xa = d.join("xa.db");
     let keys = d.join("office-keys.json");
-    g(
-        &office,
-        &[
-            "setup",
-            "office",
-            "--code",
-            "04",
-            "--name",
-            "Sở Nông nghiệp và Môi trường Cao Bằng",
-            "--province-name",
-            "Cao Bằng",
-        ],
-    );
-    g(&office, &["keys", "--out", s(&keys)]);
-    g(
-        &xa,
-        &[
-            "setup",
-            "commune",
-            "--code",
-            "01234",
-            "--name",
-            "Sơn Lộ",
-            "--area",
-            "rural",
-            "--office-keys",
-            s(&keys),
-            "--province-name",
-            "Cao Bằng",
-        ],
-    );
-    let req = g(&xa, &["enrol", "request", "--out", s(&d.join("enrol1"))]);
-    let acc = g(
-        &office,
-        &[
-            "enrol",
-            "accept",
-            req["file"].as_str().expect("file"),
-            "--fingerprint",
-            req["fingerprint"].as_str().expect("fingerprint"),
-            "--out",
-            s(&d.join("enrol2")),
-        ],
-    );
+    setup_office(&office, &keys);
+    let acc = setup_enrolled_commune(&d, &office, &keys, &xa, "01234", "Sơn Lộ");
     let laptop = acc["node_id"].as_str().expect("node id").to_owned();
-    g(&xa, &["import", acc["file"].as_str().expect("file")]);
     g(&xa, &["generate", "--households", "5", "--no-round"]);
     let exp = g(&xa, &["export", "--out", s(&d.join("to-office"))]);
     g(&office, &["import", exp["file"].as_str().expect("file")]);
@@ -247,45 +167,7 @@ async fn office_returns_a_household_for_correction_and_the_commune_sees_the_reas
 /// A commune set up and enrolled at `office`, with `n` generated households imported there.
 fn commune(d: &Path, office: &Path, keys: &Path, code: &str, seed: &str) -> PathBuf {
     let db = d.join(format!("{code}.db"));
-    g(
-        &db,
-        &[
-            "setup",
-            "commune",
-            "--code",
-            code,
-            "--name",
-            "Xã thử",
-            "--area",
-            "rural",
-            "--office-keys",
-            s(keys),
-            "--province-name",
-            "Cao Bằng",
-        ],
-    );
-    let req = g(
-        &db,
-        &[
-            "enrol",
-            "request",
-            "--out",
-            s(&d.join(format!("req-{code}"))),
-        ],
-    );
-    let acc = g(
-        office,
-        &[
-            "enrol",
-            "accept",
-            req["file"].as_str().expect("file"),
-            "--fingerprint",
-            req["fingerprint"].as_str().expect("fingerprint"),
-            "--out",
-            s(&d.join(format!("acc-{code}"))),
-        ],
-    );
-    g(&db, &["import", acc["file"].as_str().expect("file")]);
+    setup_enrolled_commune(d, office, keys, &db, code, "Xã thử");
     g(
         &db,
         &[
@@ -309,20 +191,7 @@ async fn office_merges_a_duplicate_person_and_both_communes_see_the_mark() {
     let d = tmp.path().to_path_buf();
     let office = d.join("office.db");
     let keys = d.join("office-keys.json");
-    g(
-        &office,
-        &[
-            "setup",
-            "office",
-            "--code",
-            "04",
-            "--name",
-            "Sở Nông nghiệp và Môi trường Cao Bằng",
-            "--province-name",
-            "Cao Bằng",
-        ],
-    );
-    g(&office, &["keys", "--out", s(&keys)]);
+    setup_office(&office, &keys);
     let a = commune(&d, &office, &keys, "01234", "11");
     let b = commune(&d, &office, &keys, "05678", "12");
     // The office records B's head with A's head's personal ID (as read from the ID card).

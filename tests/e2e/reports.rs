@@ -5,46 +5,15 @@
 //! `GIAMNGHEO_EXPORT_DIR` test hook (the native save dialog cannot be driven by WebDriver).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use crate::app;
+use crate::cli::run_cli;
 use crate::driver::{click, shot, wait_for, wait_js, wait_text, with_app, AppEnv, R};
 
 const LIMIT: Duration = Duration::from_secs(300);
 
 /// The CLI next to the app binary (`cargo build --workspace` builds both), or `$CLI_BIN`.
-fn cli() -> PathBuf {
-    std::env::var_os("CLI_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            app()
-                .parent()
-                .map(|d| d.join("giamngheo"))
-                .unwrap_or_else(|| PathBuf::from("giamngheo"))
-        })
-}
-
-fn run_cli(db: &Path, args: &[&str]) -> String {
-    let out = Command::new(cli())
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run {} (build the workspace first): {e}",
-                cli().display()
-            )
-        });
-    assert!(
-        out.status.success(),
-        "giamngheo {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// "1.234" → 1234.
 fn vn_int(text: &str) -> Option<i64> {
