@@ -643,24 +643,7 @@ impl Ledger {
             .clock()
             .now()
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let decision = Change::new("office_action", action_id.clone(), OpKind::Create)
-            .with("action", "accept_change")
-            .with("target", req.id.as_str())
-            .with(
-                "commune_code",
-                req.commune_code
-                    .clone()
-                    .map(Value::from)
-                    .unwrap_or(Value::Null),
-            )
-            .with(
-                "household_id",
-                req.household_id
-                    .clone()
-                    .map(Value::from)
-                    .unwrap_or(Value::Null),
-            )
-            .with("created_at", now);
+        let decision = change_decision(&action_id, "accept_change", &req).with("created_at", now);
         self.transact("office_accept_change", |w| {
             w.apply(decision)?;
             w.apply(update)?;
@@ -676,23 +659,7 @@ impl Ledger {
     pub fn refuse_change(&mut self, id: &str, reason: Option<&str>) -> Result<OfficeAction> {
         require_office(self.conn(), "từ chối yêu cầu thay đổi")?;
         let req = self.find_change(id)?;
-        let mut c = Change::new("office_action", new_id(), OpKind::Create)
-            .with("action", "refuse_change")
-            .with("target", req.id.as_str())
-            .with(
-                "commune_code",
-                req.commune_code
-                    .clone()
-                    .map(Value::from)
-                    .unwrap_or(Value::Null),
-            )
-            .with(
-                "household_id",
-                req.household_id
-                    .clone()
-                    .map(Value::from)
-                    .unwrap_or(Value::Null),
-            );
+        let mut c = change_decision(&new_id(), "refuse_change", &req);
         if let Some(r) = reason.map(str::trim).filter(|r| !r.is_empty()) {
             c.put("reason", r);
         }
@@ -926,4 +893,15 @@ impl Ledger {
         }
         Ok(out)
     }
+}
+
+/// The office's decision on change request `req` (`accept_change` | `refuse_change`), as the
+/// `office_action` row that records it: which request, for which commune and household.
+fn change_decision(id: &str, action: &str, req: &ChangeRequest) -> Change {
+    let opt = |v: &Option<String>| v.clone().map(Value::from).unwrap_or(Value::Null);
+    Change::new("office_action", id, OpKind::Create)
+        .with("action", action)
+        .with("target", req.id.as_str())
+        .with("commune_code", opt(&req.commune_code))
+        .with("household_id", opt(&req.household_id))
 }
