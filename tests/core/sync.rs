@@ -196,10 +196,11 @@ fn table_rows(l: &Ledger, table: &str, filter: Option<&str>) -> Vec<String> {
     rows
 }
 
-/// Conflict rows with their heads in a canonical order.
+/// Conflict rows exactly as stored (the ledger writes their heads in a canonical order, so
+/// replicas must agree byte for byte).
 fn conflict_rows(l: &Ledger, filter: Option<&str>) -> Vec<String> {
     let sql = format!(
-        "SELECT entity, row_id, field, kind, (SELECT group_concat(value, ';') FROM (SELECT value FROM json_each(heads) ORDER BY value)) FROM conflict {}",
+        "SELECT entity, row_id, field, kind, heads FROM conflict {}",
         filter.map(|f| format!("WHERE {f}")).unwrap_or_default()
     );
     let mut stmt = l.conn().prepare(&sql).expect("select");

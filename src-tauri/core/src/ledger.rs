@@ -1388,7 +1388,9 @@ fn update_conflict(
         }
     }
     if distinct {
-        let keys: Vec<OpKey> = heads.iter().map(|r| OpKey(r.0.clone(), r.1)).collect();
+        // Sorted, so the row is the same on every replica whatever the import order.
+        let mut keys: Vec<OpKey> = heads.iter().map(|r| OpKey(r.0.clone(), r.1)).collect();
+        keys.sort();
         let heads_json = serde_json::to_string(&keys).unwrap_or_default();
         conn.prepare_cached(
             "INSERT INTO conflict (entity, row_id, field, kind, heads) VALUES (?1, ?2, ?3, 'overlap', ?4)

@@ -311,7 +311,8 @@ fn heads<'a>(ops: &[&'a RowOp], field: &str) -> Vec<&'a RowOp> {
 }
 
 fn keys_json<'a>(keys: impl Iterator<Item = &'a OpKey>) -> String {
-    let v: Vec<&OpKey> = keys.collect();
+    let mut v: Vec<&OpKey> = keys.collect();
+    v.sort(); // the same row on every replica whatever the import order
     serde_json::to_string(&v).unwrap_or_else(|_| "[]".into())
 }
 
