@@ -22,7 +22,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -734,7 +734,19 @@ fn op_scope(conn: &Connection, op: &Op) -> Result<Option<String>> {
     if let Some(Some(c)) = origin {
         return Ok(Some(c));
     }
-    let from_body = |f: &str| {
+    row_commune(conn, op, &HashMap::new(), &HashMap::new())
+}
+
+/// The commune a row belongs to, from the op body, earlier ops of the same package (`pending`)
+/// or the database — independent of who wrote it (case 11: a commune device writing another
+/// commune's row).
+pub(crate) fn row_commune(
+    conn: &Connection,
+    op: &Op,
+    pending: &HashMap<String, String>,
+    pending_parent: &HashMap<String, String>,
+) -> Result<Option<String>> {
+    let body = |f: &str| {
         op.body
             .set
             .get(f)
@@ -748,52 +760,67 @@ fn op_scope(conn: &Connection, op: &Op) -> Result<Option<String>> {
             .optional()?
             .flatten())
     };
-    let household_commune =
-        |hid: &str| lookup("SELECT commune_code FROM household WHERE id = ?1", hid);
-    let round_commune =
-        |rid: &str| lookup("SELECT commune_code FROM review_round WHERE id = ?1", rid);
+    let household = |hid: &str| -> Result<Option<String>> {
+        if let Some(c) = pending.get(hid) {
+            return Ok(Some(c.clone()));
+        }
+        lookup("SELECT commune_code FROM household WHERE id = ?1", hid)
+    };
+    let round = |rid: &str| -> Result<Option<String>> {
+        if let Some(c) = pending.get(rid) {
+            return Ok(Some(c.clone()));
+        }
+        lookup("SELECT commune_code FROM review_round WHERE id = ?1", rid)
+    };
     Ok(match op.entity.as_str() {
         "commune" => Some(op.row_id.clone()),
-        "office_action" => from_body("commune_code"),
-        "village" | "household" | "review_round" => match from_body("commune_code") {
+        "office_action" => body("commune_code"),
+        "village" | "household" | "review_round" => match body("commune_code") {
             Some(c) => Some(c),
-            None => lookup(
-                &format!(
-                    "SELECT commune_code FROM {} WHERE id = ?1",
-                    if op.entity == "village" {
-                        "village"
-                    } else if op.entity == "household" {
-                        "household"
-                    } else {
-                        "review_round"
-                    }
-                ),
-                &op.row_id,
-            )?,
-        },
-        "member" | "household_event" => {
-            let hid = match from_body("household_id") {
-                Some(h) => Some(h),
+            None => match pending.get(&op.row_id) {
+                Some(c) => Some(c.clone()),
                 None => lookup(
-                    &format!("SELECT household_id FROM {} WHERE id = ?1", op.entity),
+                    &format!(
+                        "SELECT commune_code FROM {} WHERE id = ?1",
+                        match op.entity.as_str() {
+                            "village" => "village",
+                            "household" => "household",
+                            _ => "review_round",
+                        }
+                    ),
                     &op.row_id,
                 )?,
+            },
+        },
+        "member" | "household_event" => {
+            let hid = match body("household_id") {
+                Some(h) => Some(h),
+                None => match pending_parent.get(&op.row_id) {
+                    Some(h) => Some(h.clone()),
+                    None => lookup(
+                        &format!("SELECT household_id FROM {} WHERE id = ?1", op.entity),
+                        &op.row_id,
+                    )?,
+                },
             };
             match hid {
-                Some(h) => household_commune(&h)?,
+                Some(h) => household(&h)?,
                 None => None,
             }
         }
         "survey" | "application" | "village_meeting" | "complaint" | "certificate" => {
-            let rid = match from_body("round_id") {
+            let rid = match body("round_id") {
                 Some(r) => Some(r),
-                None => lookup(
-                    &format!("SELECT round_id FROM {} WHERE id = ?1", op.entity),
-                    &op.row_id,
-                )?,
+                None => match pending_parent.get(&op.row_id) {
+                    Some(r) => Some(r.clone()),
+                    None => lookup(
+                        &format!("SELECT round_id FROM {} WHERE id = ?1", op.entity),
+                        &op.row_id,
+                    )?,
+                },
             };
             match rid {
-                Some(r) => round_commune(&r)?,
+                Some(r) => round(&r)?,
                 None => None,
             }
         }

@@ -22,7 +22,8 @@ use crate::exchange::{
     Section,
 };
 use crate::ledger::{
-    append_audit, apply_ops_in, entity_def, Change, Ledger, Op, OpKey, OpKind, OP_SCHEMA_VERSION,
+    append_audit, apply_ops_in, entity_def, row_commune, Change, Ledger, Op, OpKey, OpKind,
+    OP_SCHEMA_VERSION,
 };
 
 /// Section of data and return packages: origin → contiguous seq the sender durably holds.
@@ -358,97 +359,6 @@ fn ops_for_sql(
         Some(me.commune_code.clone())
     };
     (sql, commune)
-}
-
-/// The commune a row belongs to, from the op body, earlier ops of the same package (`pending`)
-/// or the database — independent of who wrote it (case 11: a commune device writing another
-/// commune's row).
-fn row_commune(
-    conn: &Connection,
-    op: &Op,
-    pending: &HashMap<String, String>,
-    pending_parent: &HashMap<String, String>,
-) -> Result<Option<String>> {
-    let body = |f: &str| {
-        op.body
-            .set
-            .get(f)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    let lookup = |sql: &str, id: &str| -> Result<Option<String>> {
-        Ok(conn
-            .prepare_cached(sql)?
-            .query_row([id], |r| r.get::<_, Option<String>>(0))
-            .optional()?
-            .flatten())
-    };
-    let household = |hid: &str| -> Result<Option<String>> {
-        if let Some(c) = pending.get(hid) {
-            return Ok(Some(c.clone()));
-        }
-        lookup("SELECT commune_code FROM household WHERE id = ?1", hid)
-    };
-    let round = |rid: &str| -> Result<Option<String>> {
-        if let Some(c) = pending.get(rid) {
-            return Ok(Some(c.clone()));
-        }
-        lookup("SELECT commune_code FROM review_round WHERE id = ?1", rid)
-    };
-    Ok(match op.entity.as_str() {
-        "commune" => Some(op.row_id.clone()),
-        "office_action" => body("commune_code"),
-        "village" | "household" | "review_round" => match body("commune_code") {
-            Some(c) => Some(c),
-            None => match pending.get(&op.row_id) {
-                Some(c) => Some(c.clone()),
-                None => lookup(
-                    &format!(
-                        "SELECT commune_code FROM {} WHERE id = ?1",
-                        match op.entity.as_str() {
-                            "village" => "village",
-                            "household" => "household",
-                            _ => "review_round",
-                        }
-                    ),
-                    &op.row_id,
-                )?,
-            },
-        },
-        "member" | "household_event" => {
-            let hid = match body("household_id") {
-                Some(h) => Some(h),
-                None => match pending_parent.get(&op.row_id) {
-                    Some(h) => Some(h.clone()),
-                    None => lookup(
-                        &format!("SELECT household_id FROM {} WHERE id = ?1", op.entity),
-                        &op.row_id,
-                    )?,
-                },
-            };
-            match hid {
-                Some(h) => household(&h)?,
-                None => None,
-            }
-        }
-        "survey" | "application" | "village_meeting" | "complaint" | "certificate" => {
-            let rid = match body("round_id") {
-                Some(r) => Some(r),
-                None => match pending_parent.get(&op.row_id) {
-                    Some(r) => Some(r.clone()),
-                    None => lookup(
-                        &format!("SELECT round_id FROM {} WHERE id = ?1", op.entity),
-                        &op.row_id,
-                    )?,
-                },
-            };
-            match rid {
-                Some(r) => round(&r)?,
-                None => None,
-            }
-        }
-        _ => None,
-    })
 }
 
 /// The op as it must appear in a package: exactly [`Op`]'s fields, nothing else (one parse).
