@@ -14,54 +14,8 @@ use serde_json::Value;
 fn office_lists_and_resolves_conflicts_and_the_return_closes_them_at_the_commune() {
     let dir = tempfile::tempdir().expect("tmp");
     let d = dir.path();
-    let office = d.join("office.db");
-    let xa = d.join("xa.db");
-    let keys = d.join("office-keys.json");
-    g(
-        &office,
-        &[
-            "setup",
-            "office",
-            "--code",
-            "04",
-            "--name",
-            "Sở Nông nghiệp và Môi trường Cao Bằng",
-            "--province-name",
-            "Cao Bằng",
-        ],
-    );
-    g(&office, &["keys", "--out", s(&keys)]);
-    g(
-        &xa,
-        &[
-            "setup",
-            "commune",
-            "--code",
-            "01234",
-            "--name",
-            "Sơn Lộ",
-            "--area",
-            "rural",
-            "--office-keys",
-            s(&keys),
-            "--province-name",
-            "Cao Bằng",
-        ],
-    );
-    let req = g(&xa, &["enrol", "request", "--out", s(&d.join("e1"))]);
-    let acc = g(
-        &office,
-        &[
-            "enrol",
-            "accept",
-            req["file"].as_str().expect("file"),
-            "--fingerprint",
-            req["fingerprint"].as_str().expect("fp"),
-            "--out",
-            s(&d.join("e2")),
-        ],
-    );
-    g(&xa, &["import", acc["file"].as_str().expect("file")]);
+    let (office, xa) = crate::common::office_and_pinned_commune(d, "rural");
+    crate::common::enrol(d, &office, &xa);
     g(
         &xa,
         &["generate", "--households", "3", "--seed", "5", "--no-round"],
