@@ -9,7 +9,7 @@ use giamngheo_core::clock::FixedClock;
 use giamngheo_core::exchange::package::InnerManifest;
 use giamngheo_core::exchange::{
     self as ex, KeyRollover, KeysFile, NodeKeys, PackageHeader, PackageKind, PackagePayload,
-    PackageSpec, Section,
+    Section,
 };
 use giamngheo_core::ledger::{Change, OpKind};
 use giamngheo_core::setup::Role;
@@ -113,22 +113,13 @@ fn office_package(
     sections: Vec<Section>,
 ) -> PathBuf {
     let rk = to.public_keys_file().expect("receiver keys");
-    let spec = PackageSpec {
-        package_id: uuid::Uuid::now_v7(),
-        kind: PackageKind::Return,
-        sender_node: node_id(office),
-        sender_cert_serial: None,
-        receiver_node: rk.node_id.clone(),
-        pkg_seq: 500,
-        prev_pkg_sha256: None,
-        schema_ver: 1,
-        app_version: "0.1.0".into(),
-        min_app_version: None,
-        op_ranges: Default::default(),
-        audit_head_sha256: None,
-        sender_lamport: 1,
-        device_time: "2026-11-20T05:00:00Z".into(),
-    };
+    let spec = crate::sync::test_spec(
+        PackageKind::Return,
+        node_id(office),
+        None,
+        rk.node_id.clone(),
+        500,
+    );
     let bytes = ex::build_package(
         &spec,
         &PackagePayload {

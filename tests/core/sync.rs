@@ -271,6 +271,33 @@ fn net() -> Net {
     Net { dir, office, a, b }
 }
 
+/// The header of a hand-built package (forged content, or a signer the test chooses): version-1
+/// ops, a fixed device time, no chain or op ranges.
+pub fn test_spec(
+    kind: PackageKind,
+    sender_node: String,
+    sender_cert_serial: Option<u64>,
+    receiver_node: String,
+    pkg_seq: u64,
+) -> PackageSpec {
+    PackageSpec {
+        package_id: uuid::Uuid::now_v7(),
+        kind,
+        sender_node,
+        sender_cert_serial,
+        receiver_node,
+        pkg_seq,
+        prev_pkg_sha256: None,
+        schema_ver: 1,
+        app_version: "0.1.0".into(),
+        min_app_version: None,
+        op_ranges: Default::default(),
+        audit_head_sha256: None,
+        sender_lamport: 1,
+        device_time: "2026-11-20T05:00:00Z".into(),
+    }
+}
+
 /// A package signed by `dev`'s real keys with arbitrary op lines (forged content, real signer).
 fn forge(dir: &Path, dev: &Ledger, receiver: &Ledger, ops: Vec<String>) -> PathBuf {
     let conn = dev.conn();
@@ -290,22 +317,13 @@ fn forge(dir: &Path, dev: &Ledger, receiver: &Ledger, ops: Vec<String>) -> PathB
         .expect("node");
     let keys = NodeKeys::from_secret_string(&secret).expect("keys");
     let rk = receiver.public_keys_file().expect("receiver keys");
-    let spec = PackageSpec {
-        package_id: uuid::Uuid::now_v7(),
-        kind: PackageKind::Data,
-        sender_node: node,
-        sender_cert_serial: serial.map(|s| s as u64),
-        receiver_node: rk.node_id.clone(),
-        pkg_seq: 900 + STICK.fetch_add(1, Ordering::SeqCst) as u64,
-        prev_pkg_sha256: None,
-        schema_ver: 1,
-        app_version: "0.1.0".into(),
-        min_app_version: None,
-        op_ranges: Default::default(),
-        audit_head_sha256: None,
-        sender_lamport: 1,
-        device_time: "2026-11-20T05:00:00Z".into(),
-    };
+    let spec = test_spec(
+        PackageKind::Data,
+        node,
+        serial.map(|s| s as u64),
+        rk.node_id.clone(),
+        900 + STICK.fetch_add(1, Ordering::SeqCst) as u64,
+    );
     let bytes = ex::build_package(
         &spec,
         &PackagePayload {
@@ -1666,22 +1684,13 @@ fn case22_forged_return_package_not_signed_by_the_pinned_office_is_rejected() {
     let office_id = node_id(&n.office);
     let a_keys = n.a.public_keys_file().expect("a keys");
     let impostor = NodeKeys::generate();
-    let spec = PackageSpec {
-        package_id: uuid::Uuid::now_v7(),
-        kind: PackageKind::Return,
-        sender_node: office_id,
-        sender_cert_serial: None,
-        receiver_node: a_keys.node_id.clone(),
-        pkg_seq: 77,
-        prev_pkg_sha256: None,
-        schema_ver: 1,
-        app_version: "0.1.0".into(),
-        min_app_version: None,
-        op_ranges: Default::default(),
-        audit_head_sha256: None,
-        sender_lamport: 1,
-        device_time: "2026-11-20T05:00:00Z".into(),
-    };
+    let spec = test_spec(
+        PackageKind::Return,
+        office_id,
+        None,
+        a_keys.node_id.clone(),
+        77,
+    );
     let bytes = ex::build_package(
         &spec,
         &PackagePayload::default(),
