@@ -27,15 +27,13 @@ const COMMUNE_ADDRESS: &str = "Nhà xã sửa, cạnh trường";
 const OFFICE_ADDRESS: &str = "Nhà văn phòng sửa";
 const GOOD_ID: &str = "004080009999";
 
-/// Runs the CLI with `--json` and returns its output.
-
 /// The office with two open items on one household (address; the head's ID number).
 fn prepare(d: &Path) -> (PathBuf, String, String) {
     let office = d.join("office.db");
     let xa = d.join("xa.db");
     let keys = d.join("office-keys.json");
     setup_office(&office, &keys);
-    setup_enrolled_commune(&d, &office, &keys, &xa, "01234", "Sơn Lộ");
+    setup_enrolled_commune(d, &office, &keys, &xa, "01234", "Sơn Lộ");
     g(
         &xa,
         &["generate", "--households", "3", "--seed", "5", "--no-round"],

@@ -24,8 +24,6 @@ const LIMIT: Duration = Duration::from_secs(180);
 const NOTE: &str = "Đã xác minh tại hộ ngày 20/11";
 const REASON: &str = "Kiểm tra thực địa của văn phòng";
 
-/// Runs the CLI with `--json` and returns its output.
-
 fn env(dir: &Path, db: &Path, usb: &Path) -> AppEnv {
     let mut e = AppEnv::in_dir(dir, db);
     e.vars

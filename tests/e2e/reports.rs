@@ -13,8 +13,6 @@ use crate::driver::{click, shot, wait_for, wait_js, wait_text, with_app, AppEnv,
 
 const LIMIT: Duration = Duration::from_secs(300);
 
-/// The CLI next to the app binary (`cargo build --workspace` builds both), or `$CLI_BIN`.
-
 /// "1.234" → 1234.
 fn vn_int(text: &str) -> Option<i64> {
     let digits: String = text.chars().filter(|c| c.is_ascii_digit()).collect();
