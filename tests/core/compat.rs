@@ -159,3 +159,52 @@ fn shipped_commune_database_upgrades_keeps_its_register_and_still_exchanges() {
         ["Hoàng Văn Páo", "Nông Văn Thắng", "Triệu Thị Mỷ"]
     );
 }
+
+/// Migration 8 rewrote every row's revision state (`_rev`) in the compact form. What it wrote
+/// must be exactly what the ledger computes from the op log: a fresh file that replays the
+/// upgraded commune's ops ends with byte-identical rows, `_rev` included. A wrong field position
+/// or a lost superseded revision would make the dumps differ (and, in use, raise false conflicts).
+#[test]
+fn migrated_revision_state_is_what_a_replay_of_the_op_log_computes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = copy_fixture(dir.path(), "commune.db");
+    let old_form: i64 = rusqlite::Connection::open(&db)
+        .expect("raw")
+        .query_row(
+            "SELECT count(*) FROM member WHERE _rev LIKE '%\"h\":%'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert!(old_form > 0, "the shipped file holds the old form");
+    let com = Ledger::open_with_clock(&db, clock()).expect("the shipped commune file opens");
+    let still_old: i64 = com
+        .conn()
+        .query_row(
+            "SELECT (SELECT count(*) FROM member WHERE _rev LIKE '%\"h\":%')
+                  + (SELECT count(*) FROM household WHERE _rev LIKE '%\"h\":%')",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(still_old, 0, "every row re-encoded");
+
+    let mut fresh = Ledger::open_with_clock(dir.path().join("replay.db"), clock()).expect("fresh");
+    let nodes: Vec<(String, String, String, Option<String>)> = com
+        .conn()
+        .prepare("SELECT node_id, short_code, role, commune_code FROM node")
+        .expect("nodes")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .expect("nodes")
+        .collect::<rusqlite::Result<_>>()
+        .expect("nodes");
+    for (id, short, role, commune) in &nodes {
+        fresh
+            .register_node(id, short, role, commune.as_deref())
+            .expect("node");
+    }
+    fresh
+        .apply_remote(&com.ops().expect("ops"), None)
+        .expect("replay");
+    assert_eq!(crate::ledger::dump(&fresh), crate::ledger::dump(&com));
+}

@@ -16,7 +16,7 @@ fn seqs(l: &Ledger) -> Vec<i64> {
 }
 
 /// Every materialised table, `_rev` included, as text: equal dumps = identical replicas.
-fn dump(l: &Ledger) -> String {
+pub(crate) fn dump(l: &Ledger) -> String {
     let mut out = String::new();
     for table in [
         "province",

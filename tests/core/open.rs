@@ -125,3 +125,30 @@ fn reopening_does_not_migrate_again_or_lose_data() {
         "Nông Thị Phương"
     );
 }
+
+/// `_rev` stores a field by its position in `EntityDef::fields` (migration 8), so those lists may
+/// only grow at the end: reordering or removing a field would silently re-label every stored
+/// revision. The snapshot holds the lists as released; the current ones must start with them.
+#[test]
+fn entity_field_lists_only_grow_at_the_end() {
+    let current: String = giamngheo_core::ledger::ENTITIES
+        .iter()
+        .map(|d| format!("{}: {}\n", d.name, d.fields.join(" ")))
+        .collect();
+    let snap = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/core/entity-fields.snapshot.txt");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&snap, &current).unwrap();
+    }
+    let want = std::fs::read_to_string(&snap).expect("snapshot");
+    for line in want.lines() {
+        let (name, fields) = line.split_once(": ").expect("entity: fields");
+        let def = giamngheo_core::ledger::entity_def(name)
+            .unwrap_or_else(|| panic!("entity {name} disappeared"));
+        let old: Vec<&str> = fields.split(' ').collect();
+        assert!(
+            def.fields.len() >= old.len() && def.fields[..old.len()] == old[..],
+            "the fields of {name} were reordered or removed; append new fields at the end instead"
+        );
+    }
+}

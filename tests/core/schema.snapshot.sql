@@ -36,6 +36,8 @@ CREATE INDEX member_id_number ON member(id_number);
 CREATE INDEX office_action_commune ON office_action(commune_code);
 -- index office_action_household
 CREATE INDEX office_action_household ON office_action(household_id);
+-- index op_key
+CREATE UNIQUE INDEX op_key ON op(origin, seq);
 -- index op_row
 CREATE INDEX op_row ON op(row_id);
 -- index op_scope
@@ -257,7 +259,7 @@ CREATE TABLE office_key_seen (
   serial   INTEGER NOT NULL
 ) WITHOUT ROWID;
 -- table op
-CREATE TABLE op (
+CREATE TABLE "op" (
   origin       TEXT NOT NULL REFERENCES node(node_id),
   seq          INTEGER NOT NULL,
   lamport      INTEGER NOT NULL,
@@ -270,9 +272,9 @@ CREATE TABLE op (
   body         TEXT NOT NULL,        -- {"set":{field:value},"base":{field:[[origin,seq],…]}}
   body_sha256  BLOB NOT NULL,
   schema_ver   INTEGER NOT NULL,
-  received_in  TEXT, scope TEXT,                 -- package id it arrived in; NULL when written here
-  PRIMARY KEY (origin, seq)
-) WITHOUT ROWID;
+  received_in  TEXT,                 -- package id it arrived in; NULL when written here
+  scope        TEXT                  -- commune code the op concerns; NULL = every commune
+);
 -- table op_reason
 CREATE TABLE op_reason (
   origin  TEXT NOT NULL,

@@ -53,6 +53,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_poverty_causes.sql")),
     (6, include_str!("../migrations/0006_key_rollover.sql")),
     (7, include_str!("../migrations/0007_office.sql")),
+    (8, include_str!("../migrations/0008_compact_log.sql")),
 ];
 
 /// The schema version this build writes.
@@ -152,6 +153,9 @@ fn migrate(conn: &Connection, from: i64) -> Result<(), Error> {
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > from) {
         let tx = conn.unchecked_transaction()?;
         tx.execute_batch(sql)?;
+        if *version == 8 {
+            crate::ledger::reencode_revs(&tx)?;
+        }
         tx.pragma_update(None, "user_version", version)?;
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         tx.commit()?;

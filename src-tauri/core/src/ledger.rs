@@ -1071,11 +1071,28 @@ pub fn verify_audit_chain(conn: &Connection) -> Result<u64> {
 /// One revision that is a head of some field: `(origin, seq, authority, lamport)`.
 type RevOp = (String, i64, i64, i64);
 
-/// The `_rev` column: heads per field (indexes into `o`) and the superseded revisions per field.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// A row's revision state, in memory: heads per field (indexes into `o`) and the superseded
+/// revisions per field. Stored in the `_rev` column as [`RevDisk`].
+#[derive(Debug, Clone, Default)]
 struct RevState {
+    o: Vec<RevOp>,
+    h: BTreeMap<String, Vec<usize>>,
+    p: BTreeMap<String, Vec<OpKey>>,
+}
+
+/// The `_rev` column (schema ≥ 8):
+/// `{"o":[[origin,seq,authority,lamport],…],"g":[[mask,[i,…]],…],"p":{field:[[origin,seq],…]}}`.
+/// `g` groups the fields that share one list of heads (indexes into `o`); `mask` is a hex bit
+/// mask of the fields' positions in [`EntityDef::fields`] (bit i = `fields[i]`), which is why
+/// that list is append-only. A member created by one op is ~80 bytes instead of ~400 with field
+/// names. Schema ≤ 7 wrote `h` (field name → indexes); it is still read, and migration 8
+/// rewrote every row ([`reencode_revs`]).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct RevDisk {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     o: Vec<RevOp>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    g: Vec<(String, Vec<usize>)>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     h: BTreeMap<String, Vec<usize>>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -1132,16 +1149,90 @@ fn load_rev(conn: &Connection, def: &EntityDef, row_id: &str) -> Result<Option<R
         .optional()?;
     match raw {
         None => Ok(None),
-        Some(s) => parse_rev(row_id, &s).map(Some),
+        Some(s) => parse_rev(def, row_id, &s).map(Some),
     }
 }
 
-fn parse_rev(row_id: &str, raw: &str) -> Result<RevState> {
-    serde_json::from_str(raw).map_err(|e| {
-        Error::Database(format!(
-            "Trạng thái phiên bản của bản ghi {row_id} bị hỏng: {e}"
-        ))
+fn corrupt_rev(row_id: &str, why: impl std::fmt::Display) -> Error {
+    Error::Database(format!(
+        "Trạng thái phiên bản của bản ghi {row_id} bị hỏng: {why}"
+    ))
+}
+
+fn parse_rev(def: &EntityDef, row_id: &str, raw: &str) -> Result<RevState> {
+    let disk: RevDisk = serde_json::from_str(raw).map_err(|e| corrupt_rev(row_id, e))?;
+    let mut h = disk.h;
+    for (mask, ix) in disk.g {
+        let bits = u128::from_str_radix(&mask, 16).map_err(|e| corrupt_rev(row_id, e))?;
+        for pos in 0..128 {
+            if bits & (1u128 << pos) != 0 {
+                let field = def
+                    .fields
+                    .get(pos)
+                    .ok_or_else(|| corrupt_rev(row_id, format!("trường thứ {pos}")))?;
+                h.insert((*field).to_owned(), ix.clone());
+            }
+        }
+    }
+    if h.values().flatten().any(|i| *i >= disk.o.len()) {
+        return Err(corrupt_rev(row_id, "chỉ số phiên bản"));
+    }
+    Ok(RevState {
+        o: disk.o,
+        h,
+        p: disk.p,
     })
+}
+
+/// The compact `_rev` text of a revision state ([`RevDisk`]); canonical, so replicas holding the
+/// same ops store the same bytes.
+fn encode_rev(def: &EntityDef, rev: &RevState) -> Result<String> {
+    let mut groups: BTreeMap<&[usize], u128> = BTreeMap::new();
+    for (field, ix) in &rev.h {
+        let pos = def
+            .fields
+            .iter()
+            .position(|f| *f == field.as_str())
+            .filter(|p| *p < 128)
+            .ok_or_else(|| {
+                Error::Database(format!(
+                    "Trường '{field}' không thuộc loại bản ghi {}",
+                    def.name
+                ))
+            })?;
+        *groups.entry(ix.as_slice()).or_default() |= 1u128 << pos;
+    }
+    let disk = RevDisk {
+        o: rev.o.clone(),
+        g: groups
+            .into_iter()
+            .map(|(ix, mask)| (format!("{mask:x}"), ix.to_vec()))
+            .collect(),
+        h: BTreeMap::new(),
+        p: rev.p.clone(),
+    };
+    serde_json::to_string(&disk)
+        .map_err(|e| Error::Database(format!("Không ghi được trạng thái phiên bản: {e}")))
+}
+
+/// Migration 8: rewrite every row's `_rev` in the compact form. Runs inside the migration's
+/// transaction; the only write to a domain table outside [`apply_op`], and it changes no value.
+pub(crate) fn reencode_revs(conn: &Connection) -> Result<()> {
+    for def in ENTITIES {
+        let rows: Vec<(String, String)> = conn
+            .prepare(&format!("SELECT id, _rev FROM {}", def.table))?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut update =
+            conn.prepare(&format!("UPDATE {} SET _rev = ?2 WHERE id = ?1", def.table))?;
+        for (id, raw) in rows {
+            let compact = encode_rev(def, &parse_rev(def, &id, &raw)?)?;
+            if compact != raw {
+                update.execute(params![id, compact])?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whether [`apply_op`] added the op or already had it.
@@ -1207,7 +1298,7 @@ fn load_row(
         .optional()?;
     match raw {
         None => Ok((None, None)),
-        Some((s, household)) => Ok((Some(parse_rev(row_id, &s)?), household)),
+        Some((s, household)) => Ok((Some(parse_rev(def, row_id, &s)?), household)),
     }
 }
 
@@ -1342,8 +1433,7 @@ fn apply_op_with(
     }
     // Rows created by an op that set no displayable column still need to exist.
     let rev = RevState::from_parts(heads, superseded);
-    let rev_json = serde_json::to_string(&rev)
-        .map_err(|e| Error::Database(format!("Không ghi được trạng thái phiên bản: {e}")))?;
+    let rev_json = encode_rev(def, &rev)?;
 
     let mut sql = format!("INSERT INTO {} (id, _rev", def.table);
     for (c, _) in &columns {
@@ -1490,4 +1580,81 @@ pub(crate) fn refresh_household_derived(conn: &Connection, household_id: &str) -
     )?
     .execute(params![household_id, head_name, count, search, sort_key, head_search])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member() -> &'static EntityDef {
+        entity_def("member").expect("member")
+    }
+
+    #[test]
+    fn every_entity_fits_the_field_mask_of_the_revision_state() {
+        for def in ENTITIES {
+            assert!(def.fields.len() <= 128, "{} has too many fields", def.name);
+        }
+    }
+
+    #[test]
+    fn compact_revision_state_round_trips_and_groups_fields_by_heads() {
+        let a: RevOp = ("a".repeat(32), 7, 2, 7);
+        let b: RevOp = ("b".repeat(32), 3, 3, 9);
+        let mut heads = BTreeMap::new();
+        heads.insert("full_name".to_string(), vec![a.clone(), b.clone()]);
+        heads.insert("household_id".to_string(), vec![a.clone()]);
+        heads.insert("birth_date".to_string(), vec![a.clone()]);
+        heads.insert("deleted".to_string(), vec![b.clone()]);
+        let mut p = BTreeMap::new();
+        p.insert("sex".to_string(), vec![OpKey("c".repeat(32), 1)]);
+        let rev = RevState::from_parts(heads, p);
+        let text = encode_rev(member(), &rev).expect("encode");
+        assert!(
+            !text.contains("household_id"),
+            "positions, not names: {text}"
+        );
+        let back = parse_rev(member(), "m1", &text).expect("parse");
+        assert_eq!(back.o, rev.o);
+        assert_eq!(back.h, rev.h);
+        assert_eq!(back.p, rev.p);
+        // household_id (position 0) and birth_date (2) share their heads: one group, mask 0b101.
+        let disk: RevDisk = serde_json::from_str(&text).expect("json");
+        assert_eq!(disk.g.len(), 3, "{text}");
+        assert!(disk.g.iter().any(|(mask, _)| mask == "5"), "{text}");
+        assert_eq!(
+            encode_rev(member(), &back).expect("again"),
+            text,
+            "canonical"
+        );
+    }
+
+    #[test]
+    fn the_old_form_with_field_names_is_still_read() {
+        let old = r#"{"o":[["9076c9d08d207b0e6dd28f317fae5c35",18,2,18]],"h":{"full_name":[0],"sex":[0]},"p":{"sex":[["x",1]]}}"#;
+        let rev = parse_rev(member(), "m1", old).expect("old form");
+        assert_eq!(
+            rev.head_keys("full_name"),
+            [OpKey("9076c9d08d207b0e6dd28f317fae5c35".into(), 18)]
+        );
+        assert_eq!(rev.h.len(), 2);
+        let compact = encode_rev(member(), &rev).expect("encode");
+        assert!(compact.len() < old.len(), "{compact}");
+        let again = parse_rev(member(), "m1", &compact).expect("compact");
+        assert_eq!(again.h, rev.h);
+        assert_eq!(again.p, rev.p);
+    }
+
+    #[test]
+    fn a_damaged_revision_state_is_refused_in_vietnamese() {
+        for bad in [
+            r#"{"o":[["a",1,1,1]],"g":[["zz",[0]]]}"#,
+            r#"{"o":[["a",1,1,1]],"g":[["80000000000000000000000000000000",[0]]]}"#,
+            r#"{"o":[["a",1,1,1]],"g":[["1",[4]]]}"#,
+            "{",
+        ] {
+            let e = parse_rev(member(), "m1", bad).expect_err(bad);
+            assert!(e.to_string().contains("bị hỏng"), "{e}");
+        }
+    }
 }
