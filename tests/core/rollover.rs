@@ -667,3 +667,54 @@ fn case_19_package_larger_than_the_cap_is_rejected_with_a_reason_and_the_batch_g
     assert_eq!(reps[1].status, ImportStatus::Imported, "{reps:?}");
     assert!(has_household(&office, &h));
 }
+
+/// A folder import opens the next package on a second thread while the one before it is applied.
+/// Each package must still get the verdict it gets alone, judged with the keys the database
+/// holds when its turn comes: here the first package of the folder is what makes the commune
+/// stop accepting the office's old key, and the second is signed with that old key.
+#[test]
+fn case_23_a_folder_import_judges_each_package_with_the_keys_known_when_its_turn_comes() {
+    let World {
+        dir,
+        mut office,
+        mut a,
+    } = world();
+    let d = dir.path();
+    let old_identity = secret(&office);
+    office.rollover_keys(30).expect("rollover");
+    let new_keys = office.public_keys_file().expect("new keys");
+    // As in the case above: the first return package re-pins the new key, the commune's next
+    // package reaches the office, and the office's second return package is what shows the
+    // commune that the office now signs with the new key (after it, the old key is refused).
+    let ret1 = export_one(&mut office, d);
+    assert_eq!(import_one(&mut a, ret1).status, ImportStatus::Imported);
+    add_household(&mut a, "Nhà sau khi đổi khoá");
+    let after = export_one(&mut a, d);
+    assert_eq!(
+        import_one(&mut office, after).status,
+        ImportStatus::Imported
+    );
+    let ret2 = export_one(&mut office, d);
+    let forged = office_package(d, &office, &old_identity, &a, vec![]);
+    let folder = d.join("cung-luc");
+    std::fs::create_dir_all(&folder).expect("folder");
+    std::fs::rename(&ret2, folder.join("1.hhpkg")).expect("move");
+    std::fs::rename(&forged, folder.join("2.hhpkg")).expect("move");
+    // One by one, the second is refused.
+    let serial = tempfile::tempdir().expect("tempdir");
+    let copy = serial.path().join("a.db");
+    std::fs::copy(a.path(), &copy).expect("copy");
+    let mut one_by_one = Ledger::open(&copy).expect("copy opens");
+    let statuses: Vec<ImportStatus> = ["1.hhpkg", "2.hhpkg"]
+        .iter()
+        .map(|f| import_one(&mut one_by_one, folder.join(f)).status)
+        .collect();
+    assert_eq!(statuses, [ImportStatus::Imported, ImportStatus::Rejected]);
+
+    let reps = a.import_paths(&[folder], false).expect("folder");
+    assert_eq!(reps.len(), 2);
+    assert_eq!(reps[0].status, ImportStatus::Imported, "{:?}", reps[0]);
+    assert_eq!(pinned_office(&a).0, new_keys.keys.sign_pk);
+    assert_eq!(reps[1].status, ImportStatus::Rejected, "{:?}", reps[1]);
+    assert_eq!(reps[1].reason_kind.as_deref(), Some("bad_signature"));
+}

@@ -202,6 +202,7 @@ impl Ledger {
             &|_| None,
             &limits(),
             self.clock().now(),
+            None,
         )
         .map_err(|e| match e {
             rollover::OpenFailure::Package(PackageError::UnknownSender) => {

@@ -125,7 +125,9 @@ fn key_id_hex(sign_pk: &str) -> Option<String> {
 
 /// Opens a package addressed to this node: with the current keys, and at an office that rolled
 /// its keys over, with a retired key still inside its grace period. Returns the package and the
-/// office key generation it was encrypted to (0 when no rollover ever happened).
+/// office key generation it was encrypted to (0 when no rollover ever happened). `opened` is the
+/// result of opening `bytes` with the current keys when that was already done (ahead of time,
+/// with the same sender table).
 pub(super) fn open_package_any_key(
     conn: &Connection,
     bytes: &[u8],
@@ -133,6 +135,7 @@ pub(super) fn open_package_any_key(
     senders: &dyn Fn(&str) -> Option<KnownSender>,
     lim: &Limits,
     now: DateTime<Utc>,
+    opened: Option<std::result::Result<OpenedPackage, PackageError>>,
 ) -> std::result::Result<(OpenedPackage, u64), OpenFailure> {
     let local = LocalNode {
         node_id: &me.node.node_id,
@@ -145,7 +148,8 @@ pub(super) fn open_package_any_key(
     } else {
         0
     };
-    match ex::open_package(bytes, &local, senders, lim) {
+    let opened = opened.unwrap_or_else(|| ex::open_package(bytes, &local, senders, lim));
+    match opened {
         Ok(p) => return Ok((p, current)),
         Err(PackageError::DecryptFailed) if me.is_office() && current > 0 => {}
         Err(e) => return Err(OpenFailure::Package(e)),
