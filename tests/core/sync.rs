@@ -709,6 +709,7 @@ fn case17_killed_at_each_step_of_import_leaves_the_db_unchanged_then_imports_ful
                 false,
                 ImportFault {
                     fail_after_step: Some(step),
+                    ..Default::default()
                 },
             )
             .expect("import");
@@ -1937,4 +1938,101 @@ fn rule_set_update_at_the_office_reaches_every_commune_in_the_return_package() {
             "the new rule set is usable at once"
         );
     }
+}
+
+/// A folder import commits its packages together (every ~250,000 ops and at the end). When that
+/// commit fails, every package of the group is reported refused with the reason — none says
+/// "imported" — and nothing changed; importing the folder again brings everything.
+#[test]
+fn a_failed_commit_of_a_folder_import_reports_every_package_of_it_and_changes_nothing() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    add_household(&mut n.b, "Nhà 2", &[("Hoàng Thị C", "")]);
+    let folder = d.join("thu-muc");
+    std::fs::create_dir_all(&folder).expect("folder");
+    for dev in [&mut n.a, &mut n.b] {
+        let f = dev.export(&stick(&d), None).expect("export")[0]
+            .file
+            .clone();
+        std::fs::copy(&f, folder.join(f.file_name().expect("name"))).expect("copy");
+    }
+    let before = dump(&n.office);
+    let r = n
+        .office
+        .import_paths_with(
+            std::slice::from_ref(&folder),
+            false,
+            ImportFault {
+                fail_commit: true,
+                ..Default::default()
+            },
+        )
+        .expect("import");
+    assert_eq!(r.len(), 2);
+    for p in &r {
+        assert_eq!(p.status, ImportStatus::Rejected, "{p:?}");
+        assert_eq!(p.reason_kind.as_deref(), Some("database"));
+        assert!(
+            p.reason
+                .as_deref()
+                .is_some_and(|m| m.contains("chưa được nhập")),
+            "{p:?}"
+        );
+        assert_eq!((p.ops_new, p.ops_duplicate), (0, 0));
+    }
+    assert_eq!(dump(&n.office), before);
+    let again = n.office.import_paths(&[folder], false).expect("again");
+    assert!(
+        again.iter().all(|p| p.status == ImportStatus::Imported),
+        "{again:?}"
+    );
+    assert!(dump(&n.office) != before);
+}
+
+/// A disk that fills up during an import (here the database's page limit, a real SQLITE_FULL):
+/// the package is refused with a Vietnamese reason, nothing of it is written, and it imports
+/// once there is room.
+#[test]
+fn a_full_disk_during_an_import_refuses_the_package_and_changes_nothing() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    for i in 0..40 {
+        add_household(
+            &mut n.a,
+            &format!("Nhà {i}"),
+            &[("Nông Văn A", ""), ("Nông Thị B", "")],
+        );
+    }
+    let p = n.a.export(&stick(&d), None).expect("export")[0]
+        .file
+        .clone();
+    let before = dump(&n.office);
+    // No free page left in the file: the next page the import needs is refused.
+    n.office.conn().execute_batch("VACUUM").expect("vacuum");
+    let pages: i64 = n
+        .office
+        .conn()
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .expect("pages");
+    n.office
+        .conn()
+        .execute_batch(&format!("PRAGMA max_page_count = {pages}"))
+        .expect("limit");
+    let r = n
+        .office
+        .import_paths(std::slice::from_ref(&p), false)
+        .expect("import");
+    assert_eq!(r[0].status, ImportStatus::Rejected, "{r:?}");
+    assert!(
+        r[0].reason.as_deref().is_some_and(|m| m.contains("đầy")),
+        "{r:?}"
+    );
+    assert_eq!(dump(&n.office), before);
+    n.office
+        .conn()
+        .execute_batch("PRAGMA max_page_count = 1073741823")
+        .expect("room");
+    let r = n.office.import_paths(&[p], false).expect("import");
+    assert_eq!(r[0].status, ImportStatus::Imported, "{r:?}");
 }

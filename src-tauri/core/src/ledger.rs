@@ -646,18 +646,21 @@ impl Ledger {
 
 impl Ledger {
     /// Run `f` in bulk-write mode (folder imports, demo generation): commits are not flushed to
-    /// disk one by one (`synchronous = NORMAL`) and the WAL is checkpointed every ~64 MiB instead
-    /// of every 4 MiB. A power cut can then roll back the last packages or demo batches, never
+    /// disk one by one (`synchronous = NORMAL`), the WAL is checkpointed every ~64 MiB instead
+    /// of every 4 MiB and the page cache is 256 MiB instead of 64. A power cut can then roll back the last packages or demo batches, never
     /// corrupt the file — and both can simply be repeated (imports are idempotent, the package is
     /// still on the stick). Every other write, above all what a person typed, commits with
     /// `synchronous = FULL`: once the app says "đã lưu", a power cut cannot take it back.
     pub fn with_bulk_writes<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
-        self.conn()
-            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 16384;")?;
+        self.conn().execute_batch(&format!(
+            "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 16384; PRAGMA cache_size = -{BULK_CACHE_KIB};"
+        ))?;
         let out = f(self);
         let restored = self
             .conn()
-            .execute_batch("PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 1000;")
+            .execute_batch(&format!(
+                "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 1000; PRAGMA cache_size = -{CACHE_KIB};"
+            ))
             .and_then(|()| {
                 self.conn()
                     .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
@@ -673,9 +676,19 @@ impl Ledger {
 /// entity and column set), and a large import touches indexes all over a big file.
 fn tune_connection(conn: &Connection) -> Result<()> {
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    conn.execute_batch("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;")?;
+    conn.execute_batch(&format!(
+        "PRAGMA cache_size = -{CACHE_KIB}; PRAGMA temp_store = MEMORY;"
+    ))?;
     Ok(())
 }
+
+/// SQLite page cache of a connection (KiB): 64 MiB.
+const CACHE_KIB: u32 = 65_536;
+/// Page cache while [`Ledger::with_bulk_writes`] runs (KiB): 256 MiB. A folder import commits
+/// its packages in groups; the pages of the randomly keyed indexes (personal ID, birth date, name
+/// order) then stay in memory across packages instead of being read and written again for each
+/// one (BENCHMARKS.md).
+const BULK_CACHE_KIB: u32 = 262_144;
 
 /// Prepared statements kept per connection (see [`tune_connection`]).
 const STATEMENT_CACHE: usize = 256;
