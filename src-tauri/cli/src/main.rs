@@ -8,6 +8,10 @@
 //! - 3 the input data is invalid (validation errors; nothing was changed)
 //! - 4 not found (no such household, rule set, …)
 
+/// mimalloc, as in the desktop app: see the workspace `Cargo.toml`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod args;
 mod classify;
 mod conflict_cmd;

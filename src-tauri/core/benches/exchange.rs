@@ -26,6 +26,10 @@ use giamngheo_core::setup::{AreaType, NodeKind, Role, SetupInput};
 use giamngheo_core::sync::{ImportReport, ImportStatus};
 use giamngheo_core::{Error, Ledger, Result};
 
+/// The shipped binaries' allocator (workspace `Cargo.toml`), so the bench measures what ships.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Bump when the generated data changes shape (the cache is keyed by it).
 const GENERATOR: &str = "exchange-v1";
 
