@@ -41,7 +41,7 @@ CREATE UNIQUE INDEX op_key ON op(origin, seq);
 -- index op_row
 CREATE INDEX op_row ON op(row_id);
 -- index op_scope
-CREATE INDEX op_scope ON op(scope, origin, seq);
+CREATE INDEX op_scope ON op(scope, origin, seq) WHERE authority >= 3 OR scope IS NULL;
 -- index package_log_file
 CREATE INDEX package_log_file ON package_log(file_sha256);
 -- index package_log_peer
