@@ -1155,7 +1155,9 @@ impl RevState {
 }
 
 fn load_rev(conn: &Connection, def: &EntityDef, row_id: &str) -> Result<Option<RevState>> {
-    let sql = format!("SELECT _rev FROM {} WHERE id = ?1", def.table);
+    let sql = cached_sql("load_rev", def.table, 0, || {
+        format!("SELECT _rev FROM {} WHERE id = ?1", def.table)
+    });
     let raw: Option<String> = conn
         .prepare_cached(&sql)?
         .query_row([row_id], |r| r.get(0))
@@ -1398,7 +1400,7 @@ fn apply_op_with(
     let this: RevOp = (op.origin.clone(), op.seq, op.authority, op.lamport);
     let this_key = op.key();
 
-    let mut columns: Vec<(&str, rusqlite::types::Value)> = Vec::new();
+    let mut columns: Vec<(&'static str, rusqlite::types::Value)> = Vec::new();
     for (field, value) in &op.body.set {
         let field_heads = heads.entry(field.clone()).or_default();
         // An `overlap` conflict row exists only while a field has several heads (it is written
@@ -1448,19 +1450,10 @@ fn apply_op_with(
     let rev = RevState::from_parts(heads, superseded);
     let rev_json = encode_rev(def, &rev)?;
 
-    let mut sql = format!("INSERT INTO {} (id, _rev", def.table);
-    for (c, _) in &columns {
-        sql.push_str(", ");
-        sql.push_str(c);
-    }
-    sql.push_str(") VALUES (?1, ?2");
-    for i in 0..columns.len() {
-        sql.push_str(&format!(", ?{}", i + 3));
-    }
-    sql.push_str(") ON CONFLICT(id) DO UPDATE SET _rev = excluded._rev");
-    for (c, _) in &columns {
-        sql.push_str(&format!(", {c} = excluded.{c}"));
-    }
+    // In the entity's field order, so one column set always has one SQL text (the body's own
+    // order depends on serde_json's features).
+    columns.sort_by_key(|(c, _)| def.fields.iter().position(|f| f == c));
+    let sql = upsert_sql(def, &columns);
     let mut values: Vec<rusqlite::types::Value> = vec![
         rusqlite::types::Value::Text(op.row_id.clone()),
         rusqlite::types::Value::Text(rev_json),
@@ -1469,6 +1462,61 @@ fn apply_op_with(
     conn.prepare_cached(&sql)?
         .execute(rusqlite::params_from_iter(values))?;
     Ok(Applied::New)
+}
+
+/// Key of a generated SQL text: statement kind, table, column mask.
+type SqlKey = (&'static str, &'static str, u128);
+
+thread_local! {
+    /// SQL texts built from an entity and a set of its columns, kept so the write path does
+    /// not rebuild them for every op.
+    static SQL_TEXTS: std::cell::RefCell<HashMap<SqlKey, std::rc::Rc<str>>> =
+        std::cell::RefCell::new(HashMap::new());
+}
+
+fn cached_sql(
+    kind: &'static str,
+    table: &'static str,
+    mask: u128,
+    build: impl FnOnce() -> String,
+) -> std::rc::Rc<str> {
+    SQL_TEXTS.with(|m| {
+        m.borrow_mut()
+            .entry((kind, table, mask))
+            .or_insert_with(|| build().into())
+            .clone()
+    })
+}
+
+/// `INSERT … ON CONFLICT(id) DO UPDATE` of `_rev` and `columns` (in that order, after the id):
+/// the one statement that writes a materialised row.
+fn upsert_sql(
+    def: &EntityDef,
+    columns: &[(&'static str, rusqlite::types::Value)],
+) -> std::rc::Rc<str> {
+    let mask = columns.iter().fold(0u128, |m, (c, _)| {
+        m | def
+            .fields
+            .iter()
+            .position(|f| f == c)
+            .map_or(0, |p| 1u128 << p.min(127))
+    });
+    cached_sql("upsert", def.table, mask, || {
+        let mut sql = format!("INSERT INTO {} (id, _rev", def.table);
+        for (c, _) in columns {
+            sql.push_str(", ");
+            sql.push_str(c);
+        }
+        sql.push_str(") VALUES (?1, ?2");
+        for i in 0..columns.len() {
+            sql.push_str(&format!(", ?{}", i + 3));
+        }
+        sql.push_str(") ON CONFLICT(id) DO UPDATE SET _rev = excluded._rev");
+        for (c, _) in columns {
+            sql.push_str(&format!(", {c} = excluded.{c}"));
+        }
+        sql
+    })
 }
 
 /// The current heads of one field of one row as `(origin, seq)`, the displayed one last (for the
