@@ -291,16 +291,30 @@ struct Prefetched {
     ops: Option<std::result::Result<Vec<Op>, String>>,
 }
 
-fn prefetch(path: &Path, me: &Me, table: Arc<SenderTable>, lim: &Limits) -> Prefetched {
+/// Opens and parses one package ahead, unless it is a file this node already imported (the
+/// main thread then refuses it as a duplicate without needing its content: re-importing a whole
+/// stick must stay instant).
+fn prefetch(
+    path: &Path,
+    me: &Me,
+    table: Arc<SenderTable>,
+    imported: &BTreeSet<String>,
+    lim: &Limits,
+) -> Option<Prefetched> {
     let local = LocalNode {
         node_id: &me.node.node_id,
         keys: &me.keys,
         also_receive_for: &[],
     };
-    let opened = ex::read_capped(path, lim)
-        .and_then(|bytes| ex::open_package(&bytes, &local, &|id| table.get(id), lim));
+    let bytes = ex::read_capped(path, lim);
+    if let Ok(b) = &bytes {
+        if imported.contains(&ex::package::sha256_hex(b)) {
+            return None;
+        }
+    }
+    let opened = bytes.and_then(|bytes| ex::open_package(&bytes, &local, &|id| table.get(id), lim));
     let ops = opened.as_ref().ok().map(|pkg| parse_ops(&pkg.ops));
-    Prefetched { table, opened, ops }
+    Some(Prefetched { table, opened, ops })
 }
 
 /// Every op line parsed strictly, or the reason the whole package is refused.
@@ -1569,14 +1583,21 @@ impl Ledger {
             .map(|n| (n.node_id.clone(), n))
             .collect();
         let table = Arc::new(SenderTable::load(self.conn(), &worker_me, &nodes)?);
+        let imported: BTreeSet<String> = self
+            .conn()
+            .prepare(
+                "SELECT file_sha256 FROM package_log WHERE direction = 'in' AND status = 'imported'",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
         let lim = limits();
         std::thread::scope(|scope| {
-            let (send, receive) = std::sync::mpsc::sync_channel::<Prefetched>(0);
-            let (files, worker_me, lim) = (&files, &worker_me, &lim);
+            let (send, receive) = std::sync::mpsc::sync_channel::<Option<Prefetched>>(0);
+            let (files, worker_me, lim, imported) = (&files, &worker_me, &lim, &imported);
             scope.spawn(move || {
                 for f in files {
                     if send
-                        .send(prefetch(f, worker_me, table.clone(), lim))
+                        .send(prefetch(f, worker_me, table.clone(), imported, lim))
                         .is_err()
                     {
                         break; // the import stopped early
@@ -1587,7 +1608,7 @@ impl Ledger {
                 let mut out: Vec<ImportReport> = Vec::with_capacity(total);
                 let mut group = ImportGroup::begin(me)?;
                 for (i, f) in files.iter().enumerate() {
-                    let ahead = receive.recv().ok();
+                    let ahead = receive.recv().ok().flatten();
                     let r = me.import_one(f, dry_run, fault, ahead);
                     group.add(i, &r);
                     progress(i + 1, total, &r);

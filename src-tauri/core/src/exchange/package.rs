@@ -293,7 +293,8 @@ impl OpenedPackage {
     }
 }
 
-fn sha256_hex(b: &[u8]) -> String {
+/// Lower-case hex SHA-256 of a whole file (`OpenedPackage::file_sha256`).
+pub fn sha256_hex(b: &[u8]) -> String {
     hex::encode(Sha256::digest(b))
 }
 
