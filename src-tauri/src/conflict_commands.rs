@@ -4,7 +4,7 @@
 //! same `with_ledger` pattern as `commands`; deliberately no SQL, no rules, no messages of its own.
 
 use giamngheo_core::ledger::OpKey;
-use giamngheo_core::resolve::{Choice, ConflictDetail, Resolution};
+use giamngheo_core::resolve::{Choice, ConflictDetail, Resolution, VersionResolution};
 use tauri::State;
 
 use crate::commands::with_ledger;
@@ -59,6 +59,22 @@ pub async fn resolve_conflict(
             }
         };
         l.resolve_conflict(&entity, &row_id, &field, &choice, note.as_deref())
+    })
+    .await
+}
+
+/// Keep one competing version (`pick` = `[origin, seq]`) of a whole record for every open item
+/// of it in which that version competes.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn resolve_version(
+    state: State<'_, AppState>,
+    entity: String,
+    row_id: String,
+    pick: (String, i64),
+    note: Option<String>,
+) -> CmdResult<VersionResolution> {
+    with_ledger(&state, move |l| {
+        l.resolve_version(&entity, &row_id, &OpKey(pick.0, pick.1), note.as_deref())
     })
     .await
 }

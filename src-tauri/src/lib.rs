@@ -101,6 +101,7 @@ pub fn run() {
             conflict_commands::household_conflicts,
             conflict_commands::conflict_detail,
             conflict_commands::resolve_conflict,
+            conflict_commands::resolve_version,
             // Enrolment and keys screen (đăng ký thiết bị và khoá)
             enrolment_commands::enrolment_preset_file,
             enrolment_commands::enrolment_state,

@@ -231,3 +231,110 @@ fn office_lists_and_resolves_conflicts_and_the_return_closes_them_at_the_commune
         "the same household on both sides"
     );
 }
+
+/// `resolve ENTITY ROW_ID --keep-version ORIGIN:SEQ`: the commune changed a household's address and
+/// note in one save while the office corrected both; keeping the commune's version decides both
+/// items at once (SYNC rule 9), `--json` names the fields, and the same call again is refused.
+#[test]
+fn one_version_of_a_household_decides_all_its_items_at_once() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    let (office, xa) = crate::common::office_and_pinned_commune(d, "rural");
+    crate::common::enrol(d, &office, &xa);
+    g(
+        &xa,
+        &["generate", "--households", "2", "--seed", "9", "--no-round"],
+    );
+    g(&xa, &["export", "--out", s(&d.join("u1"))]);
+    g(&office, &["import", s(&d.join("u1"))]);
+    let hid = g(&office, &["household", "list"])[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    for (field, value) in [
+        ("address", "Địa chỉ văn phòng"),
+        ("note", "Ghi chú văn phòng"),
+    ] {
+        g(
+            &office,
+            &[
+                "correct",
+                "--entity",
+                "household",
+                "--id",
+                &hid,
+                "--field",
+                field,
+                "--value",
+                value,
+                "--reason",
+                "Xác minh",
+            ],
+        );
+    }
+    {
+        let mut l = Ledger::open(&xa).expect("open commune");
+        l.write(
+            "edit",
+            vec![Change::new("household", hid.as_str(), OpKind::Update)
+                .with("address", "Địa chỉ xã")
+                .with("note", "Ghi chú xã")],
+        )
+        .expect("commune edit");
+    }
+    g(&xa, &["export", "--out", s(&d.join("u2"))]);
+    g(&office, &["import", s(&d.join("u2"))]);
+    let items = g(&office, &["conflicts"]);
+    let items = items.as_array().expect("array");
+    assert_eq!(items.len(), 2, "{items:#?}");
+    let version = items[0]["heads"]
+        .as_array()
+        .expect("heads")
+        .iter()
+        .find(|h| h["authority_label"] == "Xã")
+        .and_then(|h| h["key"].as_str())
+        .expect("the commune's version")
+        .to_owned();
+
+    // With a field name it is a usage mistake (exit 2), and nothing changes.
+    let o = run(&[
+        "--db",
+        s(&office),
+        "resolve",
+        "household",
+        &hid,
+        "address",
+        "--keep-version",
+        &version,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(g(&office, &["conflicts"]).as_array().map(Vec::len), Some(2));
+
+    let r = g(
+        &office,
+        &["resolve", "household", &hid, "--keep-version", &version],
+    );
+    let mut fields: Vec<&str> = r["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["address", "note"], "{r}");
+    assert_eq!(r["open_items"], 0);
+    let shown = g(&office, &["household", "show", &hid]);
+    assert_eq!(shown["address"], "Địa chỉ xã");
+    assert_eq!(shown["note"], "Ghi chú xã");
+    let again = run(&[
+        "--db",
+        s(&office),
+        "resolve",
+        "household",
+        &hid,
+        "--keep-version",
+        &version,
+    ]);
+    assert_ne!(again.status.code(), Some(0));
+    assert!(!stderr(&again).is_empty());
+}

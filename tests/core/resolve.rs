@@ -718,3 +718,115 @@ fn a_survey_with_competing_scores_is_not_settled_by_saving_the_form_again() {
         );
     }
 }
+
+/// Rule 9 (SYNC §3.4): a survey's answers and its score only make sense together. Two laptops
+/// classify one household differently; keeping the reviewer's whole version decides every item
+/// of the survey in which that version competes with ONE op, the survey shows the reviewer's
+/// score and class together, and after the exchange every replica agrees with no item left.
+#[test]
+fn keeping_one_whole_version_of_a_survey_decides_its_items_together_everywhere() {
+    use giamngheo_core::review::{RoundInput, SurveyInput};
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    let (h, _) = household(&mut n.a);
+    let round =
+        n.a.create_round(&RoundInput {
+            kind: "periodic".into(),
+            scope: "full".into(),
+            rules_id: "2022-2025".into(),
+            start_date: "2026-10-01".into(),
+            ..Default::default()
+        })
+        .expect("round")
+        .round
+        .id;
+    settle(&d, &mut n);
+    let sv = |score: i64, reviewer: &str| SurveyInput {
+        round_id: round.clone(),
+        household_id: h.clone(),
+        score_a: Some(score),
+        reviewer: reviewer.into(),
+        survey_date: "2026-10-05".into(),
+        ..Default::default()
+    };
+    n.a.save_survey(&sv(120, "Nông Văn Tùng"))
+        .expect("officer's survey");
+    n.r.save_survey(&sv(160, "Hoàng Thị Mai"))
+        .expect("reviewer's survey");
+    settle(&d, &mut n);
+    let survey_items = |l: &Ledger| -> Vec<ConflictDetail> {
+        items(l)
+            .into_iter()
+            .filter(|i| i.entity == "survey" && i.kind == "overlap")
+            .collect()
+    };
+    let open = survey_items(&n.a);
+    let fields: Vec<&str> = open.iter().map(|i| i.field.as_str()).collect();
+    for f in ["score_a", "class", "reviewer"] {
+        assert!(fields.contains(&f), "{fields:?}");
+    }
+    let row = open[0].row_id.clone();
+    let version = open[0]
+        .heads
+        .iter()
+        .find(|x| x.device.short_code == short(&n.r))
+        .map(|x| OpKey(x.origin.clone(), x.seq))
+        .expect("the reviewer's version");
+
+    // A version that competes nowhere in this survey changes nothing.
+    let before = dump(&n.a);
+    let e =
+        n.a.resolve_version("survey", &row, &OpKey("khong-co".into(), 1), None)
+            .expect_err("not a competing version");
+    assert!(
+        e.to_string()
+            .contains("không phải là giá trị đang tranh chấp"),
+        "{e}"
+    );
+    assert_eq!(dump(&n.a), before);
+
+    let ops_before = n.a.ops().expect("ops").len();
+    let res =
+        n.a.resolve_version(
+            "survey",
+            &row,
+            &version,
+            Some("Theo phiếu của rà soát viên"),
+        )
+        .expect("keep the reviewer's version");
+    assert_eq!(n.a.ops().expect("ops").len(), ops_before + 1, "one op");
+    for f in ["score_a", "class", "reviewer"] {
+        assert!(res.fields.iter().any(|x| x == f), "{res:?}");
+    }
+    assert!(res.left_open.is_empty(), "{res:?}");
+    assert!(survey_items(&n.a).is_empty(), "{:?}", survey_items(&n.a));
+    assert_eq!(column(&n.a, "survey", &row, "score_a"), json!(160));
+    assert_eq!(
+        column(&n.a, "survey", &row, "reviewer"),
+        json!("Hoàng Thị Mai")
+    );
+    let class_r = open
+        .iter()
+        .find(|i| i.field == "class")
+        .and_then(|i| {
+            i.heads
+                .iter()
+                .find(|x| x.origin == version.0 && x.seq == version.1)
+        })
+        .map(|x| x.value.clone())
+        .expect("the reviewer's class");
+    assert_eq!(column(&n.a, "survey", &row, "class"), class_r);
+
+    settle(&d, &mut n);
+    for l in [&n.office, &n.a, &n.r] {
+        assert!(survey_items(l).is_empty(), "{:?}", survey_items(l));
+        assert_eq!(column(l, "survey", &row, "score_a"), json!(160));
+        assert_eq!(column(l, "survey", &row, "class"), class_r);
+    }
+    assert_eq!(register(&n.a), register(&n.r));
+    // Deciding again: the items are closed.
+    let e =
+        n.a.resolve_version("survey", &row, &version, None)
+            .expect_err("already decided");
+    assert!(!e.to_string().is_empty());
+}

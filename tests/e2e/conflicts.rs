@@ -241,3 +241,98 @@ async fn office_picks_and_types_values_on_the_conflict_screen() {
         .expect("head");
     assert_eq!(member["id_number"], GOOD_ID);
 }
+
+const COMMUNE_NOTE: &str = "Hộ mới tách năm 2024";
+
+/// The office with two open items on one household (address, note) where the commune changed
+/// both in ONE save, so one commune version competes in both; the office corrected each alone.
+fn prepare_version(d: &Path) -> (PathBuf, String) {
+    let office = d.join("office.db");
+    let xa = d.join("xa.db");
+    let keys = d.join("office-keys.json");
+    setup_office(&office, &keys);
+    setup_enrolled_commune(d, &office, &keys, &xa, "01234", "Sơn Lộ");
+    g(
+        &xa,
+        &["generate", "--households", "2", "--seed", "9", "--no-round"],
+    );
+    g(&xa, &["export", "--out", s(&d.join("u1"))]);
+    g(&office, &["import", s(&d.join("u1"))]);
+    let hid = g(&office, &["household", "list"])[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    for (field, value) in [("address", OFFICE_ADDRESS), ("note", "Văn phòng ghi")] {
+        g(
+            &office,
+            &[
+                "correct",
+                "--entity",
+                "household",
+                "--id",
+                &hid,
+                "--field",
+                field,
+                "--value",
+                value,
+                "--reason",
+                "Xác minh",
+            ],
+        );
+    }
+    {
+        let mut l = Ledger::open(&xa).expect("open commune");
+        l.write(
+            "edit",
+            vec![Change::new("household", hid.as_str(), OpKind::Update)
+                .with("address", COMMUNE_ADDRESS)
+                .with("note", COMMUNE_NOTE)],
+        )
+        .expect("commune edit");
+    }
+    g(&xa, &["export", "--out", s(&d.join("u2"))]);
+    let imp = g(&office, &["import", s(&d.join("u2"))]);
+    assert_eq!(imp[0]["conflicts"].as_u64(), Some(2), "{imp}");
+    (office, hid)
+}
+
+/// SYNC rule 9 in the window: the commune's value offers "Giữ cả phiên bản này cho 2 trường"
+/// (the office's values, written one by one, do not); one click decides both items, the toast
+/// says so and the list is empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb + tauri-driver; run by .ci/run"]
+async fn office_keeps_one_whole_version_of_a_household_with_one_click() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path().to_path_buf();
+    let (office, hid) = prepare_version(&d);
+
+    let env = AppEnv::in_dir(&d, &office);
+    let hid2 = hid.clone();
+    with_app(&app(), &env, "conflicts-version", LIMIT, |c| async move {
+        c.execute(
+            "location.hash = '#/conflicts/' + encodeURIComponent(arguments[0]);",
+            vec![Value::String(hid2.clone())],
+        )
+        .await?;
+        wait_for(&c, "#cf-form").await?;
+        assert_eq!(texts(&c, "[data-testid=cf-item]").await?.len(), 2);
+        let buttons = texts(&c, "#cf-form [data-testid=cf-keep-version]").await?;
+        assert_eq!(
+            buttons,
+            vec!["Giữ cả phiên bản này cho 2 trường".to_owned()]
+        );
+        shot(&c, "conflicts-version-01-offer").await?;
+        click(&c, "#cf-form [data-testid=cf-keep-version]").await?;
+        wait_for(&c, "#cf-empty").await?;
+        let toast = wait_text(&c, "#toast", "the toast", |t| !t.is_empty()).await?;
+        assert!(toast.contains("máy 01234-1 cho 2 trường"), "{toast}");
+        shot(&c, "conflicts-version-02-done").await?;
+        Ok(())
+    })
+    .await;
+
+    assert_eq!(g(&office, &["conflicts"]), Value::Array(vec![]));
+    let shown = g(&office, &["household", "show", &hid]);
+    assert_eq!(shown["address"], COMMUNE_ADDRESS);
+    assert_eq!(shown["note"], COMMUNE_NOTE);
+}

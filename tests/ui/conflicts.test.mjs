@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { itemKey, householdTitle, itemTitle, groupByHousehold, headMeta, nextSelection } from '../../ui/js/lib/conflicts.js';
+import { itemKey, householdTitle, itemTitle, groupByHousehold, headMeta, nextSelection, versionItems } from '../../ui/js/lib/conflicts.js';
 
 /** @param {Partial<import('../../ui/js/lib/conflicts.js').Item>} o */
 function item(o) {
@@ -57,4 +57,17 @@ test('the screens this feature touches load as modules (a syntax slip stops the 
     const mod = await import(`../../ui/js/screens/${m}`);
     assert.equal(typeof mod.mount, 'function', m);
   }
+});
+
+test('keeping a whole version covers the items of the same record in which that version competes', () => {
+  const hd = (key) => ({ key });
+  const a = item({ entity: 'survey', row_id: 's1', field: 'score_a', heads: [hd('x:1'), hd('y:4')] });
+  const b = item({ entity: 'survey', row_id: 's1', field: 'class', heads: [hd('x:1'), hd('y:4')] });
+  const c = item({ entity: 'survey', row_id: 's1', field: 'reviewer', heads: [hd('x:2'), hd('y:4')] });
+  const other = item({ entity: 'survey', row_id: 's2', field: 'class', heads: [hd('x:1'), hd('z:9')] });
+  const locked = item({ entity: 'survey', row_id: 's1', field: 'status', kind: 'locked_edit', resolvable: false, heads: [hd('x:1')] });
+  const all = [a, b, c, other, locked];
+  assert.deepEqual(versionItems(all, a, 'x:1').map((i) => i.field), ['score_a', 'class']);
+  assert.deepEqual(versionItems(all, a, 'y:4').map((i) => i.field), ['score_a', 'class', 'reviewer']);
+  assert.deepEqual(versionItems(all, other, 'z:9').map((i) => i.field), ['class']);
 });

@@ -21,4 +21,10 @@ export const conflictIpc = {
   resolve: (entity, row_id, field, choice) => call('resolve_conflict', {
     entity, row_id, field, pick: choice.pick ?? null, value: choice.value ?? null, note: choice.note ?? null,
   }),
+  /**
+   * Keep one competing version (`pick` = [origin, seq]) of the whole record for every open item
+   * of it in which that version competes (a survey's answers and score stay together).
+   * @param {string} entity @param {string} row_id @param {[string, number]} pick @param {string|null} note
+   */
+  resolveVersion: (entity, row_id, pick, note) => call('resolve_version', { entity, row_id, pick, note }),
 };

@@ -100,9 +100,50 @@ pub fn conflicts(args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// `resolve ENTITY ROW_ID FIELD (--pick ORIGIN:SEQ | --value VALUE) [--note TEXT] [--json]`
+/// `resolve ENTITY ROW_ID FIELD (--pick ORIGIN:SEQ | --value VALUE) [--note TEXT] [--json]`, or
+/// `resolve ENTITY ROW_ID --keep-version ORIGIN:SEQ [--note TEXT] [--json]` (one version of the whole
+/// record for every open item it competes in).
 pub fn resolve(args: &Args, words: &[&str]) -> CmdResult {
-    args.only(&["db", "json", "pick", "value", "note"])?;
+    args.only(&["db", "json", "pick", "value", "note", "keep-version"])?;
+    if let Some(version) = args.opt("keep-version") {
+        let [entity, row_id] = words else {
+            return Err(Failure::Usage(
+                "Cách dùng: `giamngheo resolve LOẠI MÃ_BẢN_GHI --keep-version NGUỒN:SỐ` (không kèm tên trường)."
+                    .into(),
+            ));
+        };
+        if args.opt("pick").is_some() || args.opt("value").is_some() {
+            return Err(UsageError(
+                "--keep-version chọn cả một phiên bản: không dùng cùng --pick hay --value.".into(),
+            )
+            .into());
+        }
+        let key = parse_op_key(version)?;
+        let mut ledger = open_set_up(args)?;
+        let res = ledger.resolve_version(entity, row_id, &key, args.opt("note"))?;
+        if args.flag("json") {
+            print_json(&res)?;
+        } else {
+            eprintln!(
+                "Đã giữ phiên bản {}:{} cho {} trường ({}).{} Còn {} mục cần xem xét.",
+                key.0,
+                key.1,
+                res.fields.len(),
+                res.fields.join(", "),
+                if res.left_open.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " Phiên bản này không có trong {} mục còn lại của bản ghi ({}): hãy chọn từng mục.",
+                        res.left_open.len(),
+                        res.left_open.join(", ")
+                    )
+                },
+                res.open_items
+            );
+        }
+        return Ok(());
+    }
     let [entity, row_id, field] = words else {
         return Err(Failure::Usage(
             "Cách dùng: `giamngheo resolve LOẠI MÃ_BẢN_GHI TRƯỜNG --pick NGUỒN:SỐ` hoặc `--value GIÁ_TRỊ`."

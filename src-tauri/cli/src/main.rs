@@ -78,6 +78,8 @@ Trao đổi dữ liệu qua thẻ nhớ USB (xem docs/EXCHANGE.md):
                                  trên máy nào (văn phòng hay xã).
   resolve LOẠI MÃ TRƯỜNG --pick NGUỒN:SỐ | --value GIÁ_TRỊ [--note GHI_CHÚ]
                                  Chọn một giá trị đang có hoặc nhập giá trị mới (kiểm tra như khi sửa).
+  resolve LOẠI MÃ --keep-version NGUỒN:SỐ [--note GHI_CHÚ]
+                                 Giữ cả một phiên bản của bản ghi cho mọi mục nó đang tranh chấp.
 
 Quyết định của văn phòng (đi tới xã trong gói trả về):
   office approve MÃ_HỘ [--round MÃ] | office approve --round MÃ

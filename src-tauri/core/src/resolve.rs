@@ -127,6 +127,19 @@ pub struct Resolution {
     pub open_items: u64,
 }
 
+/// The outcome of [`Ledger::resolve_version`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionResolution {
+    /// The op that closed the items.
+    pub op: OpKey,
+    /// The fields decided (their items are closed).
+    pub fields: Vec<String>,
+    /// Open items of the record in which the chosen version is not a competing value.
+    pub left_open: Vec<String>,
+    /// Review items still open on this installation.
+    pub open_items: u64,
+}
+
 fn kind_label(kind: &str) -> String {
     KINDS
         .iter()
@@ -697,6 +710,151 @@ impl Ledger {
         detail_of(conn, entity, row_id, field, &kind, &heads)
     }
 
+    /// A decided (locked) round is changed by the office only, as everywhere else.
+    fn check_round_open(&self, entity: &str, row_id: &str) -> Result<()> {
+        if matches!(
+            entity,
+            "survey" | "application" | "village_meeting" | "complaint" | "certificate"
+        ) {
+            let locked: bool = self
+            .conn()
+            .query_row(
+                &format!(
+                    "SELECT coalesce(r.locked, 0) <> 0 FROM {entity} x JOIN review_round r ON r.id = x.round_id WHERE x.id = ?1"
+                ),
+                [row_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(false);
+            let office = self.local_identity()?.is_some_and(|me| me.role == "office");
+            if locked && !office {
+                return Err(Error::Conflict(
+                    "Đợt rà soát này đã khoá (đã có quyết định): chỉ văn phòng quyết định mục này."
+                        .into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Keep one competing version of a whole record (rule 9 of SYNC §3.4: fields that only make
+    /// sense together — a survey's answers and its score — are decided together). For every open
+    /// `overlap` item of the row in which the op `key` is a competing value, that value is kept,
+    /// all in ONE op whose base lists every head of those fields; items where `key` is not a
+    /// competing value stay open and are named in the result. Same checks as
+    /// [`Ledger::resolve_conflict`] (locked rounds, note length); the audit event lists the
+    /// fields without their values.
+    pub fn resolve_version(
+        &mut self,
+        entity: &str,
+        row_id: &str,
+        key: &OpKey,
+        note: Option<&str>,
+    ) -> Result<VersionResolution> {
+        let def = entity_def(entity)
+            .ok_or_else(|| Error::Invalid(format!("Loại bản ghi không tồn tại: {entity}")))?;
+        let note = note.map(str::trim).filter(|n| !n.is_empty());
+        if note.is_some_and(|n| n.chars().count() > 500) {
+            return Err(Error::field("note", "Ghi chú quá dài (tối đa 500 ký tự)."));
+        }
+        let open: Vec<String> = self
+            .conn()
+            .prepare(
+                "SELECT field FROM conflict WHERE entity = ?1 AND row_id = ?2 AND kind = 'overlap' ORDER BY field",
+            )?
+            .query_map(params![entity, row_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if open.is_empty() {
+            return Err(closed_message());
+        }
+        self.check_round_open(entity, row_id)?;
+        let mut fields: Vec<(String, Value)> = Vec::new();
+        let mut left_open = Vec::new();
+        let mut heads_of: Vec<Value> = Vec::new();
+        for field in &open {
+            let heads = field_head_keys(self.conn(), entity, row_id, field)?;
+            if heads.contains(key) {
+                let v = competing(self.conn(), entity, field, key, false)?.value;
+                heads_of.push(json!({
+                    "field": field,
+                    "heads": heads.iter().map(|k| json!([k.0, k.1])).collect::<Vec<_>>(),
+                }));
+                fields.push((field.clone(), v));
+            } else {
+                left_open.push(field.clone());
+            }
+        }
+        if fields.is_empty() {
+            return Err(Error::field(
+                "choice",
+                format!(
+                    "Phiên bản được chọn ({}:{}) không phải là giá trị đang tranh chấp của bản ghi này. Hãy tải lại danh sách.",
+                    key.0, key.1
+                ),
+            ));
+        }
+        let note_owned = note.map(str::to_owned);
+        let (entity_s, row_s) = (def.name, row_id.to_owned());
+        let names: Vec<String> = fields.iter().map(|(f, _)| f.clone()).collect();
+        let picked = key.clone();
+        let op = self.transact("resolve_conflict", |w| {
+            for f in &names {
+                let still: bool = w.conn().query_row(
+                    "SELECT count(*) > 0 FROM conflict WHERE entity = ?1 AND row_id = ?2 AND field = ?3 AND kind = 'overlap'",
+                    params![entity_s, row_s, f],
+                    |r| r.get(0),
+                )?;
+                if !still {
+                    return Err(closed_message());
+                }
+            }
+            let mut change = Change::new(entity_s, row_s.clone(), OpKind::Update);
+            for (f, v) in &fields {
+                change.put(f, v.clone());
+            }
+            let op = w.apply(change)?;
+            if let Some(n) = &note_owned {
+                w.conn().execute(
+                    "INSERT OR REPLACE INTO op_reason (origin, seq, reason) VALUES (?1, ?2, ?3)",
+                    params![op.0, op.1, n],
+                )?;
+            }
+            let device_time = w.device_time().to_owned();
+            let user = w.user_id().to_owned();
+            let lamport: i64 = w.conn().query_row(
+                "SELECT lamport FROM op WHERE origin = ?1 AND seq = ?2",
+                params![op.0, op.1],
+                |r| r.get(0),
+            )?;
+            crate::ledger::append_audit(
+                w.conn(),
+                lamport,
+                &device_time,
+                &user,
+                "resolve_conflict",
+                Some(entity_s),
+                Some(&row_s),
+                &json!({
+                    "fields": heads_of,
+                    "choice": {"version": [picked.0, picked.1]},
+                    "op": [op.0, op.1],
+                    "note": note_owned.is_some(),
+                }),
+            )?;
+            Ok(op)
+        })?;
+        let open_items: i64 = self
+            .conn()
+            .query_row("SELECT count(*) FROM conflict", [], |r| r.get(0))?;
+        Ok(VersionResolution {
+            op,
+            fields: names,
+            left_open,
+            open_items: open_items.max(0) as u64,
+        })
+    }
+
     /// Decide an open `overlap` item: keep one competing value or a newly typed one. A typed
     /// value is validated like a normal edit of the field (a wrong ID number gets the usual
     /// message and nothing changes). Writes ONE op whose base for the field is every current
@@ -745,30 +903,7 @@ impl Ledger {
                 None => closed_message(),
             });
         }
-        // A decided (locked) round is changed by the office only, as everywhere else.
-        if matches!(
-            entity,
-            "survey" | "application" | "village_meeting" | "complaint" | "certificate"
-        ) {
-            let locked: bool = self
-                .conn()
-                .query_row(
-                    &format!(
-                        "SELECT coalesce(r.locked, 0) <> 0 FROM {entity} x JOIN review_round r ON r.id = x.round_id WHERE x.id = ?1"
-                    ),
-                    [row_id],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .unwrap_or(false);
-            let office = self.local_identity()?.is_some_and(|me| me.role == "office");
-            if locked && !office {
-                return Err(Error::Conflict(
-                    "Đợt rà soát này đã khoá (đã có quyết định): chỉ văn phòng quyết định mục này."
-                        .into(),
-                ));
-            }
-        }
+        self.check_round_open(entity, row_id)?;
         let heads = field_head_keys(self.conn(), entity, row_id, field)?;
         let (fields, audit_how) = match choice {
             Choice::Pick(key) => {

@@ -101,3 +101,17 @@ export function nextSelection(before, after, savedKey) {
   const first = after.find((i) => i.resolvable);
   return first ? itemKey(first) : null;
 }
+
+/**
+ * The open items of the same record as `it` in which the competing value `headKey`
+ * (`ORIGIN:SEQ`) also competes: what "keep this whole version" would decide at once.
+ * @param {Item[]} items every item on the screen
+ * @param {Item} it the open item
+ * @param {string} headKey
+ * @returns {Item[]}
+ */
+export function versionItems(items, it, headKey) {
+  return items.filter((x) => x.resolvable && x.kind === 'overlap'
+    && x.entity === it.entity && x.row_id === it.row_id
+    && x.heads.some((hd) => hd.key === headKey));
+}

@@ -13,7 +13,7 @@
 import { h, clear, select } from '../dom.js';
 import { field, showIssues, focusFirstError } from '../forms.js';
 import { conflictIpc } from '../conflict-ipc.js';
-import { groupByHousehold, headMeta, itemKey, itemTitle, nextSelection } from '../lib/conflicts.js';
+import { groupByHousehold, headMeta, itemKey, itemTitle, nextSelection, versionItems } from '../lib/conflicts.js';
 
 const TYPED = '__typed';
 
@@ -105,6 +105,13 @@ export function mount(root, ctx) {
     const name = 'cf-choice';
     const options = it.heads.map((hd, i) => {
       const radio = h('input', { type: 'radio', name, id: `cf-opt-${i}`, value: hd.key, 'data-testid': 'cf-option', 'data-display': hd.display, checked: hd.shown });
+      // Rule 9: fields that only make sense together (a survey's answers and its score) are
+      // best decided together — one click keeps this version in every item it competes in.
+      const together = versionItems(items, it, hd.key);
+      const keep = together.length > 1
+        ? h('button', { type: 'button', class: 'cf-keep-version', 'data-testid': 'cf-keep-version', text: `Giữ cả phiên bản này cho ${together.length} trường` })
+        : null;
+      if (keep) keep.addEventListener('click', () => keepVersion(it, hd, together.length));
       return h('div', { class: 'cf-option' + (hd.shown ? ' shown' : '') },
         radio,
         h('label', { for: `cf-opt-${i}` },
@@ -112,7 +119,8 @@ export function mount(root, ctx) {
           hd.shown ? h('span', { class: 'cf-tag', text: 'đang hiện' }) : null,
           h('br'),
           h('span', { class: 'hint', 'data-testid': 'cf-meta', text: headMeta(hd) }),
-          hd.reason ? h('span', { class: 'hint', text: ` · lý do: ${hd.reason}` }) : null));
+          hd.reason ? h('span', { class: 'hint', text: ` · lý do: ${hd.reason}` }) : null),
+        keep);
     });
     let typed = null;
     /** @type {HTMLElement|null} */
@@ -129,6 +137,34 @@ export function mount(root, ctx) {
         field('value', it.field_label, valueInput));
     }
     const note = h('input', { type: 'text', id: 'cf-note', 'data-testid': 'cf-note', autocomplete: 'off', maxlength: '500' });
+
+    /**
+     * @param {import('../lib/conflicts.js').Item} item
+     * @param {any} hd the competing value whose whole version is kept
+     * @param {number} count
+     */
+    async function keepVersion(item, hd, count) {
+      if (saving) return;
+      saving = true;
+      try {
+        const noteText = /** @type {HTMLInputElement} */ (note).value.trim() || null;
+        const res = await conflictIpc.resolveVersion(item.entity, item.row_id, [hd.origin, hd.seq], noteText);
+        const rest = res.left_open.length ? ` Còn ${res.left_open.length} trường của bản ghi này phải chọn riêng.` : '';
+        ctx.toast(`Đã giữ phiên bản của máy ${hd.device.short_code} cho ${res.fields.length} trường.${rest}`);
+        const before = items;
+        items = await load();
+        if (!alive) return;
+        selected = nextSelection(before, items, itemKey(item));
+        draw();
+        focusChooser();
+      } catch (e) {
+        const err = /** @type {any} */ (e);
+        showIssues(form, summary, [{ field: '', message: err.message, severity: 'error' }], `Chưa giữ được phiên bản (${count} trường).`);
+        focusFirstError(form);
+      } finally {
+        saving = false;
+      }
+    }
     const save = h('button', { type: 'submit', class: 'primary', id: 'cf-save', 'data-testid': 'cf-save', text: 'Lưu lựa chọn (Enter)' });
     const cancel = h('button', { type: 'button', id: 'cf-cancel', text: 'Quay lại (Esc)' });
     cancel.addEventListener('click', () => ctx.navigate(back));
