@@ -116,3 +116,23 @@ pub fn enrol(d: &std::path::Path, office: &std::path::Path, dev: &std::path::Pat
     );
     gj(dev, &["import", acc["file"].as_str().expect("file")]);
 }
+
+/// `correct --entity ENTITY --id ID --field FIELD --value VALUE --reason "Xác minh"` at the office.
+pub fn correct(office: &std::path::Path, entity: &str, id: &str, field: &str, value: &str) {
+    gj(
+        office,
+        &[
+            "correct",
+            "--entity",
+            entity,
+            "--id",
+            id,
+            "--field",
+            field,
+            "--value",
+            value,
+            "--reason",
+            "Xác minh",
+        ],
+    );
+}

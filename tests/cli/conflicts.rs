@@ -5,7 +5,7 @@
 //! ID number (exit 3, Vietnamese message, nothing changed), resolves one item by a typed value and
 //! one by a pick, and the return package closes them at the commune too.
 
-use crate::common::{gj as g, path_str as s, run, stderr};
+use crate::common::{correct, gj as g, path_str as s, run, stderr};
 use giamngheo_core::ledger::{Change, OpKind};
 use giamngheo_core::Ledger;
 use serde_json::Value;
@@ -37,22 +37,7 @@ fn office_lists_and_resolves_conflicts_and_the_return_closes_them_at_the_commune
         ("household", hid.as_str(), "address", "Nhà văn phòng sửa"),
         ("member", mid.as_str(), "id_number", "004080001234"),
     ] {
-        g(
-            &office,
-            &[
-                "correct",
-                "--entity",
-                entity,
-                "--id",
-                id,
-                "--field",
-                field,
-                "--value",
-                value,
-                "--reason",
-                "Xác minh",
-            ],
-        );
+        correct(&office, entity, id, field, value);
     }
     {
         let mut l = Ledger::open(&xa).expect("open commune");
@@ -255,22 +240,7 @@ fn one_version_of_a_household_decides_all_its_items_at_once() {
         ("address", "Địa chỉ văn phòng"),
         ("note", "Ghi chú văn phòng"),
     ] {
-        g(
-            &office,
-            &[
-                "correct",
-                "--entity",
-                "household",
-                "--id",
-                &hid,
-                "--field",
-                field,
-                "--value",
-                value,
-                "--reason",
-                "Xác minh",
-            ],
-        );
+        correct(&office, "household", &hid, field, value);
     }
     {
         let mut l = Ledger::open(&xa).expect("open commune");

@@ -131,6 +131,24 @@ fn register(l: &Ledger) -> Vec<String> {
     out
 }
 
+/// A household and a 2022-2025 periodic round of the commune, known to every laptop.
+fn household_in_a_round(d: &Path, n: &mut Net) -> (String, String) {
+    let (h, _) = household(&mut n.a);
+    let round =
+        n.a.create_round(&giamngheo_core::review::RoundInput {
+            kind: "periodic".into(),
+            scope: "full".into(),
+            rules_id: "2022-2025".into(),
+            start_date: "2026-10-01".into(),
+            ..Default::default()
+        })
+        .expect("round")
+        .round
+        .id;
+    settle(d, n);
+    (h, round)
+}
+
 fn items(l: &Ledger) -> Vec<ConflictDetail> {
     l.conflict_details().expect("details")
 }
@@ -636,22 +654,10 @@ fn critical_fields_are_never_resolved_without_a_person() {
 /// review screen, the survey saves again.
 #[test]
 fn a_survey_with_competing_scores_is_not_settled_by_saving_the_form_again() {
-    use giamngheo_core::review::{RoundInput, SurveyInput};
+    use giamngheo_core::review::SurveyInput;
     let mut n = net();
     let d = n.dir.path().to_path_buf();
-    let (h, _) = household(&mut n.a);
-    let round =
-        n.a.create_round(&RoundInput {
-            kind: "periodic".into(),
-            scope: "full".into(),
-            rules_id: "2022-2025".into(),
-            start_date: "2026-10-01".into(),
-            ..Default::default()
-        })
-        .expect("round")
-        .round
-        .id;
-    settle(&d, &mut n);
+    let (h, round) = household_in_a_round(&d, &mut n);
     let sv = |score: i64| SurveyInput {
         round_id: round.clone(),
         household_id: h.clone(),
@@ -725,22 +731,10 @@ fn a_survey_with_competing_scores_is_not_settled_by_saving_the_form_again() {
 /// score and class together, and after the exchange every replica agrees with no item left.
 #[test]
 fn keeping_one_whole_version_of_a_survey_decides_its_items_together_everywhere() {
-    use giamngheo_core::review::{RoundInput, SurveyInput};
+    use giamngheo_core::review::SurveyInput;
     let mut n = net();
     let d = n.dir.path().to_path_buf();
-    let (h, _) = household(&mut n.a);
-    let round =
-        n.a.create_round(&RoundInput {
-            kind: "periodic".into(),
-            scope: "full".into(),
-            rules_id: "2022-2025".into(),
-            start_date: "2026-10-01".into(),
-            ..Default::default()
-        })
-        .expect("round")
-        .round
-        .id;
-    settle(&d, &mut n);
+    let (h, round) = household_in_a_round(&d, &mut n);
     let sv = |score: i64, reviewer: &str| SurveyInput {
         round_id: round.clone(),
         household_id: h.clone(),

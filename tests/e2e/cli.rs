@@ -118,3 +118,23 @@ pub fn setup_enrolled_commune(
     g(db, &["import", acc["file"].as_str().expect("file")]);
     acc
 }
+
+/// `correct --entity ENTITY --id ID --field FIELD --value VALUE --reason "Xác minh"` at the office.
+pub fn correct(office: &Path, entity: &str, id: &str, field: &str, value: &str) {
+    g(
+        office,
+        &[
+            "correct",
+            "--entity",
+            entity,
+            "--id",
+            id,
+            "--field",
+            field,
+            "--value",
+            value,
+            "--reason",
+            "Xác minh",
+        ],
+    );
+}

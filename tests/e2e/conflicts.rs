@@ -17,7 +17,7 @@ use giamngheo_core::Ledger;
 use serde_json::Value;
 
 use crate::app;
-use crate::cli::{g, s, setup_enrolled_commune, setup_office};
+use crate::cli::{correct, g, s, setup_enrolled_commune, setup_office};
 use crate::driver::{
     click, key, keys, shot, texts, type_into, wait_for, wait_js, wait_text, with_app, AppEnv, R,
 };
@@ -57,22 +57,7 @@ fn prepare(d: &Path) -> (PathBuf, String, String) {
         ("household", hid.as_str(), "address", OFFICE_ADDRESS),
         ("member", head.as_str(), "id_number", "004080001234"),
     ] {
-        g(
-            &office,
-            &[
-                "correct",
-                "--entity",
-                entity,
-                "--id",
-                id,
-                "--field",
-                field,
-                "--value",
-                value,
-                "--reason",
-                "Xác minh",
-            ],
-        );
+        correct(&office, entity, id, field, value);
     }
     // The commune's edits, written through the core as the app writes them.
     {
@@ -263,22 +248,7 @@ fn prepare_version(d: &Path) -> (PathBuf, String) {
         .expect("id")
         .to_owned();
     for (field, value) in [("address", OFFICE_ADDRESS), ("note", "Văn phòng ghi")] {
-        g(
-            &office,
-            &[
-                "correct",
-                "--entity",
-                "household",
-                "--id",
-                &hid,
-                "--field",
-                field,
-                "--value",
-                value,
-                "--reason",
-                "Xác minh",
-            ],
-        );
+        correct(&office, "household", &hid, field, value);
     }
     {
         let mut l = Ledger::open(&xa).expect("open commune");

@@ -738,6 +738,67 @@ impl Ledger {
         Ok(())
     }
 
+    /// The one write of a decision: in one transaction, checks that every item of `open_fields`
+    /// is still open, writes ONE op setting `fields` (its base is every head, which closes the
+    /// items), records `note` as the op's reason and appends a `resolve_conflict` audit event
+    /// (`audit` plus the op and whether a note was given; no personal values).
+    fn write_decision(
+        &mut self,
+        entity: &'static str,
+        row_id: &str,
+        open_fields: &[String],
+        fields: &[(String, Value)],
+        note: Option<&str>,
+        audit: Value,
+    ) -> Result<OpKey> {
+        let row = row_id.to_owned();
+        self.transact("resolve_conflict", |w| {
+            // Still open inside the transaction (nothing raced us on this connection).
+            for f in open_fields {
+                let still: bool = w.conn().query_row(
+                    "SELECT count(*) > 0 FROM conflict WHERE entity = ?1 AND row_id = ?2 AND field = ?3 AND kind = 'overlap'",
+                    params![entity, row, f],
+                    |r| r.get(0),
+                )?;
+                if !still {
+                    return Err(closed_message());
+                }
+            }
+            let mut change = Change::new(entity, row.clone(), OpKind::Update);
+            for (f, v) in fields {
+                change.put(f, v.clone());
+            }
+            let op = w.apply(change)?;
+            if let Some(n) = note {
+                w.conn().execute(
+                    "INSERT OR REPLACE INTO op_reason (origin, seq, reason) VALUES (?1, ?2, ?3)",
+                    params![op.0, op.1, n],
+                )?;
+            }
+            let device_time = w.device_time().to_owned();
+            let user = w.user_id().to_owned();
+            let lamport: i64 = w.conn().query_row(
+                "SELECT lamport FROM op WHERE origin = ?1 AND seq = ?2",
+                params![op.0, op.1],
+                |r| r.get(0),
+            )?;
+            let mut details = audit;
+            details["op"] = json!([op.0, op.1]);
+            details["note"] = json!(note.is_some());
+            crate::ledger::append_audit(
+                w.conn(),
+                lamport,
+                &device_time,
+                &user,
+                "resolve_conflict",
+                Some(entity),
+                Some(&row),
+                &details,
+            )?;
+            Ok(op)
+        })
+    }
+
     /// Keep one competing version of a whole record (rule 9 of SYNC §3.4: fields that only make
     /// sense together — a survey's answers and its score — are decided together). For every open
     /// `overlap` item of the row in which the op `key` is a competing value, that value is kept,
@@ -794,56 +855,15 @@ impl Ledger {
                 ),
             ));
         }
-        let note_owned = note.map(str::to_owned);
-        let (entity_s, row_s) = (def.name, row_id.to_owned());
         let names: Vec<String> = fields.iter().map(|(f, _)| f.clone()).collect();
-        let picked = key.clone();
-        let op = self.transact("resolve_conflict", |w| {
-            for f in &names {
-                let still: bool = w.conn().query_row(
-                    "SELECT count(*) > 0 FROM conflict WHERE entity = ?1 AND row_id = ?2 AND field = ?3 AND kind = 'overlap'",
-                    params![entity_s, row_s, f],
-                    |r| r.get(0),
-                )?;
-                if !still {
-                    return Err(closed_message());
-                }
-            }
-            let mut change = Change::new(entity_s, row_s.clone(), OpKind::Update);
-            for (f, v) in &fields {
-                change.put(f, v.clone());
-            }
-            let op = w.apply(change)?;
-            if let Some(n) = &note_owned {
-                w.conn().execute(
-                    "INSERT OR REPLACE INTO op_reason (origin, seq, reason) VALUES (?1, ?2, ?3)",
-                    params![op.0, op.1, n],
-                )?;
-            }
-            let device_time = w.device_time().to_owned();
-            let user = w.user_id().to_owned();
-            let lamport: i64 = w.conn().query_row(
-                "SELECT lamport FROM op WHERE origin = ?1 AND seq = ?2",
-                params![op.0, op.1],
-                |r| r.get(0),
-            )?;
-            crate::ledger::append_audit(
-                w.conn(),
-                lamport,
-                &device_time,
-                &user,
-                "resolve_conflict",
-                Some(entity_s),
-                Some(&row_s),
-                &json!({
-                    "fields": heads_of,
-                    "choice": {"version": [picked.0, picked.1]},
-                    "op": [op.0, op.1],
-                    "note": note_owned.is_some(),
-                }),
-            )?;
-            Ok(op)
-        })?;
+        let op = self.write_decision(
+            def.name,
+            row_id,
+            &names,
+            &fields,
+            note,
+            json!({"fields": heads_of, "choice": {"version": [key.0, key.1]}}),
+        )?;
         let open_items: i64 = self
             .conn()
             .query_row("SELECT count(*) FROM conflict", [], |r| r.get(0))?;
@@ -925,56 +945,14 @@ impl Ledger {
             ),
         };
         let head_list: Vec<Value> = heads.iter().map(|k| json!([k.0, k.1])).collect();
-        let note_owned = note.map(str::to_owned);
-        let (entity_s, row_s, field_s) = (def.name, row_id.to_owned(), field.to_owned());
-        let key = self.transact("resolve_conflict", |w| {
-            // Still open inside the transaction (nothing raced us on this connection).
-            let still: bool = w.conn().query_row(
-                "SELECT count(*) > 0 FROM conflict WHERE entity = ?1 AND row_id = ?2 AND field = ?3 AND kind = 'overlap'",
-                params![entity_s, row_s, field_s],
-                |r| r.get(0),
-            )?;
-            if !still {
-                return Err(closed_message());
-            }
-            let mut change = Change::new(entity_s, row_s.clone(), OpKind::Update);
-            for (f, v) in &fields {
-                change.put(f, v.clone());
-            }
-            let key = w.apply(change)?;
-            if let Some(n) = &note_owned {
-                w.conn().execute(
-                    "INSERT OR REPLACE INTO op_reason (origin, seq, reason) VALUES (?1, ?2, ?3)",
-                    params![key.0, key.1, n],
-                )?;
-            }
-            let device_time = w.device_time().to_owned();
-            let user = w.user_id().to_owned();
-            let lamport: i64 = w
-                .conn()
-                .query_row(
-                    "SELECT lamport FROM op WHERE origin = ?1 AND seq = ?2",
-                    params![key.0, key.1],
-                    |r| r.get(0),
-                )?;
-            crate::ledger::append_audit(
-                w.conn(),
-                lamport,
-                &device_time,
-                &user,
-                "resolve_conflict",
-                Some(entity_s),
-                Some(&row_s),
-                &json!({
-                    "field": field_s,
-                    "heads": head_list,
-                    "choice": audit_how,
-                    "op": [key.0, key.1],
-                    "note": note_owned.is_some(),
-                }),
-            )?;
-            Ok(key)
-        })?;
+        let key = self.write_decision(
+            def.name,
+            row_id,
+            &[field.to_owned()],
+            &fields,
+            note,
+            json!({"field": field, "heads": head_list, "choice": audit_how}),
+        )?;
         let value = fields
             .iter()
             .find(|(f, _)| f == field)
