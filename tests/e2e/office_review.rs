@@ -51,12 +51,14 @@ async fn office_returns_a_household_for_correction_and_the_commune_sees_the_reas
             wait_for(&c, "#or-household").await?;
             type_into(&c, "#or-hh-search", &code1).await?;
             click(&c, "#or-hh-find").await?;
+            // The form lists every household when it opens; wait for the search's own answer
+            // (one household, chosen), or the select is re-filled under the next step.
             wait_js(
                 &c,
                 &format!(
-                    "return !!document.querySelector(\"#or-hh-pick option[value='{hid1}']\");"
+                    "const s = document.querySelector('#or-hh-pick'); return !!s && s.options.length === 2 && s.value === '{hid1}';"
                 ),
-                "the household among the search results",
+                "the search narrowed to the household",
                 |v| v == &Value::Bool(true),
             )
             .await?;

@@ -14,6 +14,7 @@ import { field, showIssues } from '../forms.js';
 import { formatDateTime, formatNumber } from '../lib/format.js';
 import { pickFolder } from '../ipc.js';
 import { exchangeIpc } from '../exchange-ipc.js';
+import { householdFinder } from '../household-finder.js';
 
 /** @type {Record<string, string>} */
 const STATUS = { imported: 'Nhận được', duplicate: 'Trùng (đã có)', rejected: 'Từ chối', quarantined: 'Cách ly' };
@@ -244,9 +245,7 @@ export function mount(root, ctx) {
   }
 
   function correctionForm() {
-    const search = h('input', { type: 'search', id: 'ex-hh-search', 'data-testid': 'ex-hh-search', placeholder: 'tên chủ hộ hoặc mã hộ', autocomplete: 'off' });
-    const find = h('button', { type: 'button', id: 'ex-hh-find', 'data-testid': 'ex-hh-find', text: 'Tìm' });
-    const pick = /** @type {HTMLSelectElement} */ (select({ id: 'ex-hh-pick', 'data-testid': 'ex-hh-pick' }, [], '', '— chọn hộ —'));
+    const { search, find, pick } = householdFinder(ctx, 'ex', () => '', (e) => fail(e));
     const fieldSel = /** @type {HTMLSelectElement} */ (select({ id: 'ex-field', 'data-testid': 'ex-field' }, FIELDS, 'note'));
     const value = h('input', { type: 'text', id: 'ex-value', 'data-testid': 'ex-value', autocomplete: 'off' });
     const reason = h('input', { type: 'text', id: 'ex-reason', 'data-testid': 'ex-reason', autocomplete: 'off' });
@@ -262,18 +261,6 @@ export function mount(root, ctx) {
         field('value', 'Giá trị mới', value), field('reason', 'Lý do sửa (bắt buộc)', reason)),
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'ex-correct-submit', 'data-testid': 'ex-correct-submit', text: 'Lưu bản sửa' })),
       done);
-    async function doFind() {
-      try {
-        const q = /** @type {HTMLInputElement} */ (search).value.trim();
-        const page = await ctx.ipc.listHouseholds({ search: q || null, village_id: null, flags: [], offset: 0, limit: 50 });
-        clear(pick);
-        pick.appendChild(h('option', { value: '', text: page.items.length ? '— chọn hộ —' : 'Không tìm thấy hộ nào' }));
-        for (const it of page.items) pick.appendChild(h('option', { value: it.id, text: `${it.head_name} — ${it.code || it.id}` }));
-        if (page.items.length === 1) pick.value = page.items[0].id;
-      } catch (e) { fail(e); }
-    }
-    find.addEventListener('click', doFind);
-    search.addEventListener('keydown', (ev) => { if (/** @type {KeyboardEvent} */ (ev).key === 'Enter') { ev.preventDefault(); doFind(); } });
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       done.textContent = '';

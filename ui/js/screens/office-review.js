@@ -15,6 +15,7 @@ import { field, showIssues } from '../forms.js';
 import { formatDate, formatDateTime } from '../lib/format.js';
 import { exchangeIpc } from '../exchange-ipc.js';
 import { officeIpc } from '../office-ipc.js';
+import { householdFinder } from '../household-finder.js';
 
 /** @type {Record<string, string>} */
 const STATE = { approved: 'Đã duyệt', locked: 'Đã khoá', returned: 'Trả lại để sửa', open: 'Chưa quyết định' };
@@ -98,9 +99,7 @@ export function mount(root, ctx) {
 
   /** @param {any[]} devices */
   function householdForm(devices) {
-    const search = h('input', { type: 'search', id: 'or-hh-search', 'data-testid': 'or-hh-search', placeholder: 'tên chủ hộ hoặc mã hộ', autocomplete: 'off' });
-    const find = h('button', { type: 'button', id: 'or-hh-find', 'data-testid': 'or-hh-find', text: 'Tìm' });
-    const pick = /** @type {HTMLSelectElement} */ (select({ id: 'or-hh-pick', 'data-testid': 'or-hh-pick' }, [], '', '— chọn hộ —'));
+    const { search, find, pick, run: doFind } = householdFinder(ctx, 'or', () => commune, fail);
     const reason = h('input', { type: 'text', id: 'or-reason', 'data-testid': 'or-reason', autocomplete: 'off' });
     const device = /** @type {HTMLSelectElement} */ (select({ id: 'or-device', 'data-testid': 'or-device' },
       devices.map((d) => ({ code: d.node_id, label: `${d.short_code} (${d.role === 'reviewer' ? 'máy rà soát viên' : 'máy cán bộ xã'})` })), '', 'Máy bất kỳ của xã'));
@@ -142,18 +141,6 @@ export function mount(root, ctx) {
         button('Khoá', 'or-lock', () => officeIpc.decide('lock', { household: pick.value })),
         button('Mở khoá', 'or-unlock', () => officeIpc.decide('unlock', { household: pick.value }))),
       done);
-    async function doFind() {
-      try {
-        const q = `${commune} ${/** @type {HTMLInputElement} */ (search).value.trim()}`.trim();
-        const page = await ctx.ipc.listHouseholds({ search: q || null, village_id: null, flags: [], offset: 0, limit: 50 });
-        clear(pick);
-        pick.appendChild(h('option', { value: '', text: page.items.length ? '— chọn hộ —' : 'Không tìm thấy hộ nào' }));
-        for (const it of page.items) pick.appendChild(h('option', { value: it.id, text: `${it.head_name} — ${it.code || it.id}` }));
-        if (page.items.length === 1) pick.value = page.items[0].id;
-      } catch (e) { fail(e); }
-    }
-    find.addEventListener('click', doFind);
-    search.addEventListener('keydown', (ev) => { if (/** @type {KeyboardEvent} */ (ev).key === 'Enter') { ev.preventDefault(); doFind(); } });
     form.addEventListener('submit', (ev) => ev.preventDefault());
     doFind();
     return form;
