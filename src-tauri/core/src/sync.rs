@@ -200,17 +200,14 @@ impl ImportGroup {
         }
     }
 
-    fn commit(
-        self,
-        l: &mut Ledger,
-        reports: &mut [ImportReport],
-        fault: ImportFault,
-    ) -> Result<()> {
+    /// Commits the group; never leaves a transaction open (a failed commit is rolled back and
+    /// its packages reported refused).
+    fn commit(self, l: &mut Ledger, reports: &mut [ImportReport], fault: ImportFault) {
         if fault.fail_commit {
-            l.conn().execute_batch("ROLLBACK")?;
+            let _ = l.conn().execute_batch("ROLLBACK");
         }
         let Err(e) = l.conn().execute_batch("COMMIT") else {
-            return Ok(());
+            return;
         };
         let _ = l.conn().execute_batch("ROLLBACK");
         l.forget_rule_sets();
@@ -227,7 +224,6 @@ impl ImportGroup {
             r.ops_duplicate = 0;
             r.conflicts = 0;
         }
-        Ok(())
     }
 }
 
@@ -1614,11 +1610,11 @@ impl Ledger {
                     progress(i + 1, total, &r);
                     out.push(r);
                     if group.ops >= GROUP_OPS {
-                        group.commit(me, &mut out, fault)?;
+                        group.commit(me, &mut out, fault);
                         group = ImportGroup::begin(me)?;
                     }
                 }
-                group.commit(me, &mut out, fault)?;
+                group.commit(me, &mut out, fault);
                 Ok(out)
             })
         })
