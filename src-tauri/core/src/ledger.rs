@@ -647,9 +647,9 @@ impl Ledger {
 impl Ledger {
     /// Run `f` in bulk-write mode (folder imports, demo generation): commits are not flushed to
     /// disk one by one (`synchronous = NORMAL`), the WAL is checkpointed every ~64 MiB instead
-    /// of every 4 MiB and the page cache is 256 MiB instead of 64. A power cut can then roll back the last packages or demo batches, never
-    /// corrupt the file — and both can simply be repeated (imports are idempotent, the package is
-    /// still on the stick). Every other write, above all what a person typed, commits with
+    /// of every 4 MiB and the page cache is 256 MiB instead of 64. A power cut can then roll back
+    /// the last packages or demo batches, never corrupt the file — and both can simply be
+    /// repeated (imports are idempotent, the package is still on the stick). Every other write, above all what a person typed, commits with
     /// `synchronous = FULL`: once the app says "đã lưu", a power cut cannot take it back.
     pub fn with_bulk_writes<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         self.conn().execute_batch(&format!(
@@ -1231,7 +1231,8 @@ fn encode_rev(def: &EntityDef, rev: &RevState) -> Result<String> {
 }
 
 /// Migration 8: rewrite every row's `_rev` in the compact form. Runs inside the migration's
-/// transaction; the only write to a domain table outside [`apply_op`], and it changes no value.
+/// transaction; it bypasses the write path (ARCHITECTURE invariant 1) but changes no value, only
+/// how the same revision state is written.
 pub(crate) fn reencode_revs(conn: &Connection) -> Result<()> {
     for def in ENTITIES {
         let rows: Vec<(String, String)> = conn

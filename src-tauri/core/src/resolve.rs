@@ -634,6 +634,15 @@ fn sort_items(v: &mut [ConflictDetail]) {
     });
 }
 
+/// A decision's note, trimmed (`None` when empty); at most 500 characters.
+fn checked_note(note: Option<&str>) -> Result<Option<&str>> {
+    let note = note.map(str::trim).filter(|n| !n.is_empty());
+    if note.is_some_and(|n| n.chars().count() > 500) {
+        return Err(Error::field("note", "Ghi chú quá dài (tối đa 500 ký tự)."));
+    }
+    Ok(note)
+}
+
 fn closed_message() -> Error {
     Error::Conflict(
         "Mục này đã được xử lý: trường không còn giá trị nào đang tranh chấp (có thể đã được chọn trên máy này hoặc trong gói vừa nhập). Không có gì thay đổi."
@@ -716,17 +725,14 @@ impl Ledger {
             entity,
             "survey" | "application" | "village_meeting" | "complaint" | "certificate"
         ) {
+            let sql = format!(
+                "SELECT coalesce(r.locked, 0) <> 0 FROM {entity} x JOIN review_round r ON r.id = x.round_id WHERE x.id = ?1"
+            );
             let locked: bool = self
-            .conn()
-            .query_row(
-                &format!(
-                    "SELECT coalesce(r.locked, 0) <> 0 FROM {entity} x JOIN review_round r ON r.id = x.round_id WHERE x.id = ?1"
-                ),
-                [row_id],
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or(false);
+                .conn()
+                .query_row(&sql, [row_id], |r| r.get(0))
+                .optional()?
+                .unwrap_or(false);
             let office = self.local_identity()?.is_some_and(|me| me.role == "office");
             if locked && !office {
                 return Err(Error::Conflict(
@@ -815,10 +821,7 @@ impl Ledger {
     ) -> Result<VersionResolution> {
         let def = entity_def(entity)
             .ok_or_else(|| Error::Invalid(format!("Loại bản ghi không tồn tại: {entity}")))?;
-        let note = note.map(str::trim).filter(|n| !n.is_empty());
-        if note.is_some_and(|n| n.chars().count() > 500) {
-            return Err(Error::field("note", "Ghi chú quá dài (tối đa 500 ký tự)."));
-        }
+        let note = checked_note(note)?;
         let open: Vec<String> = self
             .conn()
             .prepare(
@@ -897,10 +900,7 @@ impl Ledger {
                 format!("Trường “{field}” không thuộc loại bản ghi {entity}."),
             ));
         }
-        let note = note.map(str::trim).filter(|n| !n.is_empty());
-        if note.is_some_and(|n| n.chars().count() > 500) {
-            return Err(Error::field("note", "Ghi chú quá dài (tối đa 500 ký tự)."));
-        }
+        let note = checked_note(note)?;
         let open: bool = self.conn().query_row(
             "SELECT count(*) > 0 FROM conflict WHERE entity = ?1 AND row_id = ?2 AND field = ?3 AND kind = 'overlap'",
             params![entity, row_id, field],

@@ -99,6 +99,14 @@ fn node_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NodeInfo> {
     })
 }
 
+/// Every known node by id.
+fn nodes_by_id(conn: &Connection) -> Result<HashMap<String, NodeInfo>> {
+    Ok(load_nodes(conn)?
+        .into_iter()
+        .map(|n| (n.node_id.clone(), n))
+        .collect())
+}
+
 fn load_nodes(conn: &Connection) -> Result<Vec<NodeInfo>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {NODE_COLS} FROM node ORDER BY role, commune_code, short_code"
@@ -280,16 +288,17 @@ impl SenderTable {
 /// A package of a folder import opened and parsed on a second thread while the one before it is
 /// applied (opening and parsing are ~15 % of an import's CPU). Only used if the sender table it
 /// was opened with is still the database's when the package's turn comes, and if the file read
-/// again then has the same hash; otherwise the package is opened again in line.
+/// again then has the same hash; otherwise the package is opened again in line (which is also
+/// where a package that did not open gets its reason).
 struct Prefetched {
     table: Arc<SenderTable>,
-    opened: std::result::Result<OpenedPackage, PackageError>,
-    ops: Option<std::result::Result<Vec<Op>, String>>,
+    opened: OpenedPackage,
+    ops: std::result::Result<Vec<Op>, String>,
 }
 
-/// Opens and parses one package ahead, unless it is a file this node already imported (the
-/// main thread then refuses it as a duplicate without needing its content: re-importing a whole
-/// stick must stay instant).
+/// Opens and parses one package ahead. `None` when it does not open, or when it is a file this
+/// node already imported (the main thread refuses it as a duplicate without its content:
+/// re-importing a whole stick must stay instant).
 fn prefetch(
     path: &Path,
     me: &Me,
@@ -302,14 +311,12 @@ fn prefetch(
         keys: &me.keys,
         also_receive_for: &[],
     };
-    let bytes = ex::read_capped(path, lim);
-    if let Ok(b) = &bytes {
-        if imported.contains(&ex::package::sha256_hex(b)) {
-            return None;
-        }
+    let bytes = ex::read_capped(path, lim).ok()?;
+    if imported.contains(&ex::package::sha256_hex(&bytes)) {
+        return None;
     }
-    let opened = bytes.and_then(|bytes| ex::open_package(&bytes, &local, &|id| table.get(id), lim));
-    let ops = opened.as_ref().ok().map(|pkg| parse_ops(&pkg.ops));
+    let opened = ex::open_package(&bytes, &local, &|id| table.get(id), lim).ok()?;
+    let ops = parse_ops(&opened.ops);
     Some(Prefetched { table, opened, ops })
 }
 
@@ -1550,7 +1557,7 @@ impl Ledger {
         fault: ImportFault,
         progress: &mut dyn FnMut(usize, usize, &ImportReport),
     ) -> Result<Vec<ImportReport>> {
-        load_me(self.conn())?;
+        let worker_me = load_me(self.conn())?;
         let mut files = Vec::new();
         for p in paths {
             if p.is_dir() {
@@ -1573,11 +1580,7 @@ impl Ledger {
         }
         let total = files.len();
         // The next package is opened and parsed on a second thread while this one is applied.
-        let worker_me = load_me(self.conn())?;
-        let nodes: HashMap<String, NodeInfo> = load_nodes(self.conn())?
-            .into_iter()
-            .map(|n| (n.node_id.clone(), n))
-            .collect();
+        let nodes = nodes_by_id(self.conn())?;
         let table = Arc::new(SenderTable::load(self.conn(), &worker_me, &nodes)?);
         let imported: BTreeSet<String> = self
             .conn()
@@ -1655,10 +1658,7 @@ impl Ledger {
             Ok(b) => b,
             Err(e) => return Ok(report.refuse(ImportStatus::Rejected, e.kind(), e.to_string())),
         };
-        let nodes: HashMap<String, NodeInfo> = load_nodes(self.conn())?
-            .into_iter()
-            .map(|n| (n.node_id.clone(), n))
-            .collect();
+        let nodes = nodes_by_id(self.conn())?;
         let table = SenderTable::load(self.conn(), &me, &nodes)?;
         let senders = |id: &str| table.get(id);
         // Opened ahead with the same keys as now, or opened again here.
@@ -1700,9 +1700,7 @@ impl Ledger {
             return Ok(report);
         }
         let (opened_ahead, ops_ahead) = match ahead {
-            Some(a) if a.opened.as_ref().map(|p| &p.file_sha256) == Ok(&peeked.file_sha256) => {
-                (Some(a.opened), a.ops)
-            }
+            Some(a) if a.opened.file_sha256 == peeked.file_sha256 => (Some(a.opened), Some(a.ops)),
             _ => (None, None),
         };
         let (pkg, key_serial) = match rollover::open_package_any_key(
@@ -2339,10 +2337,7 @@ fn apply_package(
         }
     }
     steps.step()?;
-    let nodes: HashMap<String, NodeInfo> = load_nodes(tx)?
-        .into_iter()
-        .map(|n| (n.node_id.clone(), n))
-        .collect();
+    let nodes = nodes_by_id(tx)?;
     // The commune this package may touch.
     let allowed_commune = if me.is_office() {
         sender.commune_code.clone()

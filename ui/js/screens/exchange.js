@@ -245,7 +245,7 @@ export function mount(root, ctx) {
   }
 
   function correctionForm() {
-    const { search, find, pick } = householdFinder(ctx, 'ex', () => '', (e) => fail(e));
+    const { search, find, pick } = householdFinder(ctx, 'ex', () => '', fail);
     const fieldSel = /** @type {HTMLSelectElement} */ (select({ id: 'ex-field', 'data-testid': 'ex-field' }, FIELDS, 'note'));
     const value = h('input', { type: 'text', id: 'ex-value', 'data-testid': 'ex-value', autocomplete: 'off' });
     const reason = h('input', { type: 'text', id: 'ex-reason', 'data-testid': 'ex-reason', autocomplete: 'off' });

@@ -125,9 +125,8 @@ fn key_id_hex(sign_pk: &str) -> Option<String> {
 
 /// Opens a package addressed to this node: with the current keys, and at an office that rolled
 /// its keys over, with a retired key still inside its grace period. Returns the package and the
-/// office key generation it was encrypted to (0 when no rollover ever happened). `opened` is the
-/// result of opening `bytes` with the current keys when that was already done (ahead of time,
-/// with the same sender table).
+/// office key generation it was encrypted to (0 when no rollover ever happened). `opened` is
+/// `bytes` already opened with the current keys (ahead of time, with the same sender table).
 pub(super) fn open_package_any_key(
     conn: &Connection,
     bytes: &[u8],
@@ -135,7 +134,7 @@ pub(super) fn open_package_any_key(
     senders: &dyn Fn(&str) -> Option<KnownSender>,
     lim: &Limits,
     now: DateTime<Utc>,
-    opened: Option<std::result::Result<OpenedPackage, PackageError>>,
+    opened: Option<OpenedPackage>,
 ) -> std::result::Result<(OpenedPackage, u64), OpenFailure> {
     let local = LocalNode {
         node_id: &me.node.node_id,
@@ -148,7 +147,7 @@ pub(super) fn open_package_any_key(
     } else {
         0
     };
-    let opened = opened.unwrap_or_else(|| ex::open_package(bytes, &local, senders, lim));
+    let opened = opened.map_or_else(|| ex::open_package(bytes, &local, senders, lim), Ok);
     match opened {
         Ok(p) => return Ok((p, current)),
         Err(PackageError::DecryptFailed) if me.is_office() && current > 0 => {}
