@@ -126,6 +126,34 @@ fn reopening_does_not_migrate_again_or_lose_data() {
     );
 }
 
+#[test]
+fn a_new_ledger_gets_larger_pages_and_an_older_file_keeps_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let page_size = |l: &Ledger| -> u32 {
+        l.conn()
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap()
+    };
+    let fresh = dir.path().join("fresh.db");
+    {
+        let mut l = Ledger::open(&fresh).unwrap();
+        l.setup(&crate::common::setup_input()).unwrap();
+        assert_eq!(page_size(&l), giamngheo_core::db::PAGE_SIZE);
+    }
+    assert_eq!(page_size(&Ledger::open(&fresh).unwrap()), 8192);
+    // A file that already has tables in 4 KiB pages (made before): opened, migrated, unchanged.
+    let old = dir.path().join("old.db");
+    {
+        let c = rusqlite::Connection::open(&old).unwrap();
+        c.execute_batch("PRAGMA page_size = 4096; CREATE TABLE t (x); DROP TABLE t;")
+            .unwrap();
+    }
+    let mut l = Ledger::open(&old).unwrap();
+    l.setup(&crate::common::setup_input()).unwrap();
+    assert_eq!(page_size(&l), 4096);
+    assert_eq!(l.setup_info().unwrap().expect("set up").commune_name, "Sơn Lộ");
+}
+
 /// `_rev` stores a field by its position in `EntityDef::fields` (migration 8), so those lists may
 /// only grow at the end: reordering or removing a field would silently re-label every stored
 /// revision. The snapshot holds the lists as released; the current ones must start with them.

@@ -152,6 +152,21 @@ fn copy_db(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A copy of the cached office seed as this build would have created it: with the page size of
+/// a new ledger ([`giamngheo_core::db::PAGE_SIZE`]; the seed may come from an older build).
+fn copy_seed(from: &Path, to: &Path) -> Result<()> {
+    copy_db(from, to)?;
+    let conn = rusqlite::Connection::open(to)?;
+    let size: u32 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+    if size != giamngheo_core::db::PAGE_SIZE {
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode = DELETE; PRAGMA page_size = {}; VACUUM; PRAGMA journal_mode = WAL;",
+            giamngheo_core::db::PAGE_SIZE
+        ))?;
+    }
+    Ok(())
+}
+
 fn node_id(l: &Ledger) -> Result<String> {
     Ok(l.local_identity()?
         .ok_or_else(|| Error::Database("not set up".into()))?
@@ -510,7 +525,7 @@ fn run() -> Result<()> {
 
     // --- import of one commune at the office ---------------------------------------------------
     let one_path = work.join("office-one.db");
-    copy_db(&cache.office_seed(), &one_path)?;
+    copy_seed(&cache.office_seed(), &one_path)?;
     let mut office = Ledger::open_with_clock(&one_path, clock())?;
     let first = packages
         .first()
@@ -570,7 +585,7 @@ fn run() -> Result<()> {
 
     // --- the folder of all communes --------------------------------------------------------------
     let all_path = work.join("office-all.db");
-    copy_db(&cache.office_seed(), &all_path)?;
+    copy_seed(&cache.office_seed(), &all_path)?;
     let mut office = Ledger::open_with_clock(&all_path, clock())?;
     let folder = vec![cache.packages()];
     let sw = Stopwatch::start();

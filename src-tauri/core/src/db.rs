@@ -41,6 +41,12 @@ use rusqlite::{Connection, OpenFlags};
 use std::io::Read;
 use std::path::Path;
 
+/// Page size of a new ledger file (bytes): 8 KiB instead of SQLite's 4 KiB. An office ledger of
+/// 30 communes holds ~1 M rows in indexes keyed by ids, personal ID numbers and names; larger
+/// pages mean fewer page splits and shallower trees, and a folder import ~10 % faster
+/// (BENCHMARKS.md). A file made before keeps its page size.
+pub const PAGE_SIZE: u32 = 8192;
+
 /// `PRAGMA application_id` of a Sổ Giảm Nghèo ledger ("GNG1").
 pub const APPLICATION_ID: i32 = 0x474E_4731;
 
@@ -105,6 +111,11 @@ pub fn open(path: &Path) -> Result<Connection, Error> {
             version,
             latest_schema_version()
         )));
+    }
+    if table_count == 0 {
+        // Only a new file, before its first write transaction: SQLite fixes the page size when
+        // it writes the first page (changing it later takes a VACUUM out of WAL mode).
+        conn.execute_batch(&format!("PRAGMA page_size = {PAGE_SIZE};"))?;
     }
     // Is another process holding the write lock? Find out before changing anything.
     conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")
