@@ -1639,16 +1639,13 @@ fn surveys_record_causes_through_the_write_path() {
         .expect("saved");
     assert_eq!(saved.poverty_causes, ["land", "capital"]);
     // Through the write path: the op carries the field (so packages carry it).
-    let body: String = l
-        .conn()
-        .query_row(
-            "SELECT body FROM op WHERE entity = 'survey' ORDER BY lamport DESC, seq DESC LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
+    let ops = l.ops().expect("ops");
+    let op = ops
+        .iter()
+        .filter(|o| o.entity == "survey")
+        .max_by_key(|o| (o.lamport, o.seq))
         .expect("op");
-    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
-    assert_eq!(v["set"]["poverty_causes"], r#"["land","capital"]"#);
+    assert_eq!(op.body.set["poverty_causes"], r#"["land","capital"]"#);
     // Unknown cause, or causes on a household above the line: refused, nothing written.
     let before = op_count(&l);
     let err = l

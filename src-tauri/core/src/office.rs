@@ -547,8 +547,7 @@ impl Ledger {
             params![key.0, key.1],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        let body: crate::ledger::OpBody = serde_json::from_str(&body)
-            .map_err(|e| Error::Database(format!("Nội dung thao tác hỏng: {e}")))?;
+        let body = crate::ledger::decode_body(entity, &body)?;
         let def = entity_def(entity)
             .ok_or_else(|| Error::Database(format!("Loại bản ghi lạ: {entity}")))?;
         let mut fields = BTreeMap::new();

@@ -1465,8 +1465,7 @@ impl Ledger {
         let mut out = Vec::new();
         for row in rows {
             let (time, user, device, entity, row_id, kind, body) = row?;
-            let body: crate::ledger::OpBody = serde_json::from_str(&body)
-                .map_err(|e| Error::Database(format!("Nội dung thao tác hỏng: {e}")))?;
+            let body = crate::ledger::decode_body(&entity, &body)?;
             let changes: Vec<HistoryChange> = body
                 .set
                 .iter()

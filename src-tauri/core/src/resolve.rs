@@ -11,7 +11,7 @@
 //! `duplicate_person` are listed with their context but resolved elsewhere).
 
 use crate::error::{Error, FieldError, Result};
-use crate::ledger::{entity_def, field_head_keys, Change, Ledger, OpBody, OpKey, OpKind};
+use crate::ledger::{entity_def, field_head_keys, Change, Ledger, OpKey, OpKind};
 use crate::register::{
     check_household_input, display_value, field_label, parse_date, FieldIssue, HouseholdDetail,
     HouseholdInput, MemberInput, RefItem, EDUCATION_LEVELS, NUTRITION_STATUSES, RELATIONS, SEXES,
@@ -464,8 +464,7 @@ fn competing(
             key.0, key.1
         )));
     };
-    let body: OpBody = serde_json::from_str(&info.body)
-        .map_err(|e| Error::Database(format!("Nội dung thao tác hỏng: {e}")))?;
+    let body = crate::ledger::decode_body(entity, &info.body)?;
     let value = body.set.get(field).cloned().unwrap_or(Value::Null);
     let user_name = lookup(
         conn,

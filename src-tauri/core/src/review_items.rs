@@ -15,7 +15,7 @@
 //! under an office decision, without the hidden edits), writing decisions (that is
 //! [`crate::office`], through the write path) and any user interface.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ledger::{entity_def, EntityDef, OpBody, OpKey};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
@@ -171,8 +171,7 @@ pub(crate) fn row_ops(conn: &Connection, entity: &str, row_id: &str) -> Result<V
     let mut out = Vec::new();
     for r in rows {
         let (origin, seq, lamport, authority, body) = r?;
-        let body: OpBody = serde_json::from_str(&body)
-            .map_err(|e| Error::Database(format!("Nội dung thao tác hỏng: {e}")))?;
+        let body = crate::ledger::decode_body(entity, &body)?;
         out.push(RowOp {
             key: OpKey(origin, seq),
             lamport,
@@ -707,7 +706,8 @@ pub(crate) fn refresh_after_keys(conn: &Connection, keys: &[OpKey]) -> Result<()
             })
             .optional()?
         {
-            let identity = body.contains("\"id_number\"") || body.contains("\"deleted\"");
+            let body = crate::ledger::decode_body(&e, &body)?;
+            let identity = body.set.contains_key("id_number") || body.set.contains_key("deleted");
             *touched.entry((e, r)).or_default() |= identity;
         }
     }

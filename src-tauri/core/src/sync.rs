@@ -25,8 +25,8 @@ use crate::exchange::{
     Section,
 };
 use crate::ledger::{
-    append_audit, apply_ops_in, entity_def, row_commune, Change, Ledger, Op, OpKey, OpKind,
-    OP_SCHEMA_VERSION,
+    append_audit, apply_ops_encoded, entity_def, row_commune, Change, EncodedBody, Ledger, Op,
+    OpKey, OpKind, OP_SCHEMA_VERSION,
 };
 
 /// Section of data and return packages: origin → contiguous seq the sender durably holds.
@@ -194,6 +194,7 @@ struct ImportGroup {
 
 impl ImportGroup {
     fn begin(l: &Ledger) -> Result<Self> {
+        l.settle_wal()?;
         l.conn().execute_batch("BEGIN IMMEDIATE")?;
         Ok(ImportGroup {
             members: Vec::new(),
@@ -294,17 +295,27 @@ struct Prefetched {
     table: Arc<SenderTable>,
     opened: OpenedPackage,
     ops: std::result::Result<Vec<Op>, String>,
+    /// Each op's body as the op log stores it (the write path's only per-op work that needs no
+    /// database), encoded on the second thread too.
+    bodies: Option<Vec<EncodedBody>>,
 }
 
 /// Opens and parses one package ahead. `None` when it does not open, or when it is a file this
 /// node already imported (the main thread refuses it as a duplicate without its content:
 /// re-importing a whole stick must stay instant).
+///
+/// The ops' bodies are also prepared for the write path ([`Op::prepared_body`]), unless the
+/// ledger's committed state (`committed`, a read-only connection) already holds ops of the same
+/// origins up to these sequence numbers: a re-sent package is mostly ops the write path skips,
+/// and preparing them made the second thread the slower one. Whatever this connection sees, the
+/// main thread decides alone which ops are new; it only uses a prepared body for those.
 fn prefetch(
     path: &Path,
     me: &Me,
     table: Arc<SenderTable>,
     imported: &BTreeSet<String>,
     lim: &Limits,
+    committed: Option<&Connection>,
 ) -> Option<Prefetched> {
     let local = LocalNode {
         node_id: &me.node.node_id,
@@ -317,7 +328,42 @@ fn prefetch(
     }
     let opened = ex::open_package(&bytes, &local, &|id| table.get(id), lim).ok()?;
     let ops = parse_ops(&opened.ops);
-    Some(Prefetched { table, opened, ops })
+    let bodies = ops
+        .as_ref()
+        .ok()
+        .filter(|ops| !maybe_held(committed, ops))
+        .and_then(|ops| {
+            ops.iter()
+                .map(Op::prepared_body)
+                .collect::<Result<Vec<_>>>()
+                .ok()
+        });
+    Some(Prefetched {
+        table,
+        opened,
+        ops,
+        bodies,
+    })
+}
+
+/// Whether `ops` may include ops the ledger's committed state holds (true when unsure).
+fn maybe_held(committed: Option<&Connection>, ops: &[Op]) -> bool {
+    let Some(conn) = committed else {
+        return true;
+    };
+    let mut lowest: HashMap<&str, i64> = HashMap::new();
+    for op in ops {
+        let l = lowest.entry(op.origin.as_str()).or_insert(op.seq);
+        *l = (*l).min(op.seq);
+    }
+    lowest.into_iter().any(|(origin, seq)| {
+        conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM op WHERE origin = ?1 AND seq >= ?2)",
+            params![origin, seq],
+            |r| r.get::<_, bool>(0),
+        )
+        .unwrap_or(true)
+    })
 }
 
 /// Every op line parsed strictly, or the reason the whole package is refused.
@@ -461,7 +507,7 @@ fn op_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Op, Option<String>)> 
             entity: r.get(6).ok()?,
             row_id: r.get(7).ok()?,
             kind: OpKind::parse(&kind)?,
-            body: serde_json::from_str(&body).ok()?,
+            body: crate::ledger::decode_body(&r.get::<_, String>(6).ok()?, &body).ok()?,
             schema_ver: r.get(10).ok()?,
         })
     })();
@@ -1590,15 +1636,27 @@ impl Ledger {
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         let lim = limits();
+        let ledger_path = self.path().to_path_buf();
         std::thread::scope(|scope| {
             let (send, receive) = std::sync::mpsc::sync_channel::<Option<Prefetched>>(0);
             let (files, worker_me, lim, imported) = (&files, &worker_me, &lim, &imported);
             scope.spawn(move || {
+                // Read-only, and only to skip work: see `prefetch`.
+                let committed = Connection::open_with_flags(
+                    &ledger_path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                )
+                .ok();
                 for f in files {
-                    if send
-                        .send(prefetch(f, worker_me, table.clone(), imported, lim))
-                        .is_err()
-                    {
+                    let ahead = prefetch(
+                        f,
+                        worker_me,
+                        table.clone(),
+                        imported,
+                        lim,
+                        committed.as_ref(),
+                    );
+                    if send.send(ahead).is_err() {
                         break; // the import stopped early
                     }
                 }
@@ -1699,9 +1757,11 @@ impl Ledger {
             report.reason_kind = Some("duplicate".into());
             return Ok(report);
         }
-        let (opened_ahead, ops_ahead) = match ahead {
-            Some(a) if a.opened.file_sha256 == peeked.file_sha256 => (Some(a.opened), Some(a.ops)),
-            _ => (None, None),
+        let (opened_ahead, ops_ahead, bodies) = match ahead {
+            Some(a) if a.opened.file_sha256 == peeked.file_sha256 => {
+                (Some(a.opened), Some(a.ops), a.bodies)
+            }
+            _ => (None, None, None),
         };
         let (pkg, key_serial) = match rollover::open_package_any_key(
             self.conn(),
@@ -1786,6 +1846,7 @@ impl Ledger {
             &sender,
             &pkg,
             &ops,
+            bodies,
             &file_name,
             bytes.len() as u64,
             &now,
@@ -2315,6 +2376,7 @@ fn apply_package(
     sender: &NodeInfo,
     pkg: &OpenedPackage,
     ops: &[Op],
+    bodies: Option<Vec<EncodedBody>>,
     file_name: &str,
     file_bytes: u64,
     now: &str,
@@ -2458,8 +2520,9 @@ fn apply_package(
         keep.push(true);
     }
     steps.step()?;
+    let bodies = bodies.filter(|b| b.len() == ops.len());
     let mut applied = if set_aside == 0 && held_duplicates == 0 {
-        apply_ops_in(tx, ops, Some(&pkg.header.package_id))?
+        apply_ops_encoded(tx, ops, bodies, Some(&pkg.header.package_id))?
     } else {
         let to_apply: Vec<Op> = ops
             .iter()
@@ -2467,7 +2530,14 @@ fn apply_package(
             .filter(|(_, k)| **k)
             .map(|(op, _)| op.clone())
             .collect();
-        apply_ops_in(tx, &to_apply, Some(&pkg.header.package_id))?
+        let bodies: Option<Vec<EncodedBody>> = bodies.map(|b| {
+            b.into_iter()
+                .zip(&keep)
+                .filter(|(_, k)| **k)
+                .map(|(b, _)| b)
+                .collect()
+        });
+        apply_ops_encoded(tx, &to_apply, bodies, Some(&pkg.header.package_id))?
     };
     if held_duplicates > 0 {
         applied.duplicate += held_duplicates;
