@@ -151,7 +151,10 @@ fn a_new_ledger_gets_larger_pages_and_an_older_file_keeps_its_own() {
     let mut l = Ledger::open(&old).unwrap();
     l.setup(&crate::common::setup_input()).unwrap();
     assert_eq!(page_size(&l), 4096);
-    assert_eq!(l.setup_info().unwrap().expect("set up").commune_name, "Sơn Lộ");
+    assert_eq!(
+        l.setup_info().unwrap().expect("set up").commune_name,
+        "Sơn Lộ"
+    );
 }
 
 /// `_rev` stores a field by its position in `EntityDef::fields` (migration 8), so those lists may

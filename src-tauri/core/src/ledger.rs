@@ -104,12 +104,14 @@ impl Op {
     /// canonical JSON ([`Op::body_json_and_hash`]).
     pub(crate) fn encoded_body(&self) -> Result<EncodedBody> {
         let (json, hash) = self.body_json_and_hash()?;
-        let text = match entity_def(&self.entity) {
-            Some(def) => encode_stored_body(def, &self.body)?.unwrap_or(json),
-            None => json,
+        let compact = match entity_def(&self.entity) {
+            Some(def) => encode_stored_body(def, &self.body)?,
+            None => None,
         };
         Ok(EncodedBody {
-            text,
+            // The compact form exists only when every field is the entity's.
+            fields_known: compact.is_some(),
+            text: compact.unwrap_or(json),
             hash,
             new_row: None,
         })
@@ -120,10 +122,8 @@ impl Op {
     pub(crate) fn prepared_body(&self) -> Result<EncodedBody> {
         let mut e = self.encoded_body()?;
         if self.kind == OpKind::Create {
-            if let Some(def) = entity_def(&self.entity) {
-                e.new_row = checked_fields(def, self)
-                    .and_then(|()| fold_new(def, self))
-                    .ok();
+            if let Some(def) = entity_def(&self.entity).filter(|_| e.fields_known) {
+                e.new_row = fold_new(def, self).ok();
             }
         }
         Ok(e)
@@ -202,6 +202,8 @@ pub(crate) struct EncodedBody {
     pub hash: Vec<u8>,
     /// For an op that creates a row: `_rev` and columns of the row if it does not exist yet.
     new_row: Option<(String, Vec<ColumnValue>)>,
+    /// Every field the body names is one of its entity's (checked while encoding).
+    fields_known: bool,
 }
 
 /// One entity that the ledger materialises into a table.
@@ -1573,15 +1575,18 @@ fn apply_op_with(
     } = write;
     let def = entity_def(&op.entity)
         .ok_or_else(|| Error::Invalid(format!("Loại bản ghi không được hỗ trợ: {}", op.entity)))?;
-    checked_fields(def, op)?;
     let EncodedBody {
         text: body_json,
         hash: body_hash,
         new_row,
+        fields_known,
     } = match encoded {
         Some(e) => e,
         None => op.encoded_body()?,
     };
+    if !fields_known {
+        checked_fields(def, op)?;
+    }
     let scope = op_scope(conn, op, scopes)?;
     // One probe of the op log: the insert itself tells whether (origin, seq) was already known.
     let inserted = conn

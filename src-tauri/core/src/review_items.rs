@@ -629,11 +629,13 @@ pub(crate) fn refresh_duplicates(conn: &Connection, ids: &BTreeSet<String>) -> R
     let list: Vec<&String> = ids.iter().collect();
     for chunk in list.chunks(400) {
         let marks = vec!["?"; chunk.len()].join(", ");
+        // `b.rowid <> a.rowid` (ids are unique, so it is `b.id <> a.id`) is answered from the
+        // personal-ID index alone, without reading each other member's row.
         let sql = format!(
             "SELECT a.id FROM member a WHERE a.id IN ({marks}) AND a.deleted = 0 AND a.id_number IS NOT NULL
-               AND a.id_number <> '' AND EXISTS (SELECT 1 FROM member b WHERE b.id_number = a.id_number AND b.id <> a.id)"
+               AND a.id_number <> '' AND EXISTS (SELECT 1 FROM member b WHERE b.id_number = a.id_number AND b.rowid <> a.rowid)"
         );
-        let mut stmt = conn.prepare(&sql)?;
+        let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(chunk.iter()), |r| {
             r.get::<_, String>(0)
         })?;
