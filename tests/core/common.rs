@@ -78,3 +78,14 @@ pub fn household(ledger: &Ledger, members: Vec<MemberInput>) -> HouseholdInput {
         ..Default::default()
     }
 }
+
+/// A full periodic review round under the 2022–2025 rules, starting on `start`.
+pub fn periodic_round(start: &str) -> giamngheo_core::review::RoundInput {
+    giamngheo_core::review::RoundInput {
+        kind: "periodic".into(),
+        scope: "full".into(),
+        rules_id: "2022-2025".into(),
+        start_date: start.into(),
+        ..Default::default()
+    }
+}

@@ -281,16 +281,10 @@ fn case_28_lock_of_a_commune_round_hides_edits_of_every_household_until_unlocked
     let h1 = add_household(&mut n.a, "Nhà 1", &[("Nông Văn An", "1970-01-02", "")]);
     let h2 = add_household(&mut n.a, "Nhà 2", &[("Hoàng Thị Bé", "1975-05-06", "")]);
     let round =
-        n.a.create_round(&giamngheo_core::review::RoundInput {
-            kind: "periodic".into(),
-            scope: "full".into(),
-            rules_id: "2022-2025".into(),
-            start_date: "2026-10-01".into(),
-            ..Default::default()
-        })
-        .expect("round")
-        .round
-        .id;
+        n.a.create_round(&crate::common::periodic_round("2026-10-01"))
+            .expect("round")
+            .round
+            .id;
     send(&d, &mut n.a, &mut n.office);
     n.office.lock(None, Some(&round)).expect("lock round");
     send(&d, &mut n.office, &mut n.a);
@@ -665,16 +659,10 @@ fn case_28_29_locks_and_review_items_are_the_same_for_every_order_of_the_ops() {
     );
     let h3 = add_household(&mut n.a, "Nhà 3", &[("Lương Thị Dịu", "1990-09-09", "")]);
     let round =
-        n.a.create_round(&giamngheo_core::review::RoundInput {
-            kind: "periodic".into(),
-            scope: "full".into(),
-            rules_id: "2022-2025".into(),
-            start_date: "2026-10-01".into(),
-            ..Default::default()
-        })
-        .expect("round")
-        .round
-        .id;
+        n.a.create_round(&crate::common::periodic_round("2026-10-01"))
+            .expect("round")
+            .round
+            .id;
     send(&d, &mut n.a, &mut n.office);
     send(&d, &mut n.office, &mut n.r);
     // A delete concurrent with an edit, both held by the office before its decisions.

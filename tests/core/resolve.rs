@@ -135,16 +135,10 @@ fn register(l: &Ledger) -> Vec<String> {
 fn household_in_a_round(d: &Path, n: &mut Net) -> (String, String) {
     let (h, _) = household(&mut n.a);
     let round =
-        n.a.create_round(&giamngheo_core::review::RoundInput {
-            kind: "periodic".into(),
-            scope: "full".into(),
-            rules_id: "2022-2025".into(),
-            start_date: "2026-10-01".into(),
-            ..Default::default()
-        })
-        .expect("round")
-        .round
-        .id;
+        n.a.create_round(&crate::common::periodic_round("2026-10-01"))
+            .expect("round")
+            .round
+            .id;
     settle(d, n);
     (h, round)
 }

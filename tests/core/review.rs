@@ -5,15 +5,7 @@ use crate::common::*;
 use giamngheo_core::review::{DecisionInput, MeetingInput, RoundInput, SurveyInput};
 use std::collections::BTreeMap;
 
-fn periodic(start: &str) -> RoundInput {
-    RoundInput {
-        kind: "periodic".into(),
-        scope: "full".into(),
-        rules_id: "2022-2025".into(),
-        start_date: start.into(),
-        ..Default::default()
-    }
-}
+use crate::common::periodic_round as periodic;
 
 struct World {
     t: TestDb,
