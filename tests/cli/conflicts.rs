@@ -10,18 +10,36 @@ use giamngheo_core::ledger::{Change, OpKind};
 use giamngheo_core::Ledger;
 use serde_json::Value;
 
-#[test]
-fn office_lists_and_resolves_conflicts_and_the_return_closes_them_at_the_commune() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let d = dir.path();
+/// An office and an enrolled rural commune with `households` generated households (no round),
+/// exported once and imported at the office.
+fn office_holding_generated(
+    d: &std::path::Path,
+    households: &str,
+    seed: &str,
+) -> (std::path::PathBuf, std::path::PathBuf) {
     let (office, xa) = crate::common::office_and_pinned_commune(d, "rural");
     crate::common::enrol(d, &office, &xa);
     g(
         &xa,
-        &["generate", "--households", "3", "--seed", "5", "--no-round"],
+        &[
+            "generate",
+            "--households",
+            households,
+            "--seed",
+            seed,
+            "--no-round",
+        ],
     );
     g(&xa, &["export", "--out", s(&d.join("u1"))]);
     g(&office, &["import", s(&d.join("u1"))]);
+    (office, xa)
+}
+
+#[test]
+fn office_lists_and_resolves_conflicts_and_the_return_closes_them_at_the_commune() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    let (office, xa) = office_holding_generated(d, "3", "5");
     assert_eq!(g(&office, &["conflicts"]), Value::Array(vec![]));
 
     let list = g(&office, &["household", "list"]);
@@ -224,14 +242,7 @@ fn office_lists_and_resolves_conflicts_and_the_return_closes_them_at_the_commune
 fn one_version_of_a_household_decides_all_its_items_at_once() {
     let dir = tempfile::tempdir().expect("tmp");
     let d = dir.path();
-    let (office, xa) = crate::common::office_and_pinned_commune(d, "rural");
-    crate::common::enrol(d, &office, &xa);
-    g(
-        &xa,
-        &["generate", "--households", "2", "--seed", "9", "--no-round"],
-    );
-    g(&xa, &["export", "--out", s(&d.join("u1"))]);
-    g(&office, &["import", s(&d.join("u1"))]);
+    let (office, xa) = office_holding_generated(d, "2", "9");
     let hid = g(&office, &["household", "list"])[0]["id"]
         .as_str()
         .expect("id")
