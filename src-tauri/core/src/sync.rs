@@ -295,8 +295,8 @@ struct Prefetched {
     table: Arc<SenderTable>,
     opened: OpenedPackage,
     ops: std::result::Result<Vec<Op>, String>,
-    /// Each op's body as the op log stores it (the write path's only per-op work that needs no
-    /// database), encoded on the second thread too.
+    /// Each op's stored body and hash and, for an op creating a row, the row as written when it
+    /// does not exist yet ([`Op::prepared_body`]: the write path's work that needs no database).
     bodies: Option<Vec<EncodedBody>>,
 }
 
