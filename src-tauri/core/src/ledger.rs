@@ -114,20 +114,100 @@ impl Op {
             text: compact.unwrap_or(json),
             hash,
             new_row: None,
+            in_created_row: false,
         })
     }
-    /// [`Op::encoded_body`] and, for an op that creates a row, the row as it is written when it
-    /// does not exist yet (its `_rev` and columns): all the write path computes without the
-    /// database.
-    pub(crate) fn prepared_body(&self) -> Result<EncodedBody> {
-        let mut e = self.encoded_body()?;
-        if self.kind == OpKind::Create {
-            if let Some(def) = entity_def(&self.entity).filter(|_| e.fields_known) {
-                e.new_row = fold_new(def, self).ok();
-            }
-        }
-        Ok(e)
+}
+
+/// Prepare a package's ops for the write path, without the database (a folder import does it
+/// on the thread that opens the next package): each op's stored body and hash and, for an op
+/// that creates a row, the row as written when it does not exist yet (its `_rev` and columns).
+/// The package's later ops on such a row (a survey's classification after its creation) are
+/// folded into that row too, as long as they need nothing from the database (no second head of
+/// a field); the row is then written once, by the create, and those ops only enter the log —
+/// unless the row turns out to exist already, when they are applied one by one as usual
+/// ([`apply_ops_encoded`]). The result is the state the ops give one at a time.
+pub(crate) fn prepare_bodies(ops: &[Op]) -> Result<Vec<EncodedBody>> {
+    /// A row this package creates, while its ops can still be folded on this thread.
+    struct Open {
+        create: usize,
+        state: RevState,
+        columns: Vec<ColumnValue>,
+        later: bool,
     }
+    let mut out = Vec::with_capacity(ops.len());
+    let mut open: HashMap<(&str, &str), Open> = HashMap::new();
+    // Rows seen in this package whose next ops are applied one by one.
+    let mut closed: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
+    let mut finished: Vec<(&'static EntityDef, Open)> = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        let mut e = op.encoded_body()?;
+        let key = (op.entity.as_str(), op.row_id.as_str());
+        let def = entity_def(&op.entity).filter(|_| e.fields_known);
+        if let Some(mut row) = open.remove(&key) {
+            let folded = def.and_then(|def| {
+                fold_state(None, def, op, Some(row.state.clone()))
+                    .ok()
+                    .map(|f| (def, f))
+            });
+            match folded {
+                Some((_, (state, columns))) => {
+                    for c in columns {
+                        match row.columns.iter_mut().find(|x| x.0 == c.0) {
+                            Some(x) => *x = c,
+                            None => row.columns.push(c),
+                        }
+                    }
+                    row.columns.sort_by_key(|(p, _, _)| *p);
+                    row.state = state;
+                    row.later = true;
+                    e.in_created_row = true;
+                    open.insert(key, row);
+                }
+                None => {
+                    closed.insert(key);
+                    finished.push((
+                        def.or_else(|| entity_def(&op.entity)).ok_or_else(|| {
+                            Error::Invalid(format!("Loại bản ghi không được hỗ trợ: {}", op.entity))
+                        })?,
+                        row,
+                    ));
+                }
+            }
+        } else if op.kind == OpKind::Create && closed.insert(key) {
+            // The first op of this row in the package creates it.
+            if let Some(def) = def {
+                if let Ok((state, columns)) = fold_state(None, def, op, None) {
+                    closed.remove(&key);
+                    open.insert(
+                        key,
+                        Open {
+                            create: i,
+                            state,
+                            columns,
+                            later: false,
+                        },
+                    );
+                }
+            }
+        } else {
+            closed.insert(key);
+        }
+        out.push(e);
+    }
+    for ((entity, _), row) in open {
+        let def = entity_def(entity)
+            .ok_or_else(|| Error::Invalid(format!("Loại bản ghi không được hỗ trợ: {entity}")))?;
+        finished.push((def, row));
+    }
+    for (def, row) in finished {
+        out[row.create].new_row = Some(NewRow {
+            rev: encode_rev(def, &row.state)?,
+            columns: row.columns,
+            carries_later: row.later,
+        });
+    }
+    Ok(out)
 }
 
 /// An op body as the op log stores it (`op.body`), when every field it names is one of its
@@ -138,7 +218,7 @@ impl Op {
 /// `{"set": …, "base": …}`, which [`decode_body`] reads too — as it reads every op written
 /// before this form).
 pub(crate) fn encode_stored_body(def: &EntityDef, body: &OpBody) -> Result<Option<String>> {
-    let position = |f: &str| def.fields.iter().position(|x| *x == f).filter(|p| *p < 128);
+    let position = |f: &str| def.position(f).filter(|p| *p < 128);
     let mut set: Vec<(usize, &Value)> = Vec::with_capacity(body.set.len());
     for (f, v) in &body.set {
         let Some(p) = position(f) else {
@@ -200,10 +280,33 @@ pub(crate) fn decode_body(entity: &str, text: &str) -> Result<OpBody> {
 pub(crate) struct EncodedBody {
     pub text: String,
     pub hash: Vec<u8>,
-    /// For an op that creates a row: `_rev` and columns of the row if it does not exist yet.
-    new_row: Option<(String, Vec<ColumnValue>)>,
+    /// For an op that creates a row: the row if it does not exist yet.
+    new_row: Option<NewRow>,
     /// Every field the body names is one of its entity's (checked while encoding).
     fields_known: bool,
+    /// This op is already folded into the [`NewRow`] of the op creating its row earlier in the
+    /// same package ([`prepare_bodies`]).
+    in_created_row: bool,
+}
+
+impl EncodedBody {
+    /// The same body for a subset of its package's ops: a prepared row that carries later ops
+    /// is dropped (one of them may be left out), so the create folds its row itself.
+    pub(crate) fn alone(mut self) -> Self {
+        if self.new_row.as_ref().is_some_and(|r| r.carries_later) {
+            self.new_row = None;
+        }
+        self
+    }
+}
+
+/// A row as its creating op writes it when the row does not exist yet ([`prepare_bodies`]).
+#[derive(Debug, Clone)]
+struct NewRow {
+    rev: String,
+    columns: Vec<ColumnValue>,
+    /// Later ops of the package on this row are folded in (each marked `in_created_row`).
+    carries_later: bool,
 }
 
 /// One entity that the ledger materialises into a table.
@@ -487,6 +590,30 @@ pub static ENTITIES: &[EntityDef] = &[
 
 pub fn entity_def(name: &str) -> Option<&'static EntityDef> {
     ENTITIES.iter().find(|e| e.name == name)
+}
+
+impl EntityDef {
+    /// The position of `field` in [`EntityDef::fields`], from a map built once per process
+    /// (every op's fields are looked up several times while it is folded and encoded).
+    pub(crate) fn position(&self, field: &str) -> Option<usize> {
+        type Positions = HashMap<&'static str, HashMap<&'static str, usize>>;
+        static POSITIONS: std::sync::OnceLock<Positions> = std::sync::OnceLock::new();
+        POSITIONS
+            .get_or_init(|| {
+                ENTITIES
+                    .iter()
+                    .map(|e| {
+                        (
+                            e.name,
+                            e.fields.iter().enumerate().map(|(i, f)| (*f, i)).collect(),
+                        )
+                    })
+                    .collect()
+            })
+            .get(self.name)?
+            .get(field)
+            .copied()
+    }
 }
 
 /// A change requested by code in this installation; becomes one op.
@@ -909,7 +1036,7 @@ pub(crate) fn apply_ops_encoded(
     let mut touched = BTreeSet::new();
     let mut result = RemoteApply::default();
     let mut max_lamport = 0;
-    let mut scopes = ScopeCache::default();
+    let mut scopes = BatchCache::default();
     let conflicts_before: i64 = tx.query_row("SELECT count(*) FROM conflict", [], |r| r.get(0))?;
     for op in ops {
         let write = OpWrite {
@@ -940,15 +1067,15 @@ pub(crate) fn apply_ops_encoded(
 
 /// The commune an op concerns: its origin device's commune, or for office ops the row's commune
 /// (NULL = every commune, e.g. a rule set).
-fn op_scope(conn: &Connection, op: &Op, cache: &mut ScopeCache) -> Result<Option<String>> {
-    let origin = match cache.0.get(&op.origin) {
+fn op_scope(conn: &Connection, op: &Op, cache: &mut BatchCache) -> Result<Option<String>> {
+    let origin = match cache.origins.get(&op.origin) {
         Some(c) => c.clone(),
         None => {
             let c: Option<Option<String>> = conn
                 .prepare_cached("SELECT commune_code FROM node WHERE node_id = ?1")?
                 .query_row([&op.origin], |r| r.get(0))
                 .optional()?;
-            cache.0.insert(op.origin.clone(), c.clone());
+            cache.origins.insert(op.origin.clone(), c.clone());
             c
         }
     };
@@ -1190,7 +1317,7 @@ impl Writer<'_> {
             &op,
             write,
             &mut self.touched_households,
-            &mut ScopeCache::default(),
+            &mut BatchCache::default(),
         )?;
         let key = op.key();
         self.written.push(key.clone());
@@ -1422,17 +1549,12 @@ fn parse_rev(def: &EntityDef, row_id: &str, raw: &str) -> Result<RevState> {
 fn encode_rev(def: &EntityDef, rev: &RevState) -> Result<String> {
     let mut groups: BTreeMap<&[usize], u128> = BTreeMap::new();
     for (field, ix) in &rev.h {
-        let pos = def
-            .fields
-            .iter()
-            .position(|f| *f == field.as_str())
-            .filter(|p| *p < 128)
-            .ok_or_else(|| {
-                Error::Database(format!(
-                    "Trường '{field}' không thuộc loại bản ghi {}",
-                    def.name
-                ))
-            })?;
+        let pos = def.position(field).filter(|p| *p < 128).ok_or_else(|| {
+            Error::Database(format!(
+                "Trường '{field}' không thuộc loại bản ghi {}",
+                def.name
+            ))
+        })?;
         *groups.entry(ix.as_slice()).or_default() |= 1u128 << pos;
     }
     let disk = RevDisk {
@@ -1522,14 +1644,21 @@ pub fn apply_op(
         op,
         write,
         touched_households,
-        &mut ScopeCache::default(),
+        &mut BatchCache::default(),
     )
 }
 
-/// The commune of each origin device seen in one batch of ops (`node.commune_code`; the node
-/// table does not change while ops are applied).
+/// What one batch of ops remembers between ops: the commune of each origin device seen
+/// (`node.commune_code`; the node table does not change while ops are applied) and the rows
+/// written as new together with their later ops.
 #[derive(Default)]
-struct ScopeCache(HashMap<String, Option<Option<String>>>);
+struct BatchCache {
+    /// Each origin's commune (`None` inside: an office or a device of no commune).
+    origins: HashMap<String, Option<Option<String>>>,
+    /// `(entity, row)` written as new in this batch by a create carrying the package's later
+    /// ops on the row ([`NewRow::carries_later`]): those ops only enter the log.
+    created: std::collections::HashSet<(String, String)>,
+}
 
 /// How [`apply_op_with`] writes one op: the package it came in, its body already encoded, and
 /// the row's revision state when the local write path has read it already.
@@ -1566,7 +1695,7 @@ fn apply_op_with(
     op: &Op,
     write: OpWrite<'_>,
     touched_households: &mut BTreeSet<String>,
-    scopes: &mut ScopeCache,
+    scopes: &mut BatchCache,
 ) -> Result<Applied> {
     let OpWrite {
         received_in,
@@ -1580,6 +1709,7 @@ fn apply_op_with(
         hash: body_hash,
         new_row,
         fields_known,
+        in_created_row,
     } = match encoded {
         Some(e) => e,
         None => op.encoded_body()?,
@@ -1624,19 +1754,36 @@ fn apply_op_with(
         )));
     }
 
+    if in_created_row
+        && scopes
+            .created
+            .contains(&(op.entity.clone(), op.row_id.clone()))
+    {
+        // Already written by the op that created the row in this package.
+        note_touched_household(def, op, None, touched_households);
+        return Ok(Applied::New);
+    }
     let (state, old_household) = match preloaded {
         Some(state) if def.name != "member" => (state, None),
         None if op.kind == OpKind::Create => {
             // Most ops that create a row arrive before anything else about it: write the row
             // as new and read it only if it turns out to exist already (one index probe
             // instead of two for the bulk of an import).
-            let (rev_json, columns) = match new_row {
-                Some(row) => row,
-                None => fold_new(def, op)?,
+            let (rev_json, columns, carries_later) = match new_row {
+                Some(row) => (row.rev, row.columns, row.carries_later),
+                None => {
+                    let (rev, columns) = fold_new(def, op)?;
+                    (rev, columns, false)
+                }
             };
             let sql = row_sql(RowWrite::InsertNew, def, &columns);
             if write_row(conn, &sql, &op.row_id, rev_json, columns)? == 1 {
                 note_touched_household(def, op, None, touched_households);
+                if carries_later {
+                    scopes
+                        .created
+                        .insert((op.entity.clone(), op.row_id.clone()));
+                }
                 return Ok(Applied::New);
             }
             load_row(conn, def, &op.row_id)?
@@ -1713,11 +1860,53 @@ fn fold_with(
     op: &Op,
     state: Option<RevState>,
 ) -> Result<(String, Vec<ColumnValue>)> {
+    let (rev, columns) = fold_state(conn, def, op, state)?;
+    Ok((encode_rev(def, &rev)?, columns))
+}
+
+/// [`fold_with`] before the revision state is encoded, so the worker can fold a row's later
+/// ops into it ([`prepare_bodies`]).
+fn fold_state(
+    conn: Option<&Connection>,
+    def: &EntityDef,
+    op: &Op,
+    state: Option<RevState>,
+) -> Result<(RevState, Vec<ColumnValue>)> {
     // Only an existing row's other revisions are read or its review items written.
     let db = || {
         conn.ok_or_else(|| Error::Database("Thiếu kết nối cơ sở dữ liệu khi ghi thao tác.".into()))
     };
     let is_new_row = state.is_none();
+    if is_new_row && op.body.base.values().all(Vec::is_empty) {
+        // A row's first op with nothing superseded (nearly every create): each field it sets
+        // has this op as its one head and shows its value — what the general fold below
+        // computes, without building per-field lists of heads.
+        let mut h = BTreeMap::new();
+        let mut columns: Vec<ColumnValue> = Vec::with_capacity(op.body.set.len());
+        for (field, value) in &op.body.set {
+            let pos = def.position(field);
+            columns.push((
+                pos.unwrap_or(usize::MAX),
+                pos.map_or("id", |p| def.fields[p]),
+                json_to_sql(value),
+            ));
+            h.insert(field.clone(), vec![0]);
+        }
+        columns.sort_by_key(|(p, _, _)| *p);
+        let o = if h.is_empty() {
+            Vec::new()
+        } else {
+            vec![(op.origin.clone(), op.seq, op.authority, op.lamport)]
+        };
+        return Ok((
+            RevState {
+                o,
+                h,
+                p: BTreeMap::new(),
+            },
+            columns,
+        ));
+    }
     let state = state.unwrap_or_default();
     let mut heads: BTreeMap<String, Vec<RevOp>> = state
         .h
@@ -1728,7 +1917,7 @@ fn fold_with(
     let this: RevOp = (op.origin.clone(), op.seq, op.authority, op.lamport);
     let this_key = op.key();
 
-    let mut columns: Vec<ColumnValue> = Vec::new();
+    let mut columns: Vec<ColumnValue> = Vec::with_capacity(op.body.set.len());
     for (field, value) in &op.body.set {
         let field_heads = heads.entry(field.clone()).or_default();
         // An `overlap` conflict row exists only while a field has several heads (it is written
@@ -1756,7 +1945,7 @@ fn fold_with(
             .iter()
             .max_by(|a, b| order_key(a).cmp(&order_key(b)))
             .cloned();
-        let pos = def.fields.iter().position(|f| *f == field.as_str());
+        let pos = def.position(field);
         let col = pos.map_or("id", |p| def.fields[p]);
         if after != before || is_new_row {
             let shown = match &after {
@@ -1772,12 +1961,11 @@ fn fold_with(
     }
     // Rows created by an op that set no displayable column still need to exist.
     let rev = RevState::from_parts(heads, superseded);
-    let rev_json = encode_rev(def, &rev)?;
 
     // In the entity's field order, so one column set always has one SQL text (the body's own
     // order depends on serde_json's features).
     columns.sort_by_key(|(p, _, _)| *p);
-    Ok((rev_json, columns))
+    Ok((rev, columns))
 }
 
 /// Write one materialised row: `sql` from [`row_sql`]. Returns how many rows changed.
@@ -2033,6 +2221,221 @@ impl SqlOrder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The shortcut for a row's first op gives what the general fold gives for a row with no
+    /// revisions yet: the same `_rev` bytes and the same columns, for every entity and field.
+    #[test]
+    fn a_new_rows_shortcut_folds_as_the_general_fold() {
+        for def in ENTITIES {
+            let mut body = OpBody::default();
+            for (i, f) in def.fields.iter().enumerate() {
+                let v = match i % 3 {
+                    0 => Value::from(format!("giá trị {i}")),
+                    1 => Value::from(i as i64),
+                    _ => Value::Null,
+                };
+                body.set.insert((*f).into(), v);
+            }
+            let op = Op {
+                origin: "o".into(),
+                seq: 7,
+                lamport: 9,
+                authority: 2,
+                user_id: "u".into(),
+                device_time: String::new(),
+                entity: def.name.into(),
+                row_id: "r".into(),
+                kind: OpKind::Create,
+                body,
+                schema_ver: 2,
+            };
+            let (short_rev, short_cols) = fold_state(None, def, &op, None).expect("shortcut");
+            let (rev, cols) =
+                fold_state(None, def, &op, Some(RevState::default())).expect("general");
+            assert_eq!(
+                encode_rev(def, &short_rev).expect("rev"),
+                encode_rev(def, &rev).expect("rev"),
+                "{}",
+                def.name
+            );
+            assert_eq!(short_cols, cols, "{}", def.name);
+        }
+    }
+
+    /// Every materialised table this test writes, `_rev` included, and the review items.
+    fn rows_of(conn: &Connection) -> Vec<String> {
+        let mut out = Vec::new();
+        for (table, key) in [
+            ("household", "id"),
+            ("member", "id"),
+            ("conflict", "entity, row_id, field"),
+        ] {
+            let mut stmt = conn
+                .prepare(&format!("SELECT * FROM {table} ORDER BY {key}"))
+                .expect("select");
+            let n = stmt.column_count();
+            let rows = stmt
+                .query_map([], |r| {
+                    (0..n)
+                        .map(|i| r.get::<_, rusqlite::types::Value>(i))
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .expect("rows");
+            for r in rows {
+                out.push(format!("{table}: {:?}", r.expect("row")));
+            }
+        }
+        out
+    }
+
+    /// A package's later ops on a row it creates are folded into the create on the worker
+    /// ([`prepare_bodies`]); the import must end exactly where applying the ops one at a time
+    /// ends — for rows folded whole, rows where folding stops (a concurrent edit, an update
+    /// before the create) and a row that already existed (the folded write is refused and every
+    /// op is applied as usual).
+    #[test]
+    fn ops_folded_into_their_create_end_where_ops_one_at_a_time_end() {
+        // `seen`: the op of the same origin whose value of these fields the author had seen.
+        let op =
+            |origin: &str, seq: i64, entity: &str, row: &str, seen: Option<i64>, set: Value| {
+                let mut body = OpBody {
+                    set: set.as_object().expect("object").clone(),
+                    ..OpBody::default()
+                };
+                for f in body.set.keys() {
+                    if let Some(s) = seen {
+                        body.base.insert(f.clone(), vec![OpKey(origin.into(), s)]);
+                    }
+                }
+                Op {
+                    origin: origin.into(),
+                    seq,
+                    lamport: seq,
+                    authority: 1,
+                    user_id: "u".into(),
+                    device_time: "2026-11-20T08:00:00Z".into(),
+                    entity: entity.into(),
+                    row_id: row.into(),
+                    kind: if seen.is_none() && set.get("household_id").is_some()
+                        || entity == "household"
+                    {
+                        OpKind::Create
+                    } else {
+                        OpKind::Update
+                    },
+                    body,
+                    schema_ver: 2,
+                }
+            };
+        use serde_json::json;
+        let h =
+            |code: &str| json!({"commune_code": "01000", "code": code, "address": "Bản Pác Ngòi"});
+        let m = |hid: &str, name: &str| json!({"household_id": hid, "full_name": name, "relation": "head", "status": "present", "position": 0});
+        let earlier = vec![op("a", 1, "member", "m-old", None, m("h1", "Lò Văn Cường"))];
+        let package = vec![
+            op("a", 2, "household", "h1", None, h("001")),
+            op("a", 3, "household", "h2", None, h("002")),
+            // Folded whole: a member created, renamed, then moved to the other household.
+            op("a", 4, "member", "m1", None, m("h1", "Hoàng Thị Mỷ")),
+            op(
+                "a",
+                5,
+                "member",
+                "m1",
+                Some(4),
+                json!({"full_name": "Hoàng Thị Mỹ"}),
+            ),
+            op(
+                "a",
+                6,
+                "member",
+                "m1",
+                Some(4),
+                json!({"household_id": "h2"}),
+            ),
+            // A concurrent edit from another laptop (two heads): folding stops there.
+            op("a", 7, "member", "m2", None, m("h1", "Nông Văn Hùng")),
+            op("a", 8, "member", "m2", Some(7), json!({"position": 1})),
+            op(
+                "b",
+                1,
+                "member",
+                "m2",
+                None,
+                json!({"full_name": "Nông Văn Hưng"}),
+            ),
+            op(
+                "a",
+                9,
+                "member",
+                "m2",
+                Some(7),
+                json!({"relation": "spouse"}),
+            ),
+            // Updated before it is created (relay order): nothing folded.
+            op(
+                "b",
+                2,
+                "member",
+                "m3",
+                None,
+                json!({"full_name": "Ma Thị Hoa"}),
+            ),
+            op("a", 10, "member", "m3", None, m("h2", "Ma Thị Hoa")),
+            op("a", 11, "member", "m3", Some(10), json!({"position": 2})),
+            // Exists already: the folded write is refused, every op applied as usual.
+            op("c", 1, "member", "m-old", None, m("h1", "Lò Văn Cường")),
+            op(
+                "c",
+                2,
+                "member",
+                "m-old",
+                Some(1),
+                json!({"status": "moved_out"}),
+            ),
+        ];
+        let prepared = prepare_bodies(&package).expect("prepare");
+        let folded: Vec<usize> = (0..package.len())
+            .filter(|i| prepared[*i].in_created_row)
+            .collect();
+        assert_eq!(folded, vec![3, 4, 6, 13], "which ops the worker folded");
+        assert_eq!(package[10].kind, OpKind::Create);
+        assert!(prepared[2]
+            .new_row
+            .as_ref()
+            .is_some_and(|r| r.carries_later));
+        assert!(prepared[5]
+            .new_row
+            .as_ref()
+            .is_some_and(|r| r.carries_later));
+        // A create that is not the row's first op in the package is written as usual.
+        assert!(prepared[10].new_row.is_none());
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut ends = Vec::new();
+        for (name, bodies) in [("one-by-one", None), ("folded", Some(prepared))] {
+            let mut conn = crate::db::open(&dir.path().join(format!("{name}.db"))).expect("open");
+            let tx = conn.transaction().expect("tx");
+            for node in ["a", "b", "c"] {
+                tx.execute(
+                    "INSERT INTO node (node_id, short_code, role, commune_code, created_at) VALUES (?1, ?1, 'reviewer', '01000', '')",
+                    [node],
+                )
+                .expect("node");
+            }
+            apply_ops_in(&tx, &earlier, Some("p0")).expect("earlier");
+            let r = apply_ops_encoded(&tx, &package, bodies, Some("p1")).expect("apply");
+            assert_eq!(r.new, package.len() as u64);
+            tx.commit().expect("commit");
+            ends.push(rows_of(&conn));
+        }
+        assert!(
+            ends[0].iter().any(|r| r.starts_with("conflict")),
+            "{:#?}",
+            ends[0]
+        );
+        assert_eq!(ends[0], ends[1]);
+    }
 
     #[test]
     fn stored_bodies_are_positional_and_read_back_exactly() {

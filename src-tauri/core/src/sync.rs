@@ -296,7 +296,8 @@ struct Prefetched {
     opened: OpenedPackage,
     ops: std::result::Result<Vec<Op>, String>,
     /// Each op's stored body and hash and, for an op creating a row, the row as written when it
-    /// does not exist yet ([`Op::prepared_body`]: the write path's work that needs no database).
+    /// does not exist yet, with the package's later ops on it folded in
+    /// ([`crate::ledger::prepare_bodies`]: the write path's work that needs no database).
     bodies: Option<Vec<EncodedBody>>,
 }
 
@@ -332,12 +333,7 @@ fn prefetch(
         .as_ref()
         .ok()
         .filter(|ops| !maybe_held(committed, ops))
-        .and_then(|ops| {
-            ops.iter()
-                .map(Op::prepared_body)
-                .collect::<Result<Vec<_>>>()
-                .ok()
-        });
+        .and_then(|ops| crate::ledger::prepare_bodies(ops).ok());
     Some(Prefetched {
         table,
         opened,
@@ -2534,7 +2530,7 @@ fn apply_package(
             b.into_iter()
                 .zip(&keep)
                 .filter(|(_, k)| **k)
-                .map(|(b, _)| b)
+                .map(|(b, _)| b.alone())
                 .collect()
         });
         apply_ops_encoded(tx, &to_apply, bodies, Some(&pkg.header.package_id))?
