@@ -592,11 +592,34 @@ pub fn entity_def(name: &str) -> Option<&'static EntityDef> {
     ENTITIES.iter().find(|e| e.name == name)
 }
 
+/// FNV-1a: field names are short and come from this program, so the map needs no defence
+/// against chosen keys; SipHash made the lookups ~10 % of a folder import's second thread.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
 impl EntityDef {
     /// The position of `field` in [`EntityDef::fields`], from a map built once per process
     /// (every op's fields are looked up several times while it is folded and encoded).
     pub(crate) fn position(&self, field: &str) -> Option<usize> {
-        type Positions = HashMap<&'static str, HashMap<&'static str, usize>>;
+        type Fast = std::hash::BuildHasherDefault<Fnv>;
+        type Positions = HashMap<&'static str, HashMap<&'static str, usize, Fast>, Fast>;
         static POSITIONS: std::sync::OnceLock<Positions> = std::sync::OnceLock::new();
         POSITIONS
             .get_or_init(|| {
