@@ -130,79 +130,63 @@ impl Op {
 pub(crate) fn prepare_bodies(ops: &[Op]) -> Result<Vec<EncodedBody>> {
     /// A row this package creates, while its ops can still be folded on this thread.
     struct Open {
+        def: &'static EntityDef,
         create: usize,
         state: RevState,
         columns: Vec<ColumnValue>,
         later: bool,
     }
+    // Each row seen in the package: still folded here, or (`None`) applied op by op.
+    let mut rows: HashMap<(&str, &str), Option<Open>> = HashMap::new();
+    let mut finished: Vec<Open> = Vec::new();
     let mut out = Vec::with_capacity(ops.len());
-    let mut open: HashMap<(&str, &str), Open> = HashMap::new();
-    // Rows seen in this package whose next ops are applied one by one.
-    let mut closed: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
-    let mut finished: Vec<(&'static EntityDef, Open)> = Vec::new();
     for (i, op) in ops.iter().enumerate() {
         let mut e = op.encoded_body()?;
-        let key = (op.entity.as_str(), op.row_id.as_str());
         let def = entity_def(&op.entity).filter(|_| e.fields_known);
-        if let Some(mut row) = open.remove(&key) {
-            let folded = def.and_then(|def| {
-                fold_state(None, def, op, Some(row.state.clone()))
-                    .ok()
-                    .map(|f| (def, f))
-            });
-            match folded {
-                Some((_, (state, columns))) => {
-                    for c in columns {
-                        match row.columns.iter_mut().find(|x| x.0 == c.0) {
-                            Some(x) => *x = c,
-                            None => row.columns.push(c),
+        match rows.entry((op.entity.as_str(), op.row_id.as_str())) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                // The row's first op in the package: folded here only if it creates the row.
+                let open = def.filter(|_| op.kind == OpKind::Create).and_then(|def| {
+                    let (state, columns) = fold_state(None, def, op, None).ok()?;
+                    Some(Open {
+                        def,
+                        create: i,
+                        state,
+                        columns,
+                        later: false,
+                    })
+                });
+                v.insert(open);
+            }
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                if let Some(row) = o.get_mut() {
+                    match def
+                        .and_then(|def| fold_state(None, def, op, Some(row.state.clone())).ok())
+                    {
+                        Some((state, columns)) => {
+                            for c in columns {
+                                match row.columns.iter_mut().find(|x| x.0 == c.0) {
+                                    Some(x) => *x = c,
+                                    None => row.columns.push(c),
+                                }
+                            }
+                            row.columns.sort_by_key(|(p, _, _)| *p);
+                            row.state = state;
+                            row.later = true;
+                            e.in_created_row = true;
                         }
+                        // Needs the database (a second head of a field): this op and the row's
+                        // next ones are applied one by one, after the create.
+                        None => finished.extend(o.get_mut().take()),
                     }
-                    row.columns.sort_by_key(|(p, _, _)| *p);
-                    row.state = state;
-                    row.later = true;
-                    e.in_created_row = true;
-                    open.insert(key, row);
-                }
-                None => {
-                    closed.insert(key);
-                    finished.push((
-                        def.or_else(|| entity_def(&op.entity)).ok_or_else(|| {
-                            Error::Invalid(format!("Loại bản ghi không được hỗ trợ: {}", op.entity))
-                        })?,
-                        row,
-                    ));
                 }
             }
-        } else if op.kind == OpKind::Create && closed.insert(key) {
-            // The first op of this row in the package creates it.
-            if let Some(def) = def {
-                if let Ok((state, columns)) = fold_state(None, def, op, None) {
-                    closed.remove(&key);
-                    open.insert(
-                        key,
-                        Open {
-                            create: i,
-                            state,
-                            columns,
-                            later: false,
-                        },
-                    );
-                }
-            }
-        } else {
-            closed.insert(key);
         }
         out.push(e);
     }
-    for ((entity, _), row) in open {
-        let def = entity_def(entity)
-            .ok_or_else(|| Error::Invalid(format!("Loại bản ghi không được hỗ trợ: {entity}")))?;
-        finished.push((def, row));
-    }
-    for (def, row) in finished {
+    for row in finished.into_iter().chain(rows.into_values().flatten()) {
         out[row.create].new_row = Some(NewRow {
-            rev: encode_rev(def, &row.state)?,
+            rev: encode_rev(row.def, &row.state)?,
             columns: row.columns,
             carries_later: row.later,
         });
@@ -592,50 +576,11 @@ pub fn entity_def(name: &str) -> Option<&'static EntityDef> {
     ENTITIES.iter().find(|e| e.name == name)
 }
 
-/// FNV-1a: field names are short and come from this program, so the map needs no defence
-/// against chosen keys; SipHash made the lookups ~10 % of a folder import's second thread.
-#[derive(Default)]
-struct Fnv(u64);
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for b in bytes {
-            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
 impl EntityDef {
-    /// The position of `field` in [`EntityDef::fields`], from a map built once per process
-    /// (every op's fields are looked up several times while it is folded and encoded).
+    /// The position of `field` in [`EntityDef::fields`]. A linear scan: a hash map (SipHash or
+    /// FNV-1a) measured no faster on fields this few.
     pub(crate) fn position(&self, field: &str) -> Option<usize> {
-        type Fast = std::hash::BuildHasherDefault<Fnv>;
-        type Positions = HashMap<&'static str, HashMap<&'static str, usize, Fast>, Fast>;
-        static POSITIONS: std::sync::OnceLock<Positions> = std::sync::OnceLock::new();
-        POSITIONS
-            .get_or_init(|| {
-                ENTITIES
-                    .iter()
-                    .map(|e| {
-                        (
-                            e.name,
-                            e.fields.iter().enumerate().map(|(i, f)| (*f, i)).collect(),
-                        )
-                    })
-                    .collect()
-            })
-            .get(self.name)?
-            .get(field)
-            .copied()
+        self.fields.iter().position(|f| *f == field)
     }
 }
 
