@@ -1004,7 +1004,7 @@ pub(crate) fn apply_ops_encoded(
     let mut touched = BTreeSet::new();
     let mut result = RemoteApply::default();
     let mut max_lamport = 0;
-    let mut scopes = BatchCache::default();
+    let mut batch = BatchCache::default();
     let conflicts_before: i64 = tx.query_row("SELECT count(*) FROM conflict", [], |r| r.get(0))?;
     for op in ops {
         let write = OpWrite {
@@ -1012,7 +1012,7 @@ pub(crate) fn apply_ops_encoded(
             encoded: bodies.as_mut().and_then(Iterator::next),
             preloaded: None,
         };
-        match apply_op_with(tx, op, write, &mut touched, &mut scopes)? {
+        match apply_op_with(tx, op, write, &mut touched, &mut batch)? {
             Applied::New => result.new += 1,
             Applied::Duplicate => result.duplicate += 1,
         }
@@ -1663,7 +1663,7 @@ fn apply_op_with(
     op: &Op,
     write: OpWrite<'_>,
     touched_households: &mut BTreeSet<String>,
-    scopes: &mut BatchCache,
+    batch: &mut BatchCache,
 ) -> Result<Applied> {
     let OpWrite {
         received_in,
@@ -1685,7 +1685,7 @@ fn apply_op_with(
     if !fields_known {
         checked_fields(def, op)?;
     }
-    let scope = op_scope(conn, op, scopes)?;
+    let scope = op_scope(conn, op, batch)?;
     // One probe of the op log: the insert itself tells whether (origin, seq) was already known.
     let inserted = conn
         .prepare_cached(
@@ -1723,7 +1723,7 @@ fn apply_op_with(
     }
 
     if in_created_row
-        && scopes
+        && batch
             .created
             .contains(&(op.entity.clone(), op.row_id.clone()))
     {
@@ -1748,9 +1748,7 @@ fn apply_op_with(
             if write_row(conn, &sql, &op.row_id, rev_json, columns)? == 1 {
                 note_touched_household(def, op, None, touched_households);
                 if carries_later {
-                    scopes
-                        .created
-                        .insert((op.entity.clone(), op.row_id.clone()));
+                    batch.created.insert((op.entity.clone(), op.row_id.clone()));
                 }
                 return Ok(Applied::New);
             }
