@@ -95,27 +95,54 @@ impl Op {
     }
     /// Canonical JSON of the body (keys sorted) and its SHA-256, which detects equivocation.
     pub fn body_json_and_hash(&self) -> Result<(String, Vec<u8>)> {
-        let json = serde_json::to_string(&self.body)
-            .map_err(|e| Error::Invalid(format!("Không ghi được thao tác: {e}")))?;
+        let json = serde_json::to_string(&self.body).map_err(body_not_written)?;
         let hash = Sha256::digest(json.as_bytes()).to_vec();
         Ok((json, hash))
+    }
+    /// The SHA-256 of [`Op::body_json_and_hash`]'s JSON, hashed as it is written instead of
+    /// kept: most ops are stored in the compact form, so the JSON text itself is not needed.
+    pub fn body_hash(&self) -> Result<Vec<u8>> {
+        let mut hasher = HashWriter(Sha256::new());
+        serde_json::to_writer(&mut hasher, &self.body).map_err(body_not_written)?;
+        Ok(hasher.0.finalize().to_vec())
     }
     /// The body as the op log stores it ([`encode_stored_body`]), with the hash of its
     /// canonical JSON ([`Op::body_json_and_hash`]).
     pub(crate) fn encoded_body(&self) -> Result<EncodedBody> {
-        let (json, hash) = self.body_json_and_hash()?;
         let compact = match entity_def(&self.entity) {
             Some(def) => encode_stored_body(def, &self.body)?,
             None => None,
         };
+        let fields_known = compact.is_some();
+        let (text, hash) = match compact {
+            Some(text) => (text, self.body_hash()?),
+            None => self.body_json_and_hash()?,
+        };
         Ok(EncodedBody {
             // The compact form exists only when every field is the entity's.
-            fields_known: compact.is_some(),
-            text: compact.unwrap_or(json),
+            fields_known,
+            text,
             hash,
             new_row: None,
             in_created_row: false,
         })
+    }
+}
+
+fn body_not_written(e: serde_json::Error) -> Error {
+    Error::Invalid(format!("Không ghi được thao tác: {e}"))
+}
+
+/// An `io::Write` that feeds a SHA-256 instead of keeping the bytes.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -2226,6 +2253,59 @@ mod tests {
             );
             assert_eq!(short_cols, cols, "{}", def.name);
         }
+    }
+
+    /// The hash streamed while serialising is the hash of the canonical JSON the op log and
+    /// the equivocation check have always used: for text with quotes, newlines, diacritics and
+    /// control characters, numbers, nulls, nested values and base heads.
+    #[test]
+    fn a_streamed_body_hash_is_the_hash_of_the_canonical_json() {
+        let mut body = OpBody::default();
+        body.set.insert("full_name".into(), Value::from("Lục \"Thị\"\nNhàn\u{1}\\"));
+        body.set.insert("score_a".into(), Value::from(250));
+        body.set.insert("income".into(), Value::from(80.5));
+        body.set.insert("note".into(), Value::Null);
+        body.set.insert(
+            "deprivations".into(),
+            serde_json::json!({"water": false, "list": ["việc làm", 1, null]}),
+        );
+        body.base.insert(
+            "full_name".into(),
+            vec![OpKey("62c88f8a".into(), 32013), OpKey("b4a7".into(), 2)],
+        );
+        let op = Op {
+            origin: "o".into(),
+            seq: 1,
+            lamport: 1,
+            authority: 2,
+            user_id: "u".into(),
+            device_time: String::new(),
+            entity: "member".into(),
+            row_id: "r".into(),
+            kind: OpKind::Update,
+            body,
+            schema_ver: 2,
+        };
+        let (json, hash) = op.body_json_and_hash().expect("json");
+        assert!(json.contains("62c88f8a"), "{json}");
+        assert_eq!(op.body_hash().expect("hash"), hash);
+        let e = op.encoded_body().expect("encoded");
+        assert!(!e.fields_known);
+        assert_eq!(e.hash, Sha256::digest(json.as_bytes()).to_vec());
+        // Stored in the compact form: only the hash is taken from the JSON.
+        let mut known = op.clone();
+        let def = entity_def("member").expect("member");
+        known.body.set = def
+            .fields
+            .iter()
+            .map(|f| ((*f).to_string(), Value::from(format!("{f} \"Nhàn\"\n"))))
+            .collect();
+        known.body.base.clear();
+        known.body.base.insert(def.fields[0].into(), vec![OpKey("o".into(), 3)]);
+        let e = known.encoded_body().expect("encoded");
+        assert!(e.fields_known);
+        let (json, _) = known.body_json_and_hash().expect("json");
+        assert_eq!(e.hash, Sha256::digest(json.as_bytes()).to_vec());
     }
 
     /// Every materialised table this test writes, `_rev` included, and the review items.

@@ -2461,9 +2461,9 @@ fn apply_package(
         let known: Option<&Vec<u8>> = held_hashes.get(&(op.origin.as_str(), op.seq));
         let twin_index = in_package.insert((op.origin.as_str(), op.seq), idx);
         let (known, twin, hash) = if known.is_some() || twin_index.is_some() {
-            let (_, hash) = op.body_json_and_hash()?;
+            let hash = op.body_hash()?;
             let twin = match twin_index {
-                Some(j) => Some(ops[j].body_json_and_hash()?.1),
+                Some(j) => Some(ops[j].body_hash()?),
                 None => None,
             };
             (known, twin, hash)
