@@ -2261,7 +2261,8 @@ mod tests {
     #[test]
     fn a_streamed_body_hash_is_the_hash_of_the_canonical_json() {
         let mut body = OpBody::default();
-        body.set.insert("full_name".into(), Value::from("Lục \"Thị\"\nNhàn\u{1}\\"));
+        body.set
+            .insert("full_name".into(), Value::from("Lục \"Thị\"\nNhàn\u{1}\\"));
         body.set.insert("score_a".into(), Value::from(250));
         body.set.insert("income".into(), Value::from(80.5));
         body.set.insert("note".into(), Value::Null);
@@ -2301,7 +2302,10 @@ mod tests {
             .map(|f| ((*f).to_string(), Value::from(format!("{f} \"Nhàn\"\n"))))
             .collect();
         known.body.base.clear();
-        known.body.base.insert(def.fields[0].into(), vec![OpKey("o".into(), 3)]);
+        known
+            .body
+            .base
+            .insert(def.fields[0].into(), vec![OpKey("o".into(), 3)]);
         let e = known.encoded_body().expect("encoded");
         assert!(e.fields_known);
         let (json, _) = known.body_json_and_hash().expect("json");
