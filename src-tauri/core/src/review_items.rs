@@ -677,16 +677,18 @@ fn deleted_rows(conn: &Connection, def: &EntityDef) -> Result<BTreeSet<String>> 
 }
 
 /// One touched row, and whether an op on it may change its personal ID or deletion (the only
-/// fields a `duplicate_person` item depends on).
-type Touched = BTreeMap<(String, String), bool>;
+/// fields a `duplicate_person` item depends on). Borrowed from the ops and hashed, not sorted: a
+/// package touches tens of thousands of rows whose ids share long prefixes, and what is done
+/// with them ends in sets, so their order changes nothing.
+type Touched<'a> = HashMap<(&'a str, &'a str), bool>;
 
 /// Called by the ledger at the end of a write for the rows it touched (imports).
 pub(crate) fn refresh_after(conn: &Connection, ops: &[crate::ledger::Op]) -> Result<()> {
-    let mut touched: Touched = BTreeMap::new();
+    let mut touched: Touched = HashMap::with_capacity(ops.len());
     for o in ops {
         let identity = o.body.set.contains_key("id_number") || o.body.set.contains_key("deleted");
         *touched
-            .entry((o.entity.clone(), o.row_id.clone()))
+            .entry((o.entity.as_str(), o.row_id.as_str()))
             .or_default() |= identity;
     }
     refresh(conn, touched)
@@ -694,7 +696,7 @@ pub(crate) fn refresh_after(conn: &Connection, ops: &[crate::ledger::Op]) -> Res
 
 /// Called by the ledger at the end of a local transaction for the ops it wrote.
 pub(crate) fn refresh_after_keys(conn: &Connection, keys: &[OpKey]) -> Result<()> {
-    let mut touched: Touched = BTreeMap::new();
+    let mut written: Vec<(String, String, bool)> = Vec::with_capacity(keys.len());
     let mut stmt =
         conn.prepare_cached("SELECT entity, row_id, body FROM op WHERE origin = ?1 AND seq = ?2")?;
     for k in keys {
@@ -710,8 +712,12 @@ pub(crate) fn refresh_after_keys(conn: &Connection, keys: &[OpKey]) -> Result<()
         {
             let body = crate::ledger::decode_body(&e, &body)?;
             let identity = body.set.contains_key("id_number") || body.set.contains_key("deleted");
-            *touched.entry((e, r)).or_default() |= identity;
+            written.push((e, r, identity));
         }
+    }
+    let mut touched: Touched = HashMap::with_capacity(written.len());
+    for (e, r, identity) in &written {
+        *touched.entry((e.as_str(), r.as_str())).or_default() |= *identity;
     }
     refresh(conn, touched)
 }
@@ -756,13 +762,13 @@ pub(crate) fn refresh(conn: &Connection, touched: Touched) -> Result<()> {
     let mut members: BTreeSet<String> = BTreeSet::new();
     let mut changed_households: BTreeSet<String> = BTreeSet::new();
     for ((e, id), identity) in &touched {
-        if e == "member" && *identity {
-            members.insert(id.clone());
+        if *e == "member" && *identity {
+            members.insert((*id).to_owned());
         }
-        if has_decisions && HOUSEHOLD_ENTITIES.contains(&e.as_str()) {
-            rows.insert((e.clone(), id.clone()));
+        if has_decisions && HOUSEHOLD_ENTITIES.contains(e) {
+            rows.insert(((*e).to_owned(), (*id).to_owned()));
         }
-        if e != "office_action" {
+        if *e != "office_action" {
             continue;
         }
         type ActionRow = (
@@ -874,15 +880,20 @@ pub(crate) fn refresh(conn: &Connection, touched: Touched) -> Result<()> {
         crate::ledger::refresh_household_derived(conn, h)?;
     }
     // 2. Deletes concurrent with edits, for every touched row shown deleted (or with an item).
-    let with_dve: BTreeSet<(String, String)> = {
+    let mut with_dve: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    {
         let mut stmt = conn
             .prepare_cached("SELECT entity, row_id FROM conflict WHERE kind = 'delete_vs_edit'")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
-    let mut by_entity: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
-    for (e, id) in touched.keys().chain(rows.iter()) {
-        by_entity.entry(e.as_str()).or_default().push(id);
+        for r in rows {
+            let (e, id) = r?;
+            with_dve.entry(e).or_default().insert(id);
+        }
+    }
+    let mut by_entity: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let decided_rows = rows.iter().map(|(e, id)| (e.as_str(), id.as_str()));
+    for (e, id) in touched.keys().copied().chain(decided_rows) {
+        by_entity.entry(e).or_default().push(id);
     }
     for (e, ids) in by_entity {
         let Some(def) = entity_def(e) else { continue };
@@ -891,12 +902,11 @@ pub(crate) fn refresh(conn: &Connection, touched: Touched) -> Result<()> {
         }
         // Rows shown deleted, and rows that had an item (restored since).
         let deleted = deleted_rows(conn, def)?;
+        let dve_rows = with_dve.get(e);
         let check: BTreeSet<String> = ids
             .iter()
-            .filter(|id| {
-                deleted.contains(id.as_str()) || with_dve.contains(&(e.to_owned(), (**id).clone()))
-            })
-            .map(|s| (*s).clone())
+            .filter(|id| deleted.contains(**id) || dve_rows.is_some_and(|rows| rows.contains(**id)))
+            .map(|id| (*id).to_owned())
             .collect();
         for id in check {
             refresh_delete_vs_edit(conn, def, &id, has_decisions)?;
