@@ -125,6 +125,7 @@ impl Op {
             hash,
             new_row: None,
             in_created_row: false,
+            predicted: false,
         })
     }
 }
@@ -146,6 +147,20 @@ impl std::io::Write for HashWriter {
     }
 }
 
+/// A row a package creates, while its ops can still be folded on the worker ([`prepare_bodies`]).
+struct Open {
+    def: &'static EntityDef,
+    create: usize,
+    /// `None` while the row is its create alone and that create supersedes nothing (nearly
+    /// every row): its `_rev` is then written directly ([`encode_first_rev`]), without building
+    /// the per-field state.
+    state: Option<RevState>,
+    columns: Vec<ColumnValue>,
+    later: bool,
+    /// The package's later ops folded into the row.
+    folded: Vec<usize>,
+}
+
 /// Prepare a package's ops for the write path, without the database (a folder import does it
 /// on the thread that opens the next package): each op's stored body and hash and, for an op
 /// that creates a row, the row as written when it does not exist yet (its `_rev` and columns).
@@ -155,14 +170,6 @@ impl std::io::Write for HashWriter {
 /// unless the row turns out to exist already, when they are applied one by one as usual
 /// ([`apply_ops_encoded`]). The result is the state the ops give one at a time.
 pub(crate) fn prepare_bodies(ops: &[Op]) -> Result<Vec<EncodedBody>> {
-    /// A row this package creates, while its ops can still be folded on this thread.
-    struct Open {
-        def: &'static EntityDef,
-        create: usize,
-        state: RevState,
-        columns: Vec<ColumnValue>,
-        later: bool,
-    }
     // Each row seen in the package: still folded here, or (`None`) applied op by op.
     let mut rows: HashMap<(&str, &str), Option<Open>> = HashMap::new();
     let mut finished: Vec<Open> = Vec::new();
@@ -174,22 +181,33 @@ pub(crate) fn prepare_bodies(ops: &[Op]) -> Result<Vec<EncodedBody>> {
             std::collections::hash_map::Entry::Vacant(v) => {
                 // The row's first op in the package: folded here only if it creates the row.
                 let open = def.filter(|_| op.kind == OpKind::Create).and_then(|def| {
-                    let (state, columns) = fold_state(None, def, op, None).ok()?;
+                    let (state, columns) = if is_plain_first(op) {
+                        (None, first_op_columns(def, op))
+                    } else {
+                        let (state, columns) = fold_state(None, def, op, None).ok()?;
+                        (Some(state), columns)
+                    };
                     Some(Open {
                         def,
                         create: i,
                         state,
                         columns,
                         later: false,
+                        folded: Vec::new(),
                     })
                 });
                 v.insert(open);
             }
             std::collections::hash_map::Entry::Occupied(mut o) => {
                 if let Some(row) = o.get_mut() {
-                    match def
-                        .and_then(|def| fold_state(None, def, op, Some(row.state.clone())).ok())
-                    {
+                    let folded = def.and_then(|def| {
+                        let state = match &row.state {
+                            Some(state) => state.clone(),
+                            None => fold_state(None, def, &ops[row.create], None).ok()?.0,
+                        };
+                        fold_state(None, def, op, Some(state)).ok()
+                    });
+                    match folded {
                         Some((state, columns)) => {
                             for c in columns {
                                 match row.columns.iter_mut().find(|x| x.0 == c.0) {
@@ -198,8 +216,9 @@ pub(crate) fn prepare_bodies(ops: &[Op]) -> Result<Vec<EncodedBody>> {
                                 }
                             }
                             row.columns.sort_by_key(|(p, _, _)| *p);
-                            row.state = state;
+                            row.state = Some(state);
                             row.later = true;
+                            row.folded.push(i);
                             e.in_created_row = true;
                         }
                         // Needs the database (a second head of a field): this op and the row's
@@ -211,14 +230,124 @@ pub(crate) fn prepare_bodies(ops: &[Op]) -> Result<Vec<EncodedBody>> {
         }
         out.push(e);
     }
-    for row in finished.into_iter().chain(rows.into_values().flatten()) {
+    // Rows whose every op in the package is folded: their households' derived columns can be
+    // written with the household's create.
+    let mut whole: Vec<Open> = rows.into_values().flatten().collect();
+    predict_derived(ops, &mut whole, &mut out);
+    for row in finished.into_iter().chain(whole) {
+        let rev = match &row.state {
+            Some(state) => encode_rev(row.def, state)?,
+            None => encode_first_rev(row.def, &ops[row.create])?,
+        };
         out[row.create].new_row = Some(NewRow {
-            rev: encode_rev(row.def, &row.state)?,
+            rev,
             columns: row.columns,
             carries_later: row.later,
         });
     }
     Ok(out)
+}
+
+/// The worker's prediction of the derived columns of each household a package creates
+/// ([`HouseholdDerived`]), from the household's row and its members' rows as the package's ops
+/// leave them, for rows whose every op in the package is folded into their create (`rows`; `of`
+/// gives a row's entity, columns, create and folded ops). The household's create then writes
+/// them with the row, and each op that entered the prediction is marked `predicted`.
+///
+/// It is only a prediction: the write path keeps it ([`BatchCache::predicted`]) only when the
+/// household and every one of those rows are written new, no member of it existed before, and
+/// no other op of the package touches it; otherwise the household is refreshed as usual
+/// ([`refresh_household_derived`]). A value the column would store differently from how it is
+/// held here (a number in a text column) gives no prediction.
+fn predict_derived(ops: &[Op], rows: &mut [Open], out: &mut [EncodedBody]) {
+    use rusqlite::types::Value as V;
+    fn column<'a>(row: &'a Open, name: &str) -> Option<&'a V> {
+        row.columns.iter().find(|c| c.1 == name).map(|c| &c.2)
+    }
+    // A text column's value (`None`: one it would store differently).
+    let text = |row: &Open, name: &str| -> Option<Option<String>> {
+        match column(row, name) {
+            None | Some(V::Null) => Some(None),
+            Some(V::Text(t)) => Some(Some(t.clone())),
+            Some(_) => None,
+        }
+    };
+    let member = |row: &Open| -> Option<Option<DerivedMember>> {
+        let deleted = match column(row, "deleted") {
+            None => false,
+            Some(V::Integer(d)) => *d != 0,
+            Some(_) => return None,
+        };
+        let position = match column(row, "position") {
+            None => SqlOrder::Null,
+            Some(v @ (V::Null | V::Integer(_) | V::Real(_))) => SqlOrder::of(v.into()),
+            Some(_) => return None,
+        };
+        let status = match column(row, "status") {
+            None => "present".to_owned(),
+            Some(V::Text(t)) => t.clone(),
+            Some(_) => return None,
+        };
+        let name = text(row, "full_name")?.unwrap_or_default();
+        let relation = text(row, "relation")?.unwrap_or_default();
+        Some((!deleted).then(|| DerivedMember {
+            position,
+            id: ops[row.create].row_id.clone(),
+            name,
+            relation,
+            status,
+        }))
+    };
+    // Each household's members not deleted and the rows that entered them (`None`: one of
+    // them cannot be predicted).
+    type Members = Option<(Vec<DerivedMember>, Vec<usize>)>;
+    let mut members: HashMap<String, Members> = HashMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        if row.def.name != "member" {
+            continue;
+        }
+        let Some(Some(household)) = text(row, "household_id") else {
+            continue;
+        };
+        let entry = members
+            .entry(household)
+            .or_insert_with(|| Some((Vec::new(), Vec::new())));
+        match (member(row), entry.as_mut()) {
+            (Some(m), Some((list, entered))) => {
+                list.extend(m);
+                entered.push(i);
+            }
+            _ => *entry = None,
+        }
+    }
+    let mut entered_rows: Vec<usize> = Vec::new();
+    for (i, row) in rows.iter_mut().enumerate() {
+        if row.def.name != "household" {
+            continue;
+        }
+        let (list, member_rows) = match members.remove(&ops[row.create].row_id) {
+            Some(Some(found)) => found,
+            Some(None) => continue,
+            None => (Vec::new(), Vec::new()),
+        };
+        let (Some(code), Some(address), Some(head)) = (
+            text(row, "code"),
+            text(row, "address"),
+            text(row, "head_member_id"),
+        ) else {
+            continue;
+        };
+        let derived = household_derived(code.as_deref(), address.as_deref(), head.as_deref(), list);
+        row.columns.extend(derived.columns());
+        entered_rows.push(i);
+        entered_rows.extend(member_rows);
+    }
+    for i in entered_rows {
+        let row = &rows[i];
+        for op in std::iter::once(row.create).chain(row.folded.iter().copied()) {
+            out[op].predicted = true;
+        }
+    }
 }
 
 /// An op body as the op log stores it (`op.body`), when every field it names is one of its
@@ -298,15 +427,20 @@ pub(crate) struct EncodedBody {
     /// This op is already folded into the [`NewRow`] of the op creating its row earlier in the
     /// same package ([`prepare_bodies`]).
     in_created_row: bool,
+    /// This op's row, as its package's ops leave it, entered the derived columns that its
+    /// household's create writes ([`predict_derived`]).
+    predicted: bool,
 }
 
 impl EncodedBody {
     /// The same body for a subset of its package's ops: a prepared row that carries later ops
-    /// is dropped (one of them may be left out), so the create folds its row itself.
+    /// is dropped (one of them may be left out), so the create folds its row itself; and no
+    /// derived columns are taken as predicted (a member that entered them may be left out).
     pub(crate) fn alone(mut self) -> Self {
         if self.new_row.as_ref().is_some_and(|r| r.carries_later) {
             self.new_row = None;
         }
+        self.predicted = false;
         self
     }
 }
@@ -1004,6 +1138,10 @@ pub struct RemoteApply {
     pub conflicts: i64,
     /// Conflict rows this import raised.
     pub new_conflicts: i64,
+    /// Households written with derived columns the worker predicted, not refreshed after
+    /// ([`predict_derived`]).
+    #[serde(skip)]
+    pub households_predicted: u64,
 }
 
 /// Apply remote ops inside the caller's transaction (imports, dry runs): every op through
@@ -1046,6 +1184,11 @@ pub(crate) fn apply_ops_encoded(
         max_lamport = max_lamport.max(op.lamport);
     }
     for h in &touched {
+        // A prediction every op touching the household entered is what a refresh computes.
+        if batch.predicted.contains(h) && !batch.spoiled.contains(h) {
+            result.households_predicted += 1;
+            continue;
+        }
         refresh_household_derived(tx, h)?;
     }
     // Row-level review items (locked_edit, delete_vs_edit, duplicate_person) from the op set.
@@ -1653,6 +1796,11 @@ struct BatchCache {
     /// `(entity, row)` written as new in this batch by a create carrying the package's later
     /// ops on the row ([`NewRow::carries_later`]): those ops only enter the log.
     created: std::collections::HashSet<(String, String)>,
+    /// Households written new with their derived columns predicted by the worker
+    /// ([`predict_derived`]), when no member of theirs existed before.
+    predicted: std::collections::HashSet<String>,
+    /// Households touched by an op that did not enter such a prediction: refreshed as usual.
+    spoiled: std::collections::HashSet<String>,
 }
 
 /// How [`apply_op_with`] writes one op: the package it came in, its body already encoded, and
@@ -1705,6 +1853,7 @@ fn apply_op_with(
         new_row,
         fields_known,
         in_created_row,
+        predicted,
     } = match encoded {
         Some(e) => e,
         None => op.encoded_body()?,
@@ -1755,7 +1904,8 @@ fn apply_op_with(
             .contains(&(op.entity.clone(), op.row_id.clone()))
     {
         // Already written by the op that created the row in this package.
-        note_touched_household(def, op, None, touched_households);
+        let spoiled = (!predicted).then_some(&mut batch.spoiled);
+        note_touched_household(def, op, None, touched_households, spoiled);
         return Ok(Applied::New);
     }
     let (state, old_household) = match preloaded {
@@ -1764,16 +1914,20 @@ fn apply_op_with(
             // Most ops that create a row arrive before anything else about it: write the row
             // as new and read it only if it turns out to exist already (one index probe
             // instead of two for the bulk of an import).
-            let (rev_json, columns, carries_later) = match new_row {
-                Some(row) => (row.rev, row.columns, row.carries_later),
+            let (rev_json, columns, carries_later, predicted) = match new_row {
+                Some(row) => (row.rev, row.columns, row.carries_later, predicted),
                 None => {
                     let (rev, columns) = fold_new(def, op)?;
-                    (rev, columns, false)
+                    (rev, columns, false, false)
                 }
             };
             let sql = row_sql(RowWrite::InsertNew, def, &columns);
             if write_row(conn, &sql, &op.row_id, rev_json, columns)? == 1 {
-                note_touched_household(def, op, None, touched_households);
+                if predicted && def.name == "household" && !has_members(conn, &op.row_id)? {
+                    batch.predicted.insert(op.row_id.clone());
+                }
+                let spoiled = (!predicted).then_some(&mut batch.spoiled);
+                note_touched_household(def, op, None, touched_households, spoiled);
                 if carries_later {
                     batch.created.insert((op.entity.clone(), op.row_id.clone()));
                 }
@@ -1783,7 +1937,8 @@ fn apply_op_with(
         }
         _ => load_row(conn, def, &op.row_id)?,
     };
-    note_touched_household(def, op, old_household, touched_households);
+    let spoiled = Some(&mut batch.spoiled);
+    note_touched_household(def, op, old_household, touched_households, spoiled);
     let (rev_json, columns) = fold_op(conn, def, op, state)?;
     let sql = row_sql(RowWrite::Upsert, def, &columns);
     write_row(conn, &sql, &op.row_id, rev_json, columns)?;
@@ -1808,22 +1963,39 @@ fn checked_fields(def: &EntityDef, op: &Op) -> Result<()> {
 
 /// A member's households (the one it left and the one it is in) and a household itself get
 /// their derived columns recomputed at the end of the batch.
+///
+/// `spoiled`: for an op that did not enter its household's predicted derived columns
+/// ([`predict_derived`]), where the households it touches are noted as needing a refresh.
 fn note_touched_household(
     def: &EntityDef,
     op: &Op,
     old_household: Option<String>,
     touched_households: &mut BTreeSet<String>,
+    mut spoiled: Option<&mut std::collections::HashSet<String>>,
 ) {
+    let mut note = |h: &str| {
+        if let Some(s) = spoiled.as_deref_mut() {
+            s.insert(h.to_owned());
+        }
+        touched_households.insert(h.to_owned());
+    };
     if def.name == "member" {
         if let Some(h) = old_household {
-            touched_households.insert(h);
+            note(&h);
         }
         if let Some(Value::String(h)) = op.body.set.get("household_id") {
-            touched_households.insert(h.clone());
+            note(h);
         }
     } else if def.name == "household" {
-        touched_households.insert(op.row_id.clone());
+        note(&op.row_id);
     }
+}
+
+/// Some member row (deleted or not) names this household.
+fn has_members(conn: &Connection, household_id: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM member WHERE household_id = ?1)")?
+        .query_row([household_id], |r| r.get(0))?)
 }
 
 /// A materialised column an op writes: (field position, column, value).
@@ -1844,7 +2016,59 @@ fn fold_op(
 /// [`fold_op`] for a row that does not exist yet, which needs no database (so a folder import
 /// folds its ops on the thread that opens the next package).
 fn fold_new(def: &EntityDef, op: &Op) -> Result<(String, Vec<ColumnValue>)> {
+    if is_plain_first(op) {
+        return Ok((encode_first_rev(def, op)?, first_op_columns(def, op)));
+    }
     fold_with(None, def, op, None)
+}
+
+/// A row's first op that supersedes nothing (nearly every create): each field it sets has this
+/// op as its one head and shows its value ([`first_op_columns`], [`encode_first_rev`]).
+fn is_plain_first(op: &Op) -> bool {
+    op.body.base.values().all(Vec::is_empty)
+}
+
+/// The columns a plain first op ([`is_plain_first`]) writes: every field it sets, in field
+/// order.
+fn first_op_columns(def: &EntityDef, op: &Op) -> Vec<ColumnValue> {
+    let mut columns: Vec<ColumnValue> = Vec::with_capacity(op.body.set.len());
+    for (field, value) in &op.body.set {
+        let pos = def.position(field);
+        columns.push((
+            pos.unwrap_or(usize::MAX),
+            pos.map_or("id", |p| def.fields[p]),
+            json_to_sql(value),
+        ));
+    }
+    columns.sort_by_key(|(p, _, _)| *p);
+    columns
+}
+
+/// The `_rev` of a row whose one op is a plain first op ([`is_plain_first`]): what
+/// [`encode_rev`] writes for the state [`fold_state`] builds for it — one revision, heading
+/// every field the op sets — without building that state.
+fn encode_first_rev(def: &EntityDef, op: &Op) -> Result<String> {
+    if op.body.set.is_empty() {
+        return encode_rev(def, &RevState::default());
+    }
+    let mut mask = 0u128;
+    for field in op.body.set.keys() {
+        let pos = def.position(field).filter(|p| *p < 128).ok_or_else(|| {
+            Error::Database(format!(
+                "Trường '{field}' không thuộc loại bản ghi {}",
+                def.name
+            ))
+        })?;
+        mask |= 1u128 << pos;
+    }
+    let disk = RevDisk {
+        o: vec![(op.origin.clone(), op.seq, op.authority, op.lamport)],
+        g: vec![(format!("{mask:x}"), vec![0])],
+        h: BTreeMap::new(),
+        p: BTreeMap::new(),
+    };
+    serde_json::to_string(&disk)
+        .map_err(|e| Error::Database(format!("Không ghi được trạng thái phiên bản: {e}")))
 }
 
 fn fold_with(
@@ -1874,18 +2098,9 @@ fn fold_state(
         // A row's first op with nothing superseded (nearly every create): each field it sets
         // has this op as its one head and shows its value — what the general fold below
         // computes, without building per-field lists of heads.
-        let mut h = BTreeMap::new();
-        let mut columns: Vec<ColumnValue> = Vec::with_capacity(op.body.set.len());
-        for (field, value) in &op.body.set {
-            let pos = def.position(field);
-            columns.push((
-                pos.unwrap_or(usize::MAX),
-                pos.map_or("id", |p| def.fields[p]),
-                json_to_sql(value),
-            ));
-            h.insert(field.clone(), vec![0]);
-        }
-        columns.sort_by_key(|(p, _, _)| *p);
+        let h: BTreeMap<String, Vec<usize>> =
+            op.body.set.keys().map(|f| (f.clone(), vec![0])).collect();
+        let columns = first_op_columns(def, op);
         let o = if h.is_empty() {
             Vec::new()
         } else {
@@ -2119,57 +2334,135 @@ pub(crate) fn refresh_household_derived(conn: &Connection, household_id: &str) -
     };
     // Sorted here, not with ORDER BY: a cached statement with a sort step is prepared again
     // after every use (rusqlite clears its bindings), which cost ~4 % of a folder import.
-    let mut members = conn
+    let members = conn
         .prepare_cached(
             "SELECT position, id, full_name, relation, status FROM member
              WHERE household_id = ?1 AND deleted = 0",
         )?
         .query_map([household_id], |r| {
-            Ok((
-                SqlOrder::of(r.get_ref(0)?),
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?.unwrap_or_default(),
-                r.get::<_, Option<String>>(3)?.unwrap_or_default(),
-                r.get::<_, String>(4)?,
-            ))
+            Ok(DerivedMember {
+                position: SqlOrder::of(r.get_ref(0)?),
+                id: r.get::<_, String>(1)?,
+                name: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                relation: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                status: r.get::<_, String>(4)?,
+            })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let d = household_derived(
+        code.as_deref(),
+        address.as_deref(),
+        head_id.as_deref(),
+        members,
+    );
+    conn.prepare_cached(
+        "UPDATE household SET head_name = ?2, member_count = ?3, search_text = ?4, sort_key = ?5, head_search = ?6 WHERE id = ?1",
+    )?
+    .execute(params![
+        household_id,
+        d.head_name,
+        d.member_count,
+        d.search_text,
+        d.sort_key,
+        d.head_search
+    ])?;
+    Ok(())
+}
+
+/// A member as a household's derived columns see it (a row of `member` not deleted).
+struct DerivedMember {
+    position: SqlOrder,
+    id: String,
+    name: String,
+    relation: String,
+    status: String,
+}
+
+/// A household's derived columns (never exchanged, never set by an op).
+struct HouseholdDerived {
+    head_name: String,
+    member_count: i64,
+    search_text: String,
+    sort_key: String,
+    head_search: String,
+}
+
+impl HouseholdDerived {
+    /// The household's columns `head_name`, `member_count`, `search_text`, `sort_key` and
+    /// `head_search`, at field positions of their own (past every entity's fields, below the
+    /// 128 of a statement's column mask) so a create can write them with its row.
+    fn columns(self) -> [ColumnValue; 5] {
+        use rusqlite::types::Value as V;
+        [
+            (DERIVED_POSITION, "head_name", V::Text(self.head_name)),
+            (
+                DERIVED_POSITION + 1,
+                "member_count",
+                V::Integer(self.member_count),
+            ),
+            (
+                DERIVED_POSITION + 2,
+                "search_text",
+                V::Text(self.search_text),
+            ),
+            (DERIVED_POSITION + 3, "sort_key", V::Text(self.sort_key)),
+            (
+                DERIVED_POSITION + 4,
+                "head_search",
+                V::Text(self.head_search),
+            ),
+        ]
+    }
+}
+
+/// The first of [`HouseholdDerived::columns`]' positions.
+const DERIVED_POSITION: usize = 120;
+
+/// A household's derived columns from its code, address, head and its members not deleted:
+/// the one computation behind [`refresh_household_derived`] and the worker's prediction
+/// ([`predict_derived`]).
+fn household_derived(
+    code: Option<&str>,
+    address: Option<&str>,
+    head_id: Option<&str>,
+    mut members: Vec<DerivedMember>,
+) -> HouseholdDerived {
     // SQLite's `ORDER BY position, id`: NULL first, ids by their bytes.
-    members.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    members.sort_by(|a, b| a.position.cmp(&b.position).then_with(|| a.id.cmp(&b.id)));
     let mut head_name = String::new();
     let mut fallback_head = String::new();
     let mut count = 0i64;
     let mut names = String::new();
-    for (_, id, name, relation, status) in members {
-        if status == "present" {
+    for m in members {
+        if m.status == "present" {
             count += 1;
         }
-        if Some(&id) == head_id.as_ref() {
-            head_name = name.clone();
+        if Some(m.id.as_str()) == head_id {
+            head_name = m.name.clone();
         }
-        if relation == "head" && fallback_head.is_empty() && status == "present" {
-            fallback_head = name.clone();
+        if m.relation == "head" && fallback_head.is_empty() && m.status == "present" {
+            fallback_head = m.name.clone();
         }
         names.push(' ');
-        names.push_str(&name);
+        names.push_str(&m.name);
     }
     if head_name.is_empty() {
         head_name = fallback_head;
     }
-    let search = crate::text::fold(&format!(
+    let search_text = crate::text::fold(&format!(
         "{} {} {} {}",
         code.unwrap_or_default(),
         head_name,
         names,
         address.unwrap_or_default()
     ));
-    let sort_key = crate::text::name_sort_key(&head_name);
-    let head_search = crate::text::fold(&head_name);
-    conn.prepare_cached(
-        "UPDATE household SET head_name = ?2, member_count = ?3, search_text = ?4, sort_key = ?5, head_search = ?6 WHERE id = ?1",
-    )?
-    .execute(params![household_id, head_name, count, search, sort_key, head_search])?;
-    Ok(())
+    HouseholdDerived {
+        sort_key: crate::text::name_sort_key(&head_name),
+        head_search: crate::text::fold(&head_name),
+        head_name,
+        member_count: count,
+        search_text,
+    }
 }
 
 /// A column value ordered as SQLite's `ORDER BY` orders it: NULL, then numbers (integers and
@@ -2219,39 +2512,66 @@ mod tests {
     /// revisions yet: the same `_rev` bytes and the same columns, for every entity and field.
     #[test]
     fn a_new_rows_shortcut_folds_as_the_general_fold() {
+        // Every field, every other one, the last one alone, none.
+        type Pick = fn(usize, usize) -> bool;
+        let picks: [Pick; 4] = [
+            |_, _| true,
+            |i, _| i % 2 == 0,
+            |i, n| i + 1 == n,
+            |_, _| false,
+        ];
         for def in ENTITIES {
-            let mut body = OpBody::default();
-            for (i, f) in def.fields.iter().enumerate() {
-                let v = match i % 3 {
-                    0 => Value::from(format!("giá trị {i}")),
-                    1 => Value::from(i as i64),
-                    _ => Value::Null,
+            for pick in picks {
+                let mut body = OpBody::default();
+                for (i, f) in def.fields.iter().enumerate() {
+                    if !pick(i, def.fields.len()) {
+                        continue;
+                    }
+                    let v = match i % 3 {
+                        0 => Value::from(format!("giá trị \"{i}\"")),
+                        1 => Value::from(i as i64),
+                        _ => Value::Null,
+                    };
+                    body.set.insert((*f).into(), v);
+                }
+                let op = Op {
+                    origin: "o\u{1}".into(),
+                    seq: 7,
+                    lamport: 9,
+                    authority: 2,
+                    user_id: "u".into(),
+                    device_time: String::new(),
+                    entity: def.name.into(),
+                    row_id: "r".into(),
+                    kind: OpKind::Create,
+                    body,
+                    schema_ver: 2,
                 };
-                body.set.insert((*f).into(), v);
+                let (short_rev, short_cols) = fold_state(None, def, &op, None).expect("shortcut");
+                let (rev, cols) =
+                    fold_state(None, def, &op, Some(RevState::default())).expect("general");
+                let general = encode_rev(def, &rev).expect("rev");
+                assert_eq!(
+                    encode_rev(def, &short_rev).expect("rev"),
+                    general,
+                    "{}",
+                    def.name
+                );
+                assert_eq!(short_cols, cols, "{}", def.name);
+                // Written directly, without the state (the worker and `fold_new`).
+                assert_eq!(
+                    encode_first_rev(def, &op).expect("rev"),
+                    general,
+                    "{}",
+                    def.name
+                );
+                assert_eq!(
+                    fold_new(def, &op).expect("new"),
+                    (general, cols),
+                    "{}",
+                    def.name
+                );
             }
-            let op = Op {
-                origin: "o".into(),
-                seq: 7,
-                lamport: 9,
-                authority: 2,
-                user_id: "u".into(),
-                device_time: String::new(),
-                entity: def.name.into(),
-                row_id: "r".into(),
-                kind: OpKind::Create,
-                body,
-                schema_ver: 2,
-            };
-            let (short_rev, short_cols) = fold_state(None, def, &op, None).expect("shortcut");
-            let (rev, cols) =
-                fold_state(None, def, &op, Some(RevState::default())).expect("general");
-            assert_eq!(
-                encode_rev(def, &short_rev).expect("rev"),
-                encode_rev(def, &rev).expect("rev"),
-                "{}",
-                def.name
-            );
-            assert_eq!(short_cols, cols, "{}", def.name);
         }
     }
 
@@ -2484,6 +2804,176 @@ mod tests {
             "{:#?}",
             ends[0]
         );
+        assert_eq!(ends[0], ends[1]);
+    }
+
+    /// The worker predicts the derived columns of a household its package creates with its
+    /// members ([`predict_derived`]): what it predicts and keeps is exactly what a refresh
+    /// computes (head by id or by relation, members deleted, dead or without a position), and
+    /// a household with a member from elsewhere, a member written before it or a value the
+    /// column would store differently is refreshed as usual.
+    #[test]
+    fn derived_columns_predicted_on_the_worker_are_what_a_refresh_computes() {
+        use serde_json::json;
+        // `seen`: for an update, the op (of the same origin) whose values it replaces.
+        let op = |seq: i64, entity: &str, row: &str, seen: Option<i64>, set: Value| {
+            let create = seen.is_none();
+            let mut body = OpBody {
+                set: set.as_object().expect("object").clone(),
+                ..OpBody::default()
+            };
+            for f in body.set.keys() {
+                if let Some(s) = seen.filter(|s| *s > 0) {
+                    body.base.insert(f.clone(), vec![OpKey("a".into(), s)]);
+                }
+            }
+            Op {
+                origin: "a".into(),
+                seq,
+                lamport: seq,
+                authority: 1,
+                user_id: "u".into(),
+                device_time: "2026-11-20T08:00:00Z".into(),
+                entity: entity.into(),
+                row_id: row.into(),
+                kind: if create {
+                    OpKind::Create
+                } else {
+                    OpKind::Update
+                },
+                body,
+                schema_ver: 2,
+            }
+        };
+        let h =
+            |code: &str| json!({"commune_code": "01000", "code": code, "address": "Bản Nà Pồng"});
+        let earlier = vec![
+            op(1, "household", "h4", None, h("004")),
+            op(
+                2,
+                "member",
+                "m-old",
+                None,
+                json!({"household_id": "h4", "full_name": "Lý Văn Sinh", "relation": "head"}),
+            ),
+        ];
+        let package = vec![
+            op(3, "household", "h3", None, h("003")),
+            op(
+                4,
+                "member",
+                "m4",
+                None,
+                json!({"household_id": "h3", "full_name": "Triệu Văn An", "relation": "head", "position": 0}),
+            ),
+            op(
+                5,
+                "member",
+                "m5",
+                None,
+                json!({"household_id": "h3", "full_name": "Triệu Thị Bình", "relation": "spouse"}),
+            ),
+            op(
+                6,
+                "member",
+                "m6",
+                None,
+                json!({"household_id": "h3", "full_name": "Triệu Văn Cò", "deleted": true, "position": 1}),
+            ),
+            op(
+                7,
+                "member",
+                "m7",
+                None,
+                json!({"household_id": "h3", "full_name": "Triệu Thị Dung", "status": "dead", "position": 2.0}),
+            ),
+            op(
+                8,
+                "member",
+                "m4",
+                Some(4),
+                json!({"full_name": "Triệu Văn Ân"}),
+            ),
+            op(
+                9,
+                "household",
+                "h3",
+                Some(0),
+                json!({"head_member_id": "m5"}),
+            ),
+            // A member of a household that has one already.
+            op(
+                10,
+                "member",
+                "m8",
+                None,
+                json!({"household_id": "h4", "full_name": "Lý Thị Mai"}),
+            ),
+            // A member written before its household.
+            op(
+                11,
+                "member",
+                "m9",
+                None,
+                json!({"household_id": "h5", "full_name": "Hà Văn Tú", "relation": "head"}),
+            ),
+            op(12, "household", "h5", None, h("005")),
+            // A position the column would store as a number: no prediction.
+            op(13, "household", "h6", None, h("006")),
+            op(
+                14,
+                "member",
+                "m10",
+                None,
+                json!({"household_id": "h6", "full_name": "Vi Văn Bảo", "position": "3"}),
+            ),
+        ];
+        let prepared = prepare_bodies(&package).expect("prepare");
+        let predicted: Vec<usize> = (0..package.len())
+            .filter(|i| prepared[*i].predicted)
+            .collect();
+        assert_eq!(predicted, vec![0, 1, 2, 3, 4, 5, 6, 8, 9]);
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut ends = Vec::new();
+        for (name, bodies) in [("one-by-one", None), ("predicted", Some(prepared))] {
+            let mut conn = crate::db::open(&dir.path().join(format!("{name}.db"))).expect("open");
+            let tx = conn.transaction().expect("tx");
+            tx.execute(
+                "INSERT INTO node (node_id, short_code, role, commune_code, created_at) VALUES ('a', 'a', 'reviewer', '01000', '')",
+                [],
+            )
+            .expect("node");
+            apply_ops_in(&tx, &earlier, Some("p0")).expect("earlier");
+            let with_bodies = bodies.is_some();
+            let r = apply_ops_encoded(&tx, &package, bodies, Some("p1")).expect("apply");
+            // Only h3 keeps its prediction: h4 has a member from before, h5's member came
+            // first, h6 has none.
+            assert_eq!(r.households_predicted, u64::from(with_bodies), "{name}");
+            tx.commit().expect("commit");
+            let end = rows_of(&conn);
+            for id in ["h3", "h4", "h5", "h6"] {
+                refresh_household_derived(&conn, id).expect("refresh");
+            }
+            assert_eq!(end, rows_of(&conn), "{name}: a refresh changes nothing");
+            let h3: (String, i64, String) = conn
+                .query_row(
+                    "SELECT head_name, member_count, search_text FROM household WHERE id = 'h3'",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .expect("h3");
+            assert_eq!(
+                h3,
+                (
+                    "Triệu Thị Bình".into(),
+                    2,
+                    "003 trieu thi binh trieu thi binh trieu van an trieu thi dung ban na pong"
+                        .into()
+                )
+            );
+            ends.push(end);
+        }
         assert_eq!(ends[0], ends[1]);
     }
 
