@@ -233,12 +233,18 @@ pub(crate) fn prepare_bodies(ops: &[Op]) -> Result<Vec<EncodedBody>> {
     // Rows whose every op in the package is folded: their households' derived columns can be
     // written with the household's create.
     let mut whole: Vec<Open> = rows.into_values().flatten().collect();
+    // Each row's `_rev`, before derived columns join a household's columns.
+    let rev_of = |row: &Open| match &row.state {
+        Some(state) => encode_rev(row.def, state),
+        None => encode_first_rev(row.def, &ops[row.create], &row.columns),
+    };
+    let revs = finished
+        .iter()
+        .chain(&whole)
+        .map(rev_of)
+        .collect::<Result<Vec<_>>>()?;
     predict_derived(ops, &mut whole, &mut out);
-    for row in finished.into_iter().chain(whole) {
-        let rev = match &row.state {
-            Some(state) => encode_rev(row.def, state)?,
-            None => encode_first_rev(row.def, &ops[row.create])?,
-        };
+    for (row, rev) in finished.into_iter().chain(whole).zip(revs) {
         out[row.create].new_row = Some(NewRow {
             rev,
             columns: row.columns,
@@ -2017,7 +2023,8 @@ fn fold_op(
 /// folds its ops on the thread that opens the next package).
 fn fold_new(def: &EntityDef, op: &Op) -> Result<(String, Vec<ColumnValue>)> {
     if is_plain_first(op) {
-        return Ok((encode_first_rev(def, op)?, first_op_columns(def, op)));
+        let columns = first_op_columns(def, op);
+        return Ok((encode_first_rev(def, op, &columns)?, columns));
     }
     fold_with(None, def, op, None)
 }
@@ -2044,31 +2051,37 @@ fn first_op_columns(def: &EntityDef, op: &Op) -> Vec<ColumnValue> {
     columns
 }
 
-/// The `_rev` of a row whose one op is a plain first op ([`is_plain_first`]): what
-/// [`encode_rev`] writes for the state [`fold_state`] builds for it — one revision, heading
-/// every field the op sets — without building that state.
-fn encode_first_rev(def: &EntityDef, op: &Op) -> Result<String> {
-    if op.body.set.is_empty() {
+/// The `_rev` of a row whose one op is a plain first op ([`is_plain_first`]), given the
+/// columns it writes ([`first_op_columns`]: one per field it sets, with its position): what
+/// [`encode_rev`] writes for the state [`fold_state`] builds for it — one revision, heading every
+/// field the op sets — without building that state.
+fn encode_first_rev(def: &EntityDef, op: &Op, columns: &[ColumnValue]) -> Result<String> {
+    if columns.is_empty() {
         return encode_rev(def, &RevState::default());
     }
     let mut mask = 0u128;
-    for field in op.body.set.keys() {
-        let pos = def.position(field).filter(|p| *p < 128).ok_or_else(|| {
-            Error::Database(format!(
+    for (pos, _, _) in columns {
+        if *pos >= 128 {
+            let field = op
+                .body
+                .set
+                .keys()
+                .find(|f| def.position(f).is_none_or(|p| p >= 128))
+                .map_or("?", String::as_str);
+            return Err(Error::Database(format!(
                 "Trường '{field}' không thuộc loại bản ghi {}",
                 def.name
-            ))
-        })?;
+            )));
+        }
         mask |= 1u128 << pos;
     }
-    let disk = RevDisk {
-        o: vec![(op.origin.clone(), op.seq, op.authority, op.lamport)],
-        g: vec![(format!("{mask:x}"), vec![0])],
-        h: BTreeMap::new(),
-        p: BTreeMap::new(),
-    };
-    serde_json::to_string(&disk)
-        .map_err(|e| Error::Database(format!("Không ghi được trạng thái phiên bản: {e}")))
+    // `RevDisk` with one revision and one group, as serde_json writes it.
+    let origin = serde_json::to_string(&op.origin)
+        .map_err(|e| Error::Database(format!("Không ghi được trạng thái phiên bản: {e}")))?;
+    Ok(format!(
+        "{{\"o\":[[{origin},{},{},{}]],\"g\":[[\"{mask:x}\",[0]]]}}",
+        op.seq, op.authority, op.lamport
+    ))
 }
 
 fn fold_with(
@@ -2560,7 +2573,7 @@ mod tests {
                 assert_eq!(short_cols, cols, "{}", def.name);
                 // Written directly, without the state (the worker and `fold_new`).
                 assert_eq!(
-                    encode_first_rev(def, &op).expect("rev"),
+                    encode_first_rev(def, &op, &cols).expect("rev"),
                     general,
                     "{}",
                     def.name
