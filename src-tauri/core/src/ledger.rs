@@ -1235,89 +1235,59 @@ fn op_scope(conn: &Connection, op: &Op, cache: &mut BatchCache) -> Result<Option
 pub(crate) fn row_commune(
     conn: &Connection,
     op: &Op,
-    pending: &HashMap<String, String>,
-    pending_parent: &HashMap<String, String>,
+    pending: &HashMap<&str, &str>,
+    pending_parent: &HashMap<&str, &str>,
 ) -> Result<Option<String>> {
-    let body = |f: &str| {
-        op.body
-            .set
-            .get(f)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    let lookup = |sql: &str, id: &str| -> Result<Option<String>> {
+    use std::borrow::Cow;
+    let body = |f: &str| op.body.set.get(f).and_then(Value::as_str);
+    let lookup = |sql: &str, id: &str| -> Result<Option<Cow<'_, str>>> {
         Ok(conn
             .prepare_cached(sql)?
             .query_row([id], |r| r.get::<_, Option<String>>(0))
             .optional()?
-            .flatten())
+            .flatten()
+            .map(Cow::Owned))
     };
-    let household = |hid: &str| -> Result<Option<String>> {
-        if let Some(c) = pending.get(hid) {
-            return Ok(Some(c.clone()));
+    // The commune of a row this package created earlier, or of one in the database.
+    let known = |table: &str, id: &str| -> Result<Option<Cow<'_, str>>> {
+        match pending.get(id) {
+            Some(c) => Ok(Some(Cow::Borrowed(*c))),
+            None => lookup(
+                &format!("SELECT commune_code FROM {table} WHERE id = ?1"),
+                id,
+            ),
         }
-        lookup("SELECT commune_code FROM household WHERE id = ?1", hid)
     };
-    let round = |rid: &str| -> Result<Option<String>> {
-        if let Some(c) = pending.get(rid) {
-            return Ok(Some(c.clone()));
+    // The parent (household or round) a row names, or that its row names already.
+    let parent = |column: &str| -> Result<Option<Cow<'_, str>>> {
+        match body(column).or_else(|| pending_parent.get(op.row_id.as_str()).copied()) {
+            Some(p) => Ok(Some(Cow::Borrowed(p))),
+            None => lookup(
+                &format!("SELECT {column} FROM {} WHERE id = ?1", op.entity),
+                &op.row_id,
+            ),
         }
-        lookup("SELECT commune_code FROM review_round WHERE id = ?1", rid)
     };
-    Ok(match op.entity.as_str() {
-        "commune" => Some(op.row_id.clone()),
-        "office_action" => body("commune_code"),
-        "village" | "household" | "review_round" => match body("commune_code") {
-            Some(c) => Some(c),
-            None => match pending.get(&op.row_id) {
-                Some(c) => Some(c.clone()),
-                None => lookup(
-                    &format!(
-                        "SELECT commune_code FROM {} WHERE id = ?1",
-                        match op.entity.as_str() {
-                            "village" => "village",
-                            "household" => "household",
-                            _ => "review_round",
-                        }
-                    ),
-                    &op.row_id,
-                )?,
-            },
+    let commune: Option<Cow<'_, str>> = match op.entity.as_str() {
+        "commune" => Some(Cow::Borrowed(op.row_id.as_str())),
+        "office_action" => body("commune_code").map(Cow::Borrowed),
+        table @ ("village" | "household" | "review_round") => match body("commune_code") {
+            Some(c) => Some(Cow::Borrowed(c)),
+            None => known(table, &op.row_id)?,
         },
-        "member" | "household_event" => {
-            let hid = match body("household_id") {
-                Some(h) => Some(h),
-                None => match pending_parent.get(&op.row_id) {
-                    Some(h) => Some(h.clone()),
-                    None => lookup(
-                        &format!("SELECT household_id FROM {} WHERE id = ?1", op.entity),
-                        &op.row_id,
-                    )?,
-                },
-            };
-            match hid {
-                Some(h) => household(&h)?,
-                None => None,
-            }
-        }
+        "member" | "household_event" => match parent("household_id")? {
+            Some(h) => known("household", &h)?.map(|c| Cow::Owned(c.into_owned())),
+            None => None,
+        },
         "survey" | "application" | "village_meeting" | "complaint" | "certificate" => {
-            let rid = match body("round_id") {
-                Some(r) => Some(r),
-                None => match pending_parent.get(&op.row_id) {
-                    Some(r) => Some(r.clone()),
-                    None => lookup(
-                        &format!("SELECT round_id FROM {} WHERE id = ?1", op.entity),
-                        &op.row_id,
-                    )?,
-                },
-            };
-            match rid {
-                Some(r) => round(&r)?,
+            match parent("round_id")? {
+                Some(r) => known("review_round", &r)?.map(|c| Cow::Owned(c.into_owned())),
                 None => None,
             }
         }
         _ => None,
-    })
+    };
+    Ok(commune.map(Cow::into_owned))
 }
 
 type OpRow = std::result::Result<Op, Error>;

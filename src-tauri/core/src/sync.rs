@@ -2403,15 +2403,15 @@ fn apply_package(
         Some(me.commune_code.clone())
     };
     // Rows created earlier in the same package (parents before children).
-    let mut pending: HashMap<String, String> = HashMap::new();
-    let mut pending_parent: HashMap<String, String> = HashMap::new();
+    let mut pending: HashMap<&str, &str> = HashMap::new();
+    let mut pending_parent: HashMap<&str, &str> = HashMap::new();
     for op in ops {
         if let Some(c) = op.body.set.get("commune_code").and_then(Value::as_str) {
-            pending.insert(op.row_id.clone(), c.to_owned());
+            pending.insert(&op.row_id, c);
         }
         for f in ["household_id", "round_id"] {
             if let Some(p) = op.body.set.get(f).and_then(Value::as_str) {
-                pending_parent.insert(op.row_id.clone(), p.to_owned());
+                pending_parent.insert(&op.row_id, p);
             }
         }
     }
