@@ -77,7 +77,10 @@ fn process_cpu_now() -> (Duration, Duration) {
             // The command name (field 2) may hold spaces; the fields after it do not.
             let rest = &s[s.rfind(')')? + 2..];
             let f: Vec<&str> = rest.split_whitespace().collect();
-            Some((ticks(f.get(11)?.parse().ok()?), ticks(f.get(12)?.parse().ok()?)))
+            Some((
+                ticks(f.get(11)?.parse().ok()?),
+                ticks(f.get(12)?.parse().ok()?),
+            ))
         })
         .unwrap_or_default()
 }

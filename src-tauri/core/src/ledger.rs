@@ -256,9 +256,9 @@ pub(crate) fn prepare_bodies(ops: &[Op]) -> Result<Vec<EncodedBody>> {
 
 /// The worker's prediction of the derived columns of each household a package creates
 /// ([`HouseholdDerived`]), from the household's row and its members' rows as the package's ops
-/// leave them, for rows whose every op in the package is folded into their create (`rows`; `of`
-/// gives a row's entity, columns, create and folded ops). The household's create then writes
-/// them with the row, and each op that entered the prediction is marked `predicted`.
+/// leave them, for rows whose every op in the package is folded into their create (`rows`). The
+/// household's create then writes them with the row, and each op that entered the prediction is
+/// marked `predicted`.
 ///
 /// It is only a prediction: the write path keeps it ([`BatchCache::predicted`]) only when the
 /// household and every one of those rows are written new, no member of it existed before, and
