@@ -2615,6 +2615,45 @@ mod tests {
         assert_eq!(e.hash, Sha256::digest(json.as_bytes()).to_vec());
     }
 
+    /// An op of `origin` for the tests below. `seen`: the op of the same origin whose values of
+    /// these fields the author had seen (their `base`; none when it is 0 or absent).
+    fn test_op(
+        origin: &str,
+        seq: i64,
+        entity: &str,
+        row: &str,
+        create: bool,
+        seen: Option<i64>,
+        set: Value,
+    ) -> Op {
+        let mut body = OpBody {
+            set: set.as_object().expect("object").clone(),
+            ..OpBody::default()
+        };
+        for f in body.set.keys() {
+            if let Some(s) = seen.filter(|s| *s > 0) {
+                body.base.insert(f.clone(), vec![OpKey(origin.into(), s)]);
+            }
+        }
+        Op {
+            origin: origin.into(),
+            seq,
+            lamport: seq,
+            authority: 1,
+            user_id: "u".into(),
+            device_time: "2026-11-20T08:00:00Z".into(),
+            entity: entity.into(),
+            row_id: row.into(),
+            kind: if create {
+                OpKind::Create
+            } else {
+                OpKind::Update
+            },
+            body,
+            schema_ver: 2,
+        }
+    }
+
     /// Every materialised table this test writes, `_rev` included, and the review items.
     fn rows_of(conn: &Connection) -> Vec<String> {
         let mut out = Vec::new();
@@ -2648,37 +2687,12 @@ mod tests {
     /// op is applied as usual).
     #[test]
     fn ops_folded_into_their_create_end_where_ops_one_at_a_time_end() {
-        // `seen`: the op of the same origin whose value of these fields the author had seen.
+        // A create: a household, or a member's first op naming its household.
         let op =
             |origin: &str, seq: i64, entity: &str, row: &str, seen: Option<i64>, set: Value| {
-                let mut body = OpBody {
-                    set: set.as_object().expect("object").clone(),
-                    ..OpBody::default()
-                };
-                for f in body.set.keys() {
-                    if let Some(s) = seen {
-                        body.base.insert(f.clone(), vec![OpKey(origin.into(), s)]);
-                    }
-                }
-                Op {
-                    origin: origin.into(),
-                    seq,
-                    lamport: seq,
-                    authority: 1,
-                    user_id: "u".into(),
-                    device_time: "2026-11-20T08:00:00Z".into(),
-                    entity: entity.into(),
-                    row_id: row.into(),
-                    kind: if seen.is_none() && set.get("household_id").is_some()
-                        || entity == "household"
-                    {
-                        OpKind::Create
-                    } else {
-                        OpKind::Update
-                    },
-                    body,
-                    schema_ver: 2,
-                }
+                let create =
+                    seen.is_none() && set.get("household_id").is_some() || entity == "household";
+                test_op(origin, seq, entity, row, create, seen, set)
             };
         use serde_json::json;
         let h =
@@ -2798,35 +2812,9 @@ mod tests {
     #[test]
     fn derived_columns_predicted_on_the_worker_are_what_a_refresh_computes() {
         use serde_json::json;
-        // `seen`: for an update, the op (of the same origin) whose values it replaces.
+        // Updates with `seen` 0 replace nothing.
         let op = |seq: i64, entity: &str, row: &str, seen: Option<i64>, set: Value| {
-            let create = seen.is_none();
-            let mut body = OpBody {
-                set: set.as_object().expect("object").clone(),
-                ..OpBody::default()
-            };
-            for f in body.set.keys() {
-                if let Some(s) = seen.filter(|s| *s > 0) {
-                    body.base.insert(f.clone(), vec![OpKey("a".into(), s)]);
-                }
-            }
-            Op {
-                origin: "a".into(),
-                seq,
-                lamport: seq,
-                authority: 1,
-                user_id: "u".into(),
-                device_time: "2026-11-20T08:00:00Z".into(),
-                entity: entity.into(),
-                row_id: row.into(),
-                kind: if create {
-                    OpKind::Create
-                } else {
-                    OpKind::Update
-                },
-                body,
-                schema_ver: 2,
-            }
+            test_op("a", seq, entity, row, seen.is_none(), seen, set)
         };
         let h =
             |code: &str| json!({"commune_code": "01000", "code": code, "address": "Bản Nà Pồng"});
