@@ -2077,7 +2077,7 @@ fn fold_state(
         conn.ok_or_else(|| Error::Database("Thiếu kết nối cơ sở dữ liệu khi ghi thao tác.".into()))
     };
     let is_new_row = state.is_none();
-    if is_new_row && op.body.base.values().all(Vec::is_empty) {
+    if is_new_row && is_plain_first(op) {
         // A row's first op with nothing superseded (nearly every create): each field it sets
         // has this op as its one head and shows its value — what the general fold below
         // computes, without building per-field lists of heads.
