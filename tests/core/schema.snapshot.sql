@@ -274,6 +274,13 @@ CREATE TABLE "op" (
   schema_ver   INTEGER NOT NULL,
   received_in  TEXT,                 -- package id it arrived in; NULL when written here
   scope        TEXT                  -- commune code the op concerns; NULL = every commune
+, pack_line INTEGER);
+-- table op_pack
+CREATE TABLE op_pack (
+  package_id      TEXT PRIMARY KEY,   -- the package the ops arrived in (op.received_in)
+  compression     TEXT,               -- 'deflate' or NULL (plain text)
+  content         BLOB NOT NULL,      -- the package's plaintext: manifest, one op per line, sections
+  content_sha256  BLOB NOT NULL       -- of `content`: identifies a cached inflated copy
 );
 -- table op_reason
 CREATE TABLE op_reason (
@@ -424,3 +431,9 @@ BEGIN SELECT RAISE(ABORT, 'Nhật ký kiểm tra chỉ được ghi thêm, khôn
 -- trigger op_no_delete
 CREATE TRIGGER op_no_delete BEFORE DELETE ON op
 BEGIN SELECT RAISE(ABORT, 'Nhật ký thao tác chỉ được ghi thêm, không được xoá'); END;
+-- trigger op_pack_no_delete
+CREATE TRIGGER op_pack_no_delete BEFORE DELETE ON op_pack
+BEGIN SELECT RAISE(ABORT, 'Nhật ký thao tác chỉ được ghi thêm, không được xoá'); END;
+-- trigger op_pack_no_update
+CREATE TRIGGER op_pack_no_update BEFORE UPDATE ON op_pack
+BEGIN SELECT RAISE(ABORT, 'Nhật ký thao tác chỉ được ghi thêm, không được sửa'); END;

@@ -429,6 +429,107 @@ fn full_cycle_office_two_communes_and_return() {
     }
 }
 
+/// Migration 9: an imported package's plaintext is kept once, and the rows of the ops applied
+/// from it keep no body, author or device time of their own. Every reader still sees the ops as
+/// the sender wrote them, a re-sent package adds no copy, and a damaged copy is reported.
+#[test]
+fn imported_ops_keep_their_text_in_the_package_they_came_in() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    let hid = add_household(&mut n.a, "Nhà 7", &[("Nông Văn Bảy", "004080001111")]);
+    edit(&mut n.a, &hid, "address", "Nhà 7, xóm Trên");
+    let a_id = node_id(&n.a);
+    let out = n.a.export(&stick(&d), None).expect("export");
+    let r = n
+        .office
+        .import_paths(&[out[0].file.clone()], false)
+        .expect("import");
+    assert_eq!(r[0].status, ImportStatus::Imported, "{r:?}");
+    let count = |l: &Ledger, sql: &str| -> i64 {
+        l.conn().query_row(sql, [&a_id], |r| r.get(0)).expect(sql)
+    };
+    assert_eq!(
+        count(&n.office, "SELECT count(*) FROM op WHERE origin = ?1") as u64,
+        r[0].ops_new
+    );
+    // The household and its member: text in the package only. The commune's setup rows
+    // (province, commune, village, user), which every commune writes, keep theirs in the row.
+    let register = "entity IN ('household', 'member')";
+    let of_register = count(
+        &n.office,
+        &format!("SELECT count(*) FROM op WHERE origin = ?1 AND {register}"),
+    );
+    assert_eq!(of_register, 3);
+    assert_eq!(
+        count(
+            &n.office,
+            "SELECT count(*) FROM op WHERE origin = ?1 AND pack_line IS NOT NULL
+               AND body = '' AND user_id = '' AND device_time = ''"
+        ),
+        of_register,
+        "only the register's ops keep their text in the package only"
+    );
+    assert!(
+        count(
+            &n.office,
+            &format!("SELECT count(*) FROM op WHERE origin = ?1 AND pack_line IS NULL AND body <> '' AND NOT {register}")
+        ) >= 4
+    );
+    let packs = |l: &Ledger| -> i64 {
+        l.conn()
+            .query_row("SELECT count(*) FROM op_pack", [], |r| r.get(0))
+            .expect("packs")
+    };
+    assert_eq!(packs(&n.office), 1);
+    // Read back, the ops are the sender's, byte for byte, and so is the history shown.
+    let mine = |l: &Ledger| -> Vec<String> {
+        op_lines(l)
+            .into_iter()
+            .filter(|o| o.contains(&a_id))
+            .collect()
+    };
+    assert_eq!(mine(&n.office), mine(&n.a));
+    let history = |l: &Ledger| -> Vec<(String, String, Vec<String>)> {
+        l.household_history(&hid)
+            .expect("history")
+            .into_iter()
+            .map(|h| {
+                let changes = h
+                    .changes
+                    .iter()
+                    .map(|c| format!("{}={}", c.field, c.value))
+                    .collect();
+                (h.time, h.what, changes)
+            })
+            .collect()
+    };
+    let at_office = history(&n.office);
+    assert!(at_office
+        .iter()
+        .any(|(_, _, c)| c.contains(&"address=Nhà 7, xóm Trên".to_owned())));
+    assert_eq!(at_office, history(&n.a));
+    // The same package again: duplicates only, no second copy.
+    let again = n
+        .office
+        .import_paths(&[out[0].file.clone()], false)
+        .expect("again");
+    assert_eq!(again[0].ops_new, 0);
+    assert_eq!(packs(&n.office), 1);
+    // The kept package is append-only, and a damaged copy is reported, never read as data.
+    let conn = n.office.conn();
+    assert!(conn.execute("DELETE FROM op_pack", []).is_err());
+    assert!(conn
+        .execute("UPDATE op_pack SET content = x'00'", [])
+        .is_err());
+    conn.execute_batch(
+        "DROP TRIGGER op_pack_no_update;
+         UPDATE op_pack SET content = zeroblob(length(content)), content_sha256 = zeroblob(32);",
+    )
+    .expect("damage the copy");
+    let err = n.office.ops().expect_err("a damaged package is not read");
+    assert!(err.to_string().contains("Nhật ký thao tác hỏng"), "{err}");
+}
+
 #[test]
 fn case01_same_package_twice_is_duplicate_and_changes_nothing() {
     let mut n = net();

@@ -60,6 +60,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_key_rollover.sql")),
     (7, include_str!("../migrations/0007_office.sql")),
     (8, include_str!("../migrations/0008_compact_log.sql")),
+    (9, include_str!("../migrations/0009_op_pack.sql")),
 ];
 
 /// The schema version this build writes.

@@ -997,16 +997,16 @@ impl Ledger {
 
     /// All ops in (origin, seq) order — for the exchange and for convergence tests.
     pub fn ops(&self) -> Result<Vec<Op>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT origin, seq, lamport, authority, user_id, device_time, entity, row_id, kind, body, schema_ver
-             FROM op ORDER BY origin, seq",
-        )?;
-        let rows = stmt.query_map([], row_to_op)?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(r??);
-        }
-        Ok(out)
+        use crate::op_pack::OpRow;
+        let rows: Vec<OpRow> = self
+            .conn
+            .prepare(&format!(
+                "SELECT {} FROM op ORDER BY origin, seq",
+                OpRow::columns("")
+            ))?
+            .query_map([], |r| OpRow::read(r, 0))?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.into_iter().map(|r| r.into_op(&self.conn)).collect()
     }
 }
 
@@ -1157,18 +1157,23 @@ pub(crate) fn apply_ops_in(
     ops: &[Op],
     received_in: Option<&str>,
 ) -> Result<RemoteApply> {
-    apply_ops_encoded(tx, ops, None, received_in)
+    apply_ops_encoded(tx, ops, None, received_in, None)
 }
 
 /// [`apply_ops_in`] with each op's stored body already encoded (`bodies[i]` is `ops[i]`'s,
-/// from [`Op::prepared_body`]).
+/// from [`Op::prepared_body`]), and, when the package's plaintext is kept in `op_pack`, each
+/// op's line in it (`pack_lines[i]`): those op rows then keep no text of their own.
 pub(crate) fn apply_ops_encoded(
     tx: &Connection,
     ops: &[Op],
     bodies: Option<Vec<EncodedBody>>,
     received_in: Option<&str>,
+    pack_lines: Option<&[i64]>,
 ) -> Result<RemoteApply> {
-    if bodies.as_ref().is_some_and(|b| b.len() != ops.len()) {
+    if bodies.as_ref().is_some_and(|b| b.len() != ops.len())
+        || pack_lines.is_some_and(|l| l.len() != ops.len())
+        || (pack_lines.is_some() && received_in.is_none())
+    {
         return Err(Error::Invalid("Nội dung thao tác không khớp.".into()));
     }
     let mut bodies = bodies.map(Vec::into_iter);
@@ -1177,9 +1182,12 @@ pub(crate) fn apply_ops_encoded(
     let mut max_lamport = 0;
     let mut batch = BatchCache::default();
     let conflicts_before: i64 = tx.query_row("SELECT count(*) FROM conflict", [], |r| r.get(0))?;
-    for op in ops {
+    for (i, op) in ops.iter().enumerate() {
         let write = OpWrite {
             received_in,
+            pack_line: pack_lines
+                .filter(|_| crate::op_pack::kept_in_package(&op.entity))
+                .map(|l| l[i]),
             encoded: bodies.as_mut().and_then(Iterator::next),
             preloaded: None,
         };
@@ -1288,30 +1296,6 @@ pub(crate) fn row_commune(
         _ => None,
     };
     Ok(commune.map(Cow::into_owned))
-}
-
-type OpRow = std::result::Result<Op, Error>;
-
-fn row_to_op(r: &rusqlite::Row<'_>) -> rusqlite::Result<OpRow> {
-    let kind: String = r.get(8)?;
-    let body: String = r.get(9)?;
-    let parsed = (|| -> std::result::Result<Op, Error> {
-        Ok(Op {
-            origin: r.get(0)?,
-            seq: r.get(1)?,
-            lamport: r.get(2)?,
-            authority: r.get(3)?,
-            user_id: r.get(4)?,
-            device_time: r.get(5)?,
-            entity: r.get(6)?,
-            row_id: r.get(7)?,
-            kind: OpKind::parse(&kind)
-                .ok_or_else(|| Error::Database(format!("Loại thao tác không hợp lệ: {kind}")))?,
-            body: decode_body(&r.get::<_, String>(6)?, &body)?,
-            schema_ver: r.get(10)?,
-        })
-    })();
-    Ok(parsed)
 }
 
 pub(crate) fn local_identity(conn: &Connection) -> Result<Option<LocalIdentity>> {
@@ -1423,6 +1407,7 @@ impl Writer<'_> {
         self.touched_rulesets |= op.entity == "ruleset";
         let write = OpWrite {
             received_in: None,
+            pack_line: None,
             encoded: None,
             preloaded: Some(rev),
         };
@@ -1728,14 +1713,10 @@ fn json_to_sql(v: &Value) -> rusqlite::types::Value {
 
 /// Value a revision wrote to a field, read back from the op log.
 fn value_written_by(conn: &Connection, key: &OpKey, field: &str) -> Result<Value> {
-    let body: Option<(String, String)> = conn
-        .prepare_cached("SELECT entity, body FROM op WHERE origin = ?1 AND seq = ?2")?
-        .query_row(params![key.0, key.1], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let Some((entity, body)) = body else {
+    let Some((_, text)) = crate::op_pack::op_text(conn, &key.0, key.1)? else {
         return Ok(Value::Null);
     };
-    let body = decode_body(&entity, &body)?;
+    let body = text.body;
     Ok(body.set.get(field).cloned().unwrap_or(Value::Null))
 }
 
@@ -1750,6 +1731,7 @@ pub fn apply_op(
 ) -> Result<Applied> {
     let write = OpWrite {
         received_in,
+        pack_line: None,
         encoded: None,
         preloaded: None,
     };
@@ -1783,6 +1765,9 @@ struct BatchCache {
 /// the row's revision state when the local write path has read it already.
 struct OpWrite<'a> {
     received_in: Option<&'a str>,
+    /// The op's line in the stored plaintext of `received_in` ([`crate::op_pack`]): the row then
+    /// keeps no body, author or device time. `None`: the row keeps them.
+    pack_line: Option<i64>,
     encoded: Option<EncodedBody>,
     preloaded: Option<Option<RevState>>,
 }
@@ -1818,6 +1803,7 @@ fn apply_op_with(
 ) -> Result<Applied> {
     let OpWrite {
         received_in,
+        pack_line,
         encoded,
         preloaded,
     } = write;
@@ -1838,11 +1824,20 @@ fn apply_op_with(
         checked_fields(def, op)?;
     }
     let scope = op_scope(conn, op, batch)?;
+    // The text stays in the package it came in when that package is kept (`op_pack`).
+    let (user_id, device_time, body_text) = match pack_line {
+        Some(_) => ("", "", ""),
+        None => (
+            op.user_id.as_str(),
+            op.device_time.as_str(),
+            body_json.as_str(),
+        ),
+    };
     // One probe of the op log: the insert itself tells whether (origin, seq) was already known.
     let inserted = conn
         .prepare_cached(
-            "INSERT INTO op (origin, seq, lamport, authority, user_id, device_time, entity, row_id, kind, body, body_sha256, schema_ver, received_in, scope)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+            "INSERT INTO op (origin, seq, lamport, authority, user_id, device_time, entity, row_id, kind, body, body_sha256, schema_ver, received_in, scope, pack_line)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
          ON CONFLICT(origin, seq) DO NOTHING",
         )?
         .execute(params![
@@ -1850,16 +1845,17 @@ fn apply_op_with(
         op.seq,
         op.lamport,
         op.authority,
-        op.user_id,
-        op.device_time,
+        user_id,
+        device_time,
         op.entity,
         op.row_id,
         op.kind.as_str(),
-        body_json,
+        body_text,
         body_hash,
         op.schema_ver,
         received_in,
-        scope
+        scope,
+        pack_line
     ])?;
     if inserted == 0 {
         let known: Vec<u8> = conn
@@ -2791,7 +2787,7 @@ mod tests {
                 .expect("node");
             }
             apply_ops_in(&tx, &earlier, Some("p0")).expect("earlier");
-            let r = apply_ops_encoded(&tx, &package, bodies, Some("p1")).expect("apply");
+            let r = apply_ops_encoded(&tx, &package, bodies, Some("p1"), None).expect("apply");
             assert_eq!(r.new, package.len() as u64);
             tx.commit().expect("commit");
             ends.push(rows_of(&conn));
@@ -2917,7 +2913,7 @@ mod tests {
             .expect("node");
             apply_ops_in(&tx, &earlier, Some("p0")).expect("earlier");
             let with_bodies = bodies.is_some();
-            let r = apply_ops_encoded(&tx, &package, bodies, Some("p1")).expect("apply");
+            let r = apply_ops_encoded(&tx, &package, bodies, Some("p1"), None).expect("apply");
             // Only h3 keeps its prediction: h4 has a member from before, h5's member came
             // first, h6 has none.
             assert_eq!(r.households_predicted, u64::from(with_bodies), "{name}");

@@ -12,6 +12,7 @@ pub mod ethnicity;
 pub mod exchange;
 pub mod ledger;
 pub mod office;
+pub(crate) mod op_pack;
 pub mod paths;
 pub mod populate;
 pub mod register;

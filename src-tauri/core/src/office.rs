@@ -14,7 +14,7 @@
 use crate::error::{Error, Result};
 use crate::ledger::{entity_def, new_id, Change, Ledger, OpKey, OpKind};
 use crate::review_items::{self, Decision};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -542,12 +542,13 @@ impl Ledger {
 
     fn change_request(&self, key: &OpKey, entity: &str, row: &str) -> Result<ChangeRequest> {
         let conn = self.conn();
-        let (body, device_time): (String, String) = conn.query_row(
-            "SELECT body, device_time FROM op WHERE origin = ?1 AND seq = ?2",
-            params![key.0, key.1],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        let body = crate::ledger::decode_body(entity, &body)?;
+        let (_, text) = crate::op_pack::op_text(conn, &key.0, key.1)?.ok_or_else(|| {
+            Error::Database(format!(
+                "Không tìm thấy thao tác {}:{} trong sổ.",
+                key.0, key.1
+            ))
+        })?;
+        let (body, device_time) = (text.body, text.device_time);
         let def = entity_def(entity)
             .ok_or_else(|| Error::Database(format!("Loại bản ghi lạ: {entity}")))?;
         let mut fields = BTreeMap::new();

@@ -1441,31 +1441,38 @@ impl Ledger {
     /// Who changed what and when, newest first: the household, its members and its events.
     pub fn household_history(&self, id: &str) -> Result<Vec<HistoryEntry>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT o.device_time, coalesce(u.name, o.user_id), coalesce(n.short_code, substr(o.origin, 1, 8)), o.entity, o.row_id, o.kind, o.body
+        use crate::op_pack::StoredText;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT o.origin, o.seq, coalesce(n.short_code, substr(o.origin, 1, 8)), o.entity, o.row_id, o.kind, {}
              FROM op o
-             LEFT JOIN app_user u ON u.id = o.user_id
              LEFT JOIN node n ON n.node_id = o.origin
              WHERE o.row_id = ?1
                 OR o.row_id IN (SELECT id FROM member WHERE household_id = ?1)
                 OR o.row_id IN (SELECT id FROM household_event WHERE household_id = ?1 OR other_household_id = ?1)
              ORDER BY o.lamport DESC, o.origin, o.seq DESC",
-        )?;
+            StoredText::columns("o")
+        ))?;
         let rows = stmt.query_map([id], |r| {
             Ok((
                 r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
+                r.get::<_, i64>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, String>(3)?,
                 r.get::<_, String>(4)?,
                 r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
+                StoredText::read(r, 6)?,
             ))
         })?;
+        let rows: Vec<_> = rows.collect::<rusqlite::Result<_>>()?;
+        let mut user_name = conn.prepare_cached("SELECT name FROM app_user WHERE id = ?1")?;
         let mut out = Vec::new();
-        for row in rows {
-            let (time, user, device, entity, row_id, kind, body) = row?;
-            let body = crate::ledger::decode_body(&entity, &body)?;
+        for (origin, seq, device, entity, row_id, kind, text) in rows {
+            let text = text.resolve(conn, &origin, seq, &entity)?;
+            let (time, body) = (text.device_time, text.body);
+            let user = user_name
+                .query_row([&text.user_id], |r| r.get::<_, String>(0))
+                .optional()?
+                .unwrap_or(text.user_id);
             let changes: Vec<HistoryChange> = body
                 .set
                 .iter()

@@ -434,7 +434,6 @@ struct OpInfo {
     device_time: String,
     authority: i64,
     received_in: Option<String>,
-    body: String,
 }
 
 fn competing(
@@ -444,27 +443,31 @@ fn competing(
     key: &OpKey,
     shown: bool,
 ) -> Result<CompetingValue> {
-    let info: Option<OpInfo> = conn
-        .prepare_cached(
-            "SELECT user_id, device_time, authority, received_in, body FROM op WHERE origin = ?1 AND seq = ?2",
-        )?
+    use crate::op_pack::StoredText;
+    let row: Option<(i64, StoredText)> = conn
+        .prepare_cached(&format!(
+            "SELECT authority, {} FROM op WHERE origin = ?1 AND seq = ?2",
+            StoredText::columns("")
+        ))?
         .query_row(params![key.0, key.1], |r| {
-            Ok(OpInfo {
-                user_id: r.get(0)?,
-                device_time: r.get(1)?,
-                authority: r.get(2)?,
-                received_in: r.get(3)?,
-                body: r.get(4)?,
-            })
+            Ok((r.get(0)?, StoredText::read(r, 1)?))
         })
         .optional()?;
-    let Some(info) = info else {
+    let Some((authority, text)) = row else {
         return Err(Error::Database(format!(
             "Không tìm thấy thao tác {}:{} trong sổ.",
             key.0, key.1
         )));
     };
-    let body = crate::ledger::decode_body(entity, &info.body)?;
+    let received_in = text.received_in().map(str::to_owned);
+    let text = text.resolve(conn, &key.0, key.1, entity)?;
+    let body = text.body;
+    let info = OpInfo {
+        user_id: text.user_id,
+        device_time: text.device_time,
+        authority,
+        received_in,
+    };
     let value = body.set.get(field).cloned().unwrap_or(Value::Null);
     let user_name = lookup(
         conn,

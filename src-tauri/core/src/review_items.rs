@@ -156,22 +156,24 @@ impl RowOp {
 }
 
 pub(crate) fn row_ops(conn: &Connection, entity: &str, row_id: &str) -> Result<Vec<RowOp>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT origin, seq, lamport, authority, body FROM op WHERE row_id = ?1 AND entity = ?2 ORDER BY origin, seq",
-    )?;
+    use crate::op_pack::StoredText;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT origin, seq, lamport, authority, {} FROM op WHERE row_id = ?1 AND entity = ?2 ORDER BY origin, seq",
+        StoredText::columns("")
+    ))?;
     let rows = stmt.query_map(params![row_id, entity], |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, i64>(1)?,
             r.get::<_, i64>(2)?,
             r.get::<_, i64>(3)?,
-            r.get::<_, String>(4)?,
+            StoredText::read(r, 4)?,
         ))
     })?;
-    let mut out = Vec::new();
-    for r in rows {
-        let (origin, seq, lamport, authority, body) = r?;
-        let body = crate::ledger::decode_body(entity, &body)?;
+    let rows: Vec<_> = rows.collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (origin, seq, lamport, authority, text) in rows {
+        let body = text.resolve(conn, &origin, seq, entity)?.body;
         out.push(RowOp {
             key: OpKey(origin, seq),
             lamport,
@@ -697,20 +699,23 @@ pub(crate) fn refresh_after(conn: &Connection, ops: &[crate::ledger::Op]) -> Res
 /// Called by the ledger at the end of a local transaction for the ops it wrote.
 pub(crate) fn refresh_after_keys(conn: &Connection, keys: &[OpKey]) -> Result<()> {
     let mut written: Vec<(String, String, bool)> = Vec::with_capacity(keys.len());
-    let mut stmt =
-        conn.prepare_cached("SELECT entity, row_id, body FROM op WHERE origin = ?1 AND seq = ?2")?;
+    use crate::op_pack::StoredText;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT entity, row_id, {} FROM op WHERE origin = ?1 AND seq = ?2",
+        StoredText::columns("")
+    ))?;
     for k in keys {
-        if let Some((e, r, body)) = stmt
+        if let Some((e, r, text)) = stmt
             .query_row(params![k.0, k.1], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
+                    StoredText::read(r, 2)?,
                 ))
             })
             .optional()?
         {
-            let body = crate::ledger::decode_body(&e, &body)?;
+            let body = text.resolve(conn, &k.0, k.1, &e)?.body;
             let identity = body.set.contains_key("id_number") || body.set.contains_key("deleted");
             written.push((e, r, identity));
         }

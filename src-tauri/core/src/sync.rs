@@ -489,50 +489,21 @@ fn resend_requests(
     Ok(out)
 }
 
-fn op_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Op, Option<String>)> {
-    let kind: String = r.get(8)?;
-    let body: String = r.get(9)?;
-    let op = (|| -> Option<Op> {
-        Some(Op {
-            origin: r.get(0).ok()?,
-            seq: r.get(1).ok()?,
-            lamport: r.get(2).ok()?,
-            authority: r.get(3).ok()?,
-            user_id: r.get(4).ok()?,
-            device_time: r.get(5).ok()?,
-            entity: r.get(6).ok()?,
-            row_id: r.get(7).ok()?,
-            kind: OpKind::parse(&kind)?,
-            body: crate::ledger::decode_body(&r.get::<_, String>(6).ok()?, &body).ok()?,
-            schema_ver: r.get(10).ok()?,
-        })
-    })();
-    match op {
-        Some(op) => Ok((op, r.get(11)?)),
-        None => Err(rusqlite::Error::InvalidColumnType(
-            9,
-            "body".into(),
-            rusqlite::types::Type::Text,
-        )),
-    }
-}
-
 /// The ops `receiver` has not acknowledged and this node is responsible for sending it
 /// (SYNC §3.6). `count_only` skips reading bodies.
 fn ops_for(conn: &Connection, me: &Me, receiver: &NodeInfo) -> Result<Vec<Op>> {
+    use crate::op_pack::OpRow;
     let (sql, commune) = ops_for_sql(
         me,
         receiver,
-        "o.origin, o.seq, o.lamport, o.authority, o.user_id, o.device_time, o.entity, o.row_id, o.kind, o.body, o.schema_ver, o.scope",
+        &OpRow::columns("o"),
         "ORDER BY o.origin, o.seq",
     );
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(params![receiver.node_id, commune], op_from_row)?;
-    let mut out = Vec::new();
-    for r in rows {
-        out.push(r?.0);
-    }
-    Ok(out)
+    let rows: Vec<OpRow> = conn
+        .prepare(&sql)?
+        .query_map(params![receiver.node_id, commune], |r| OpRow::read(r, 0))?
+        .collect::<rusqlite::Result<_>>()?;
+    rows.into_iter().map(|r| r.into_op(conn)).collect()
 }
 
 /// How many ops [`ops_for`] would return, without reading them (the status screen).
@@ -2517,8 +2488,22 @@ fn apply_package(
     }
     steps.step()?;
     let bodies = bodies.filter(|b| b.len() == ops.len());
+    // The package's plaintext is kept once for the ops applied from it: op `i` is its line
+    // `i + 1` (the manifest is line 0).
+    let lines: Option<Vec<i64>> = if keep.iter().any(|k| *k) && pkg.ops.len() == ops.len() {
+        crate::op_pack::store(tx, &pkg.header.package_id, &pkg.plaintext)?;
+        Some((1..=ops.len() as i64).collect())
+    } else {
+        None
+    };
     let mut applied = if set_aside == 0 && held_duplicates == 0 {
-        apply_ops_encoded(tx, ops, bodies, Some(&pkg.header.package_id))?
+        apply_ops_encoded(
+            tx,
+            ops,
+            bodies,
+            Some(&pkg.header.package_id),
+            lines.as_deref(),
+        )?
     } else {
         let to_apply: Vec<Op> = ops
             .iter()
@@ -2526,6 +2511,13 @@ fn apply_package(
             .filter(|(_, k)| **k)
             .map(|(op, _)| op.clone())
             .collect();
+        let lines: Option<Vec<i64>> = lines.map(|l| {
+            l.into_iter()
+                .zip(&keep)
+                .filter(|(_, k)| **k)
+                .map(|(l, _)| l)
+                .collect()
+        });
         let bodies: Option<Vec<EncodedBody>> = bodies.map(|b| {
             b.into_iter()
                 .zip(&keep)
@@ -2533,7 +2525,13 @@ fn apply_package(
                 .map(|(b, _)| b.alone())
                 .collect()
         });
-        apply_ops_encoded(tx, &to_apply, bodies, Some(&pkg.header.package_id))?
+        apply_ops_encoded(
+            tx,
+            &to_apply,
+            bodies,
+            Some(&pkg.header.package_id),
+            lines.as_deref(),
+        )?
     };
     if held_duplicates > 0 {
         applied.duplicate += held_duplicates;

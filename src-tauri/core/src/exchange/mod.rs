@@ -25,7 +25,7 @@ pub use package::{
     build_package, build_package_compressed, open_package, open_package_file, peek_header,
     read_capped, read_header_unverified, KnownSender, Limits, LocalNode, OpenedPackage,
     PackageHeader, PackageKind, PackagePayload, PackageSpec, PeekedPackage, Section, SenderTrust,
-    FORMAT_VERSION, MAX_HEADER_LEN, MAX_OP_LINE_BYTES,
+    StoredPlaintext, COMPRESSION_DEFLATE, FORMAT_VERSION, MAX_HEADER_LEN, MAX_OP_LINE_BYTES,
 };
 
 use std::fmt;

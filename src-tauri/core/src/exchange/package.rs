@@ -281,6 +281,17 @@ pub struct OpenedPackage {
     /// Op lines as sent (each a JSON object), in the sender's order.
     pub ops: Vec<String>,
     pub sections: Vec<Section>,
+    /// The plaintext as it travelled inside the encryption (deflated when the header says so):
+    /// what the op log keeps of an imported package (`op_pack`). Op `i` is line `i + 1`.
+    pub plaintext: StoredPlaintext,
+}
+
+/// A package's plaintext as kept by the op log (`op_pack`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPlaintext {
+    /// `Some("deflate")` or `None` (plain text).
+    pub compression: Option<String>,
+    pub content: Vec<u8>,
 }
 
 impl OpenedPackage {
@@ -733,9 +744,16 @@ pub fn open_package(
 ) -> Result<OpenedPackage, PackageError> {
     let Authenticated { peeked, payload } = authenticate(bytes, me, senders, limits)?;
     let mut plain = decrypt(payload, me.keys)?;
-    match peeked.header.compression.as_deref() {
-        None => {}
+    let stored = match peeked.header.compression.as_deref() {
+        None => StoredPlaintext {
+            compression: None,
+            content: plain.clone(),
+        },
         Some(COMPRESSION_DEFLATE) => {
+            let stored = StoredPlaintext {
+                compression: Some(COMPRESSION_DEFLATE.to_owned()),
+                content: plain.clone(),
+            };
             // Bounded: a compressed package never inflates beyond four times the file cap.
             let cap =
                 usize::try_from(limits.max_package_bytes.saturating_mul(4)).unwrap_or(usize::MAX);
@@ -744,6 +762,7 @@ pub fn open_package(
             plain = inflated.map_err(|_| {
                 PackageError::BadPayload("phần nén không giải nén được hoặc quá lớn.".into())
             })?;
+            stored
         }
         Some(_) => {
             zeroize::Zeroize::zeroize(&mut plain);
@@ -751,7 +770,7 @@ pub fn open_package(
                 "gói dùng kiểu nén chưa được hỗ trợ: cần cập nhật phần mềm.".into(),
             ));
         }
-    }
+    };
     let parsed = parse_plaintext(&plain, &peeked.header, limits);
     zeroize::Zeroize::zeroize(&mut plain);
     let (manifest, ops, sections) = parsed?;
@@ -769,6 +788,7 @@ pub fn open_package(
         manifest,
         ops,
         sections,
+        plaintext: stored,
     })
 }
 

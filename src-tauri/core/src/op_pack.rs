@@ -1,0 +1,327 @@
+//! Received ops' text kept in the package they arrived in (gói nguồn của thao tác; `op_pack`,
+//! migration 9).
+//!
+//! An op applied from an imported package has an `op` row with an empty `body`, `user_id` and
+//! `device_time` and `pack_line` = its line in the package's plaintext, which is stored once per
+//! package as the sender compressed it ([`store`]). Ops written on this node, and received ops
+//! stored before migration 9, keep their text in the row (`pack_line` NULL). [`StoredText`] is
+//! the one way to read an op's author, device time and body, whichever way it is stored.
+
+use crate::error::{Error, Result};
+use crate::exchange::{StoredPlaintext, COMPRESSION_DEFLATE};
+use crate::ledger::{decode_body, Op, OpBody};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use sha2::{Digest, Sha256};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+/// Whether a received op of `entity` keeps its text in its package only: the register's rows of
+/// one household or review round, which are nearly all of a commune's ops and are read back
+/// rarely (a review item, a household's history). Rows every commune writes (province, commune,
+/// rule sets, users, office decisions) keep their text in the row: each commune's package
+/// brings a concurrent head of the province, whose value is read back at every later import.
+pub(crate) fn kept_in_package(entity: &str) -> bool {
+    matches!(
+        entity,
+        "household"
+            | "member"
+            | "household_event"
+            | "survey"
+            | "application"
+            | "village_meeting"
+            | "complaint"
+            | "certificate"
+    )
+}
+
+/// Keeps an imported package's plaintext for the ops applied from it (once per package).
+pub(crate) fn store(conn: &Connection, package_id: &str, plain: &StoredPlaintext) -> Result<()> {
+    let sha = Sha256::digest(&plain.content).to_vec();
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO op_pack (package_id, compression, content, content_sha256)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![package_id, plain.compression, plain.content, sha])?;
+    Ok(())
+}
+
+/// The text columns of an op row, as selected by [`StoredText::columns`].
+#[derive(Debug, Clone)]
+pub(crate) struct StoredText {
+    user_id: String,
+    device_time: String,
+    body: String,
+    received_in: Option<String>,
+    pack_line: Option<i64>,
+    body_sha256: Vec<u8>,
+}
+
+/// An op's author, device time and body, wherever they are stored.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct OpText {
+    pub user_id: String,
+    pub device_time: String,
+    pub body: OpBody,
+}
+
+impl StoredText {
+    /// The columns to select, of the op table under `alias` ("" for none).
+    pub(crate) fn columns(alias: &str) -> String {
+        let p = if alias.is_empty() {
+            String::new()
+        } else {
+            format!("{alias}.")
+        };
+        format!("{p}user_id, {p}device_time, {p}body, {p}received_in, {p}pack_line, {p}body_sha256")
+    }
+
+    /// Reads the columns of [`StoredText::columns`] starting at index `first`.
+    pub(crate) fn read(r: &Row<'_>, first: usize) -> rusqlite::Result<Self> {
+        Ok(StoredText {
+            user_id: r.get(first)?,
+            device_time: r.get(first + 1)?,
+            body: r.get(first + 2)?,
+            received_in: r.get(first + 3)?,
+            pack_line: r.get(first + 4)?,
+            body_sha256: r.get(first + 5)?,
+        })
+    }
+
+    /// The package the op arrived in (`None`: written on this node).
+    pub(crate) fn received_in(&self) -> Option<&str> {
+        self.received_in.as_deref()
+    }
+
+    /// The op's text: from its row, or from its line in the package it arrived in, checked
+    /// against the op's key and body hash (a damaged log is reported, never read as another op).
+    pub(crate) fn resolve(
+        self,
+        conn: &Connection,
+        origin: &str,
+        seq: i64,
+        entity: &str,
+    ) -> Result<OpText> {
+        let Some(line) = self.pack_line else {
+            return Ok(OpText {
+                body: decode_body(entity, &self.body)?,
+                user_id: self.user_id,
+                device_time: self.device_time,
+            });
+        };
+        let damaged = |what: &str| {
+            Error::Database(format!(
+                "Nhật ký thao tác hỏng: không đọc được thao tác ({origin}, {seq}) trong gói đã nhập ({what}). Hãy khôi phục từ bản sao lưu."
+            ))
+        };
+        let package = self
+            .received_in
+            .as_deref()
+            .ok_or_else(|| damaged("thiếu mã gói"))?;
+        let lines = pack_lines(conn, package)?.ok_or_else(|| damaged("không còn gói"))?;
+        let text = usize::try_from(line)
+            .ok()
+            .and_then(|i| lines.line(i))
+            .ok_or_else(|| damaged("không có dòng này"))?;
+        let op: Op = serde_json::from_str(text).map_err(|_| damaged("dòng không đọc được"))?;
+        if op.origin != origin || op.seq != seq || op.body_hash()? != self.body_sha256 {
+            return Err(damaged("dòng không khớp"));
+        }
+        Ok(OpText {
+            user_id: op.user_id,
+            device_time: op.device_time,
+            body: op.body,
+        })
+    }
+}
+
+/// The entity and text of the op `(origin, seq)`, if the log holds it.
+pub(crate) fn op_text(
+    conn: &Connection,
+    origin: &str,
+    seq: i64,
+) -> Result<Option<(String, OpText)>> {
+    let row: Option<(String, StoredText)> = conn
+        .prepare_cached(&format!(
+            "SELECT entity, {} FROM op WHERE origin = ?1 AND seq = ?2",
+            StoredText::columns("")
+        ))?
+        .query_row(params![origin, seq], |r| {
+            Ok((r.get(0)?, StoredText::read(r, 1)?))
+        })
+        .optional()?;
+    match row {
+        None => Ok(None),
+        Some((entity, text)) => {
+            let text = text.resolve(conn, origin, seq, &entity)?;
+            Ok(Some((entity, text)))
+        }
+    }
+}
+
+/// A whole op row, selected with [`OpRow::columns`]: made into an [`Op`] by [`OpRow::into_op`]
+/// once the query is done (reading a package's text queries the database again).
+#[derive(Debug, Clone)]
+pub(crate) struct OpRow {
+    origin: String,
+    seq: i64,
+    lamport: i64,
+    authority: i64,
+    entity: String,
+    row_id: String,
+    kind: String,
+    schema_ver: i64,
+    text: StoredText,
+}
+
+impl OpRow {
+    /// The columns to select, of the op table under `alias` ("" for none).
+    pub(crate) fn columns(alias: &str) -> String {
+        let p = if alias.is_empty() {
+            String::new()
+        } else {
+            format!("{alias}.")
+        };
+        format!(
+            "{p}origin, {p}seq, {p}lamport, {p}authority, {p}entity, {p}row_id, {p}kind, {p}schema_ver, {}",
+            StoredText::columns(alias)
+        )
+    }
+
+    /// Reads the columns of [`OpRow::columns`] starting at index `first`.
+    pub(crate) fn read(r: &Row<'_>, first: usize) -> rusqlite::Result<Self> {
+        Ok(OpRow {
+            origin: r.get(first)?,
+            seq: r.get(first + 1)?,
+            lamport: r.get(first + 2)?,
+            authority: r.get(first + 3)?,
+            entity: r.get(first + 4)?,
+            row_id: r.get(first + 5)?,
+            kind: r.get(first + 6)?,
+            schema_ver: r.get(first + 7)?,
+            text: StoredText::read(r, first + 8)?,
+        })
+    }
+
+    pub(crate) fn into_op(self, conn: &Connection) -> Result<Op> {
+        let kind = crate::ledger::OpKind::parse(&self.kind)
+            .ok_or_else(|| Error::Database(format!("Loại thao tác không hợp lệ: {}", self.kind)))?;
+        let text = self
+            .text
+            .resolve(conn, &self.origin, self.seq, &self.entity)?;
+        Ok(Op {
+            origin: self.origin,
+            seq: self.seq,
+            lamport: self.lamport,
+            authority: self.authority,
+            user_id: text.user_id,
+            device_time: text.device_time,
+            entity: self.entity,
+            row_id: self.row_id,
+            kind,
+            body: text.body,
+            schema_ver: self.schema_ver,
+        })
+    }
+}
+
+/// A package's plaintext, inflated, with where each line starts.
+struct Lines {
+    text: String,
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    fn new(text: String) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Lines { text, starts }
+    }
+
+    fn line(&self, i: usize) -> Option<&str> {
+        let start = *self.starts.get(i)?;
+        let end = self.starts.get(i + 1).map_or(self.text.len(), |e| e - 1);
+        self.text.get(start..end)
+    }
+}
+
+/// Packages inflated lately on this thread, by content hash (a cache needs no invalidation: the
+/// same hash is the same text, in whichever ledger). Reading ops goes in (origin, seq) order or
+/// by row, so a few packages cover a run of reads.
+const CACHED_PACKAGES: usize = 3;
+
+thread_local! {
+    static CACHE: RefCell<VecDeque<(Vec<u8>, Rc<Lines>)>> = const { RefCell::new(VecDeque::new()) };
+}
+
+fn pack_lines(conn: &Connection, package: &str) -> Result<Option<Rc<Lines>>> {
+    let sha: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT content_sha256 FROM op_pack WHERE package_id = ?1")?
+        .query_row([package], |r| r.get(0))
+        .optional()?;
+    let Some(sha) = sha else {
+        return Ok(None);
+    };
+    let hit = CACHE.with(|c| {
+        c.borrow()
+            .iter()
+            .find(|(h, _)| *h == sha)
+            .map(|(_, l)| Rc::clone(l))
+    });
+    if let Some(lines) = hit {
+        return Ok(Some(lines));
+    }
+    use rusqlite::types::Value;
+    let damaged = || {
+        Error::Database(format!(
+            "Nhật ký thao tác hỏng: gói đã nhập {package} không đọc được. Hãy khôi phục từ bản sao lưu."
+        ))
+    };
+    let (compression, content): (Value, Value) = conn
+        .prepare_cached("SELECT compression, content FROM op_pack WHERE package_id = ?1")?
+        .query_row([package], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let (compression, content) = match (compression, content) {
+        (Value::Null, Value::Blob(c)) => (None, c),
+        (Value::Text(k), Value::Blob(c)) => (Some(k), c),
+        _ => return Err(damaged()),
+    };
+    if Sha256::digest(&content).as_slice() != sha.as_slice() {
+        return Err(damaged());
+    }
+    let plain = match compression.as_deref() {
+        None => content,
+        Some(COMPRESSION_DEFLATE) => miniz_oxide::inflate::decompress_to_vec_with_limit(
+            &content,
+            // As when the package was opened: never beyond four times the largest package.
+            usize::try_from(crate::exchange::package::DEFAULT_MAX_PACKAGE_BYTES.saturating_mul(4))
+                .unwrap_or(usize::MAX),
+        )
+        .map_err(|_| damaged())?,
+        Some(_) => return Err(damaged()),
+    };
+    let lines = Rc::new(Lines::new(String::from_utf8(plain).map_err(|_| damaged())?));
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() == CACHED_PACKAGES {
+            c.pop_back();
+        }
+        c.push_front((sha, Rc::clone(&lines)));
+    });
+    Ok(Some(lines))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lines;
+
+    #[test]
+    fn lines_are_found_by_index_without_their_newline() {
+        let l = Lines::new("m\n{\"a\":1}\n\nend\n".to_owned());
+        assert_eq!(l.line(0), Some("m"));
+        assert_eq!(l.line(1), Some("{\"a\":1}"));
+        assert_eq!(l.line(2), Some(""));
+        assert_eq!(l.line(3), Some("end"));
+        assert_eq!(l.line(4), Some(""));
+        assert_eq!(l.line(5), None);
+    }
+}
