@@ -109,7 +109,24 @@ impl Op {
     /// The body as the op log stores it ([`encode_stored_body`]), with the hash of its
     /// canonical JSON ([`Op::body_json_and_hash`]).
     pub(crate) fn encoded_body(&self) -> Result<EncodedBody> {
-        let compact = match entity_def(&self.entity) {
+        self.encoded_body_for(false)
+    }
+    /// [`Op::encoded_body`]; with `packaged`, an op whose text will stay in its package
+    /// ([`crate::op_pack::kept_in_package`]) gets only its hash (`text` is `None`).
+    fn encoded_body_for(&self, packaged: bool) -> Result<EncodedBody> {
+        let def = entity_def(&self.entity);
+        if let Some(def) = def.filter(|_| packaged && crate::op_pack::kept_in_package(&self.entity))
+        {
+            return Ok(EncodedBody {
+                fields_known: stored_positions_known(def, &self.body),
+                text: None,
+                hash: self.body_hash()?,
+                new_row: None,
+                in_created_row: false,
+                predicted: false,
+            });
+        }
+        let compact = match def {
             Some(def) => encode_stored_body(def, &self.body)?,
             None => None,
         };
@@ -121,7 +138,7 @@ impl Op {
         Ok(EncodedBody {
             // The compact form exists only when every field is the entity's.
             fields_known,
-            text,
+            text: Some(text),
             hash,
             new_row: None,
             in_created_row: false,
@@ -169,13 +186,13 @@ struct Open {
 /// a field); the row is then written once, by the create, and those ops only enter the log —
 /// unless the row turns out to exist already, when they are applied one by one as usual
 /// ([`apply_ops_encoded`]). The result is the state the ops give one at a time.
-pub(crate) fn prepare_bodies(ops: &[Op]) -> Result<Vec<EncodedBody>> {
+pub(crate) fn prepare_bodies(ops: &[Op], packaged: bool) -> Result<Vec<EncodedBody>> {
     // Each row seen in the package: still folded here, or (`None`) applied op by op.
     let mut rows: HashMap<(&str, &str), Option<Open>> = HashMap::new();
     let mut finished: Vec<Open> = Vec::new();
     let mut out = Vec::with_capacity(ops.len());
     for (i, op) in ops.iter().enumerate() {
-        let mut e = op.encoded_body()?;
+        let mut e = op.encoded_body_for(packaged)?;
         let def = entity_def(&op.entity).filter(|_| e.fields_known);
         match rows.entry((op.entity.as_str(), op.row_id.as_str())) {
             std::collections::hash_map::Entry::Vacant(v) => {
@@ -363,6 +380,13 @@ fn predict_derived(ops: &[Op], rows: &mut [Open], out: &mut [EncodedBody]) {
 /// `None` when some field is not the entity's (the body is then stored as its canonical JSON,
 /// `{"set": …, "base": …}`, which [`decode_body`] reads too — as it reads every op written
 /// before this form).
+/// Whether [`encode_stored_body`] can store `body` compactly: every field it sets or names in
+/// its base has a position in the entity.
+fn stored_positions_known(def: &EntityDef, body: &OpBody) -> bool {
+    let known = |f: &String| def.position(f).is_some_and(|p| p < 128);
+    body.set.keys().all(known) && body.base.keys().all(known)
+}
+
 pub(crate) fn encode_stored_body(def: &EntityDef, body: &OpBody) -> Result<Option<String>> {
     let position = |f: &str| def.position(f).filter(|p| *p < 128);
     let mut set: Vec<(usize, &Value)> = Vec::with_capacity(body.set.len());
@@ -424,7 +448,9 @@ pub(crate) fn decode_body(entity: &str, text: &str) -> Result<OpBody> {
 /// folder import does it on the thread that opens the next package ([`apply_ops_encoded`]).
 #[derive(Debug, Clone)]
 pub(crate) struct EncodedBody {
-    pub text: String,
+    /// The body as the `op` row stores it; `None` when it was meant to stay in the op's package
+    /// (rebuilt by the write path if the op is stored in its row after all).
+    pub text: Option<String>,
     pub hash: Vec<u8>,
     /// For an op that creates a row: the row if it does not exist yet.
     new_row: Option<NewRow>,
@@ -1825,13 +1851,17 @@ fn apply_op_with(
     }
     let scope = op_scope(conn, op, batch)?;
     // The text stays in the package it came in when that package is kept (`op_pack`).
-    let (user_id, device_time, body_text) = match pack_line {
-        Some(_) => ("", "", ""),
-        None => (
-            op.user_id.as_str(),
-            op.device_time.as_str(),
-            body_json.as_str(),
-        ),
+    let body_json = match (pack_line, body_json) {
+        (Some(_), _) => String::new(),
+        (None, Some(text)) => text,
+        (None, None) => op
+            .encoded_body()?
+            .text
+            .ok_or_else(|| Error::Invalid("Không ghi được thao tác.".into()))?,
+    };
+    let (user_id, device_time) = match pack_line {
+        Some(_) => ("", ""),
+        None => (op.user_id.as_str(), op.device_time.as_str()),
     };
     // One probe of the op log: the insert itself tells whether (origin, seq) was already known.
     let inserted = conn
@@ -1850,7 +1880,7 @@ fn apply_op_with(
         op.entity,
         op.row_id,
         op.kind.as_str(),
-        body_text,
+        body_json,
         body_hash,
         op.schema_ver,
         received_in,
@@ -2657,6 +2687,7 @@ mod tests {
             ("household", "id"),
             ("member", "id"),
             ("conflict", "entity, row_id, field"),
+            ("op", "origin, seq"),
         ] {
             let mut stmt = conn
                 .prepare(&format!("SELECT * FROM {table} ORDER BY {key}"))
@@ -2757,7 +2788,7 @@ mod tests {
                 json!({"status": "moved_out"}),
             ),
         ];
-        let prepared = prepare_bodies(&package).expect("prepare");
+        let prepared = prepare_bodies(&package, false).expect("prepare");
         let folded: Vec<usize> = (0..package.len())
             .filter(|i| prepared[*i].in_created_row)
             .collect();
@@ -2774,9 +2805,17 @@ mod tests {
         // A create that is not the row's first op in the package is written as usual.
         assert!(prepared[10].new_row.is_none());
 
+        // Prepared for a kept package, whose text then stays in the op rows after all: the
+        // write path builds the stored bodies the worker left out.
+        let for_package = prepare_bodies(&package, true).expect("prepare");
+        assert!(for_package.iter().all(|b| b.text.is_none()));
         let dir = tempfile::tempdir().expect("tempdir");
         let mut ends = Vec::new();
-        for (name, bodies) in [("one-by-one", None), ("folded", Some(prepared))] {
+        for (name, bodies) in [
+            ("one-by-one", None),
+            ("folded", Some(prepared)),
+            ("packaged", Some(for_package)),
+        ] {
             let mut conn = crate::db::open(&dir.path().join(format!("{name}.db"))).expect("open");
             let tx = conn.transaction().expect("tx");
             for node in ["a", "b", "c"] {
@@ -2798,6 +2837,7 @@ mod tests {
             ends[0]
         );
         assert_eq!(ends[0], ends[1]);
+        assert_eq!(ends[0], ends[2]);
     }
 
     /// The worker predicts the derived columns of a household its package creates with its
@@ -2895,7 +2935,7 @@ mod tests {
                 json!({"household_id": "h6", "full_name": "Vi Văn Bảo", "position": "3"}),
             ),
         ];
-        let prepared = prepare_bodies(&package).expect("prepare");
+        let prepared = prepare_bodies(&package, false).expect("prepare");
         let predicted: Vec<usize> = (0..package.len())
             .filter(|i| prepared[*i].predicted)
             .collect();

@@ -333,7 +333,7 @@ fn prefetch(
         .as_ref()
         .ok()
         .filter(|ops| !maybe_held(committed, ops))
-        .and_then(|ops| crate::ledger::prepare_bodies(ops).ok());
+        .and_then(|ops| crate::ledger::prepare_bodies(ops, true).ok());
     Some(Prefetched {
         table,
         opened,
