@@ -39,7 +39,7 @@ CREATE INDEX office_action_household ON office_action(household_id);
 -- index op_key
 CREATE UNIQUE INDEX op_key ON op(origin, seq);
 -- index op_row
-CREATE INDEX op_row ON op(row_id);
+CREATE INDEX op_row ON op(row_id) WHERE pack_line IS NULL;
 -- index op_scope
 CREATE INDEX op_scope ON op(scope, origin, seq) WHERE authority >= 3 OR scope IS NULL;
 -- index package_log_file

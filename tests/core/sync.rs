@@ -508,13 +508,21 @@ fn imported_ops_keep_their_text_in_the_package_they_came_in() {
         .iter()
         .any(|(_, _, c)| c.contains(&"address=Nhà 7, xóm Trên".to_owned())));
     assert_eq!(at_office, history(&n.a));
-    // The same package again: duplicates only, no second copy.
+    // A later package's edit, which supersedes the first one: found through the row's
+    // revision state like the ops it superseded, in the same order as at the commune.
+    edit(&mut n.a, &hid, "address", "Nhà 7, xóm Dưới");
+    send(&d, &mut n.a, &mut n.office);
+    let at_office = history(&n.office);
+    assert_eq!(at_office.len(), 4, "{at_office:#?}");
+    assert_eq!(at_office, history(&n.a));
+    assert_eq!(packs(&n.office), 2);
+    // The first package again: duplicates only, no further copy.
     let again = n
         .office
         .import_paths(&[out[0].file.clone()], false)
         .expect("again");
     assert_eq!(again[0].ops_new, 0);
-    assert_eq!(packs(&n.office), 1);
+    assert_eq!(packs(&n.office), 2);
     // The kept package is append-only, and a damaged copy is reported, never read as data.
     let conn = n.office.conn();
     assert!(conn.execute("DELETE FROM op_pack", []).is_err());

@@ -115,8 +115,7 @@ impl Op {
     /// ([`crate::op_pack::kept_in_package`]) gets only its hash (`text` is `None`).
     fn encoded_body_for(&self, packaged: bool) -> Result<EncodedBody> {
         let def = entity_def(&self.entity);
-        if let Some(def) = def.filter(|_| packaged && crate::op_pack::kept_in_package(&self.entity))
-        {
+        if let Some(def) = def.filter(|_| packaged && crate::op_pack::kept_in_package(self)) {
             return Ok(EncodedBody {
                 fields_known: stored_positions_known(def, &self.body),
                 text: None,
@@ -1212,7 +1211,7 @@ pub(crate) fn apply_ops_encoded(
         let write = OpWrite {
             received_in,
             pack_line: pack_lines
-                .filter(|_| crate::op_pack::kept_in_package(&op.entity))
+                .filter(|_| crate::op_pack::kept_in_package(op))
                 .map(|l| l[i]),
             encoded: bodies.as_mut().and_then(Iterator::next),
             preloaded: None,
@@ -1636,6 +1635,22 @@ fn load_rev(conn: &Connection, def: &EntityDef, row_id: &str) -> Result<Option<R
         None => Ok(None),
         Some(s) => parse_rev(def, row_id, &s).map(Some),
     }
+}
+
+/// Every op a row's revision state names: the heads of its fields and the revisions they
+/// superseded. Each op that set a field of the row is one or the other (a superseded revision is
+/// never forgotten), so this finds the row's ops without an index on the log's `row_id` — how
+/// the ops whose text stays in their package are found by row ([`crate::op_pack`]).
+pub(crate) fn rev_keys(conn: &Connection, entity: &str, row_id: &str) -> Result<BTreeSet<OpKey>> {
+    let Some(def) = entity_def(entity) else {
+        return Ok(BTreeSet::new());
+    };
+    let Some(state) = load_rev(conn, def, row_id)? else {
+        return Ok(BTreeSet::new());
+    };
+    let mut keys: BTreeSet<OpKey> = state.o.into_iter().map(|r| OpKey(r.0, r.1)).collect();
+    keys.extend(state.p.into_values().flatten());
+    Ok(keys)
 }
 
 fn corrupt_rev(row_id: &str, why: impl std::fmt::Display) -> Error {

@@ -157,7 +157,7 @@ fn load_actions(
 ) -> Result<Vec<OfficeAction>> {
     let sql = format!(
         "SELECT {ACTION_COLS} FROM office_action a
-         JOIN op o ON o.row_id = a.id AND o.entity = 'office_action' AND o.kind = 'create' AND o.authority = 3
+         JOIN op o ON o.row_id = a.id AND o.pack_line IS NULL AND o.entity = 'office_action' AND o.kind = 'create' AND o.authority = 3
          LEFT JOIN household h ON h.id = a.household_id
          LEFT JOIN node n ON n.node_id = a.device
          WHERE {filter} ORDER BY o.lamport, o.origin, o.seq"

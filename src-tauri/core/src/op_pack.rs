@@ -16,23 +16,52 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-/// Whether a received op of `entity` keeps its text in its package only: the register's rows of
-/// one household or review round, which are nearly all of a commune's ops and are read back
-/// rarely (a review item, a household's history). Rows every commune writes (province, commune,
-/// rule sets, users, office decisions) keep their text in the row: each commune's package
-/// brings a concurrent head of the province, whose value is read back at every later import.
-pub(crate) fn kept_in_package(entity: &str) -> bool {
-    matches!(
-        entity,
-        "household"
-            | "member"
-            | "household_event"
-            | "survey"
-            | "application"
-            | "village_meeting"
-            | "complaint"
-            | "certificate"
-    )
+/// Whether a received op keeps its text in its package only: an op setting fields of one of
+/// the register's rows of one household or review round, which are nearly all of a commune's
+/// ops and are read back rarely (a review item, a household's history). Such an op is found by
+/// its row through the row's revision state ([`row_op_rowids`]), which names every op that set
+/// a field of it: the log's `row_id` index (`op_row`) covers only the ops kept in their row.
+/// Rows every commune writes (province, commune, rule sets, users, office decisions) keep their
+/// text in the row: each commune's package brings a concurrent head of the province, whose
+/// value is read back at every later import, and reading a packaged op inflates its package.
+pub(crate) fn kept_in_package(op: &Op) -> bool {
+    !op.body.set.is_empty()
+        && matches!(
+            op.entity.as_str(),
+            "household"
+                | "member"
+                | "household_event"
+                | "survey"
+                | "application"
+                | "village_meeting"
+                | "complaint"
+                | "certificate"
+        )
+}
+
+/// The `op` rowids of every op on a row: those kept in their row through the partial index
+/// `op_row`, those kept in their package through the row's revision state
+/// ([`crate::ledger::rev_keys`]).
+pub(crate) fn row_op_rowids(conn: &Connection, entity: &str, row_id: &str) -> Result<Vec<i64>> {
+    let mut out: Vec<i64> = conn
+        .prepare_cached(
+            "SELECT rowid FROM op WHERE row_id = ?1 AND pack_line IS NULL AND entity = ?2",
+        )?
+        .query_map([row_id, entity], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut packaged = conn.prepare_cached(
+        "SELECT rowid FROM op WHERE origin = ?1 AND seq = ?2
+           AND pack_line IS NOT NULL AND row_id = ?3 AND entity = ?4",
+    )?;
+    for k in crate::ledger::rev_keys(conn, entity, row_id)? {
+        if let Some(id) = packaged
+            .query_row(params![k.0, k.1, row_id, entity], |r| r.get(0))
+            .optional()?
+        {
+            out.push(id);
+        }
+    }
+    Ok(out)
 }
 
 /// Keeps an imported package's plaintext for the ops applied from it (once per package).

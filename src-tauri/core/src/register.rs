@@ -1442,28 +1442,53 @@ impl Ledger {
     pub fn household_history(&self, id: &str) -> Result<Vec<HistoryEntry>> {
         let conn = self.conn();
         use crate::op_pack::StoredText;
-        let mut stmt = conn.prepare(&format!(
-            "SELECT o.origin, o.seq, coalesce(n.short_code, substr(o.origin, 1, 8)), o.entity, o.row_id, o.kind, {}
-             FROM op o
-             LEFT JOIN node n ON n.node_id = o.origin
-             WHERE o.row_id = ?1
-                OR o.row_id IN (SELECT id FROM member WHERE household_id = ?1)
-                OR o.row_id IN (SELECT id FROM household_event WHERE household_id = ?1 OR other_household_id = ?1)
-             ORDER BY o.lamport DESC, o.origin, o.seq DESC",
+        // The household's rows: itself, its members and its events (either side of one).
+        let mut rows: Vec<(&str, String)> = vec![("household", id.to_owned())];
+        for (entity, sql) in [
+            ("member", "SELECT id FROM member WHERE household_id = ?1"),
+            (
+                "household_event",
+                "SELECT id FROM household_event WHERE household_id = ?1 OR other_household_id = ?1",
+            ),
+        ] {
+            let ids = conn
+                .prepare_cached(sql)?
+                .query_map([id], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            rows.extend(ids.into_iter().map(|i| (entity, i)));
+        }
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT o.origin, o.seq, coalesce(n.short_code, substr(o.origin, 1, 8)), o.entity, o.row_id, o.kind, {}, o.lamport
+             FROM op o LEFT JOIN node n ON n.node_id = o.origin WHERE o.rowid = ?1",
             StoredText::columns("o")
         ))?;
-        let rows = stmt.query_map([id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                StoredText::read(r, 6)?,
-            ))
-        })?;
-        let rows: Vec<_> = rows.collect::<rusqlite::Result<_>>()?;
+        let mut found = Vec::new();
+        for (entity, row) in &rows {
+            for rowid in crate::op_pack::row_op_rowids(conn, entity, row)? {
+                found.push(stmt.query_row([rowid], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                        StoredText::read(r, 6)?,
+                        r.get::<_, i64>(12)?,
+                    ))
+                })?);
+            }
+        }
+        // Newest first: by Lamport clock descending, then origin, then seq descending.
+        found.sort_by(|a, b| {
+            b.7.cmp(&a.7)
+                .then_with(|| a.0.cmp(&b.0))
+                .then_with(|| b.1.cmp(&a.1))
+        });
+        found.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+        let rows = found
+            .into_iter()
+            .map(|(o, s, d, e, r, k, t, _)| (o, s, d, e, r, k, t));
         let mut user_name = conn.prepare_cached("SELECT name FROM app_user WHERE id = ?1")?;
         let mut out = Vec::new();
         for (origin, seq, device, entity, row_id, kind, text) in rows {

@@ -99,7 +99,7 @@ pub(crate) fn decisions_for(
         .flatten();
     let mut stmt = conn.prepare_cached(
         "SELECT a.id, a.action, a.round_id, a.device, a.seen
-         FROM office_action a JOIN op o ON o.row_id = a.id AND o.entity = 'office_action' AND o.kind = 'create'
+         FROM office_action a JOIN op o ON o.row_id = a.id AND o.pack_line IS NULL AND o.entity = 'office_action' AND o.kind = 'create'
          WHERE a.action IN ('approve', 'return', 'lock', 'unlock') AND o.authority = 3
            AND (a.household_id = ?1 OR (a.household_id IS NULL AND a.commune_code = ?2))
          ORDER BY o.lamport, o.origin, o.seq",
@@ -158,19 +158,22 @@ impl RowOp {
 pub(crate) fn row_ops(conn: &Connection, entity: &str, row_id: &str) -> Result<Vec<RowOp>> {
     use crate::op_pack::StoredText;
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT origin, seq, lamport, authority, {} FROM op WHERE row_id = ?1 AND entity = ?2 ORDER BY origin, seq",
+        "SELECT origin, seq, lamport, authority, {} FROM op WHERE rowid = ?1",
         StoredText::columns("")
     ))?;
-    let rows = stmt.query_map(params![row_id, entity], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, i64>(3)?,
-            StoredText::read(r, 4)?,
-        ))
-    })?;
-    let rows: Vec<_> = rows.collect::<rusqlite::Result<_>>()?;
+    let mut rows = Vec::new();
+    for id in crate::op_pack::row_op_rowids(conn, entity, row_id)? {
+        rows.push(stmt.query_row([id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                StoredText::read(r, 4)?,
+            ))
+        })?);
+    }
+    rows.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     let mut out = Vec::with_capacity(rows.len());
     for (origin, seq, lamport, authority, text) in rows {
         let body = text.resolve(conn, &origin, seq, entity)?.body;
