@@ -75,6 +75,15 @@ pub(crate) fn store(conn: &Connection, package_id: &str, plain: &StoredPlaintext
     Ok(())
 }
 
+/// `"alias."`, or nothing for no alias: how a column list names the op table.
+fn column_prefix(alias: &str) -> String {
+    if alias.is_empty() {
+        String::new()
+    } else {
+        format!("{alias}.")
+    }
+}
+
 /// The text columns of an op row, as selected by [`StoredText::columns`].
 #[derive(Debug, Clone)]
 pub(crate) struct StoredText {
@@ -97,11 +106,7 @@ pub(crate) struct OpText {
 impl StoredText {
     /// The columns to select, of the op table under `alias` ("" for none).
     pub(crate) fn columns(alias: &str) -> String {
-        let p = if alias.is_empty() {
-            String::new()
-        } else {
-            format!("{alias}.")
-        };
+        let p = column_prefix(alias);
         format!("{p}user_id, {p}device_time, {p}body, {p}received_in, {p}pack_line, {p}body_sha256")
     }
 
@@ -206,11 +211,7 @@ pub(crate) struct OpRow {
 impl OpRow {
     /// The columns to select, of the op table under `alias` ("" for none).
     pub(crate) fn columns(alias: &str) -> String {
-        let p = if alias.is_empty() {
-            String::new()
-        } else {
-            format!("{alias}.")
-        };
+        let p = column_prefix(alias);
         format!(
             "{p}origin, {p}seq, {p}lamport, {p}authority, {p}entity, {p}row_id, {p}kind, {p}schema_ver, {}",
             StoredText::columns(alias)
