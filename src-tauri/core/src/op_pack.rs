@@ -12,9 +12,8 @@ use crate::exchange::{StoredPlaintext, COMPRESSION_DEFLATE};
 use crate::ledger::{decode_body, Op, OpBody};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use sha2::{Digest, Sha256};
-use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Whether a received op keeps its text in its package only: an op setting fields of one of
 /// the register's rows of one household or review round, which are nearly all of a commune's
@@ -275,16 +274,15 @@ impl Lines {
     }
 }
 
-/// Packages inflated lately on this thread, by content hash (a cache needs no invalidation: the
-/// same hash is the same text, in whichever ledger). Reading ops goes in (origin, seq) order or
-/// by row, so a few packages cover a run of reads.
-const CACHED_PACKAGES: usize = 3;
+/// Packages inflated lately, most recent first, by content hash, for the whole process (a cache
+/// needs no invalidation: the same hash is the same text, in whichever ledger). Reading ops goes
+/// in (origin, seq) order or by row, so a few packages cover a run of reads. A 5,000-household
+/// commune's first package is ~29 MB of text: the budget holds three such.
+const CACHE_BUDGET_BYTES: usize = 96 << 20;
 
-thread_local! {
-    static CACHE: RefCell<VecDeque<(Vec<u8>, Rc<Lines>)>> = const { RefCell::new(VecDeque::new()) };
-}
+static CACHE: Mutex<VecDeque<(Vec<u8>, Arc<Lines>)>> = Mutex::new(VecDeque::new());
 
-fn pack_lines(conn: &Connection, package: &str) -> Result<Option<Rc<Lines>>> {
+fn pack_lines(conn: &Connection, package: &str) -> Result<Option<Arc<Lines>>> {
     let sha: Option<Vec<u8>> = conn
         .prepare_cached("SELECT content_sha256 FROM op_pack WHERE package_id = ?1")?
         .query_row([package], |r| r.get(0))
@@ -292,12 +290,15 @@ fn pack_lines(conn: &Connection, package: &str) -> Result<Option<Rc<Lines>>> {
     let Some(sha) = sha else {
         return Ok(None);
     };
-    let hit = CACHE.with(|c| {
-        c.borrow()
-            .iter()
-            .find(|(h, _)| *h == sha)
-            .map(|(_, l)| Rc::clone(l))
-    });
+    let hit = {
+        let mut c = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+        c.iter().position(|(h, _)| *h == sha).and_then(|i| {
+            let entry = c.remove(i)?;
+            let lines = Arc::clone(&entry.1);
+            c.push_front(entry);
+            Some(lines)
+        })
+    };
     if let Some(lines) = hit {
         return Ok(Some(lines));
     }
@@ -329,14 +330,14 @@ fn pack_lines(conn: &Connection, package: &str) -> Result<Option<Rc<Lines>>> {
         .map_err(|_| damaged())?,
         Some(_) => return Err(damaged()),
     };
-    let lines = Rc::new(Lines::new(String::from_utf8(plain).map_err(|_| damaged())?));
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() == CACHED_PACKAGES {
-            c.pop_back();
-        }
-        c.push_front((sha, Rc::clone(&lines)));
-    });
+    let lines = Arc::new(Lines::new(String::from_utf8(plain).map_err(|_| damaged())?));
+    let mut c = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+    c.retain(|(h, _)| *h != sha); // another thread may have inflated it meanwhile
+    c.push_front((sha, Arc::clone(&lines)));
+    while c.len() > 1 && c.iter().map(|(_, l)| l.text.len()).sum::<usize>() > CACHE_BUDGET_BYTES {
+        c.pop_back();
+    }
+    drop(c);
     Ok(Some(lines))
 }
 
