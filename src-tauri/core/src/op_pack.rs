@@ -280,7 +280,42 @@ impl Lines {
 /// commune's first package is ~29 MB of text: the budget holds three such.
 const CACHE_BUDGET_BYTES: usize = 96 << 20;
 
-static CACHE: Mutex<VecDeque<(Vec<u8>, Arc<Lines>)>> = Mutex::new(VecDeque::new());
+static CACHE: Mutex<PackCache> = Mutex::new(PackCache {
+    entries: VecDeque::new(),
+});
+
+/// Inflated packages by content hash, most recently used first.
+struct PackCache {
+    entries: VecDeque<(Vec<u8>, Arc<Lines>)>,
+}
+
+impl PackCache {
+    /// The package with this content hash, now the most recently used.
+    fn get(&mut self, sha: &[u8]) -> Option<Arc<Lines>> {
+        let i = self.entries.iter().position(|(h, _)| h == sha)?;
+        let entry = self.entries.remove(i)?;
+        let lines = Arc::clone(&entry.1);
+        self.entries.push_front(entry);
+        Some(lines)
+    }
+
+    /// Adds a package, then drops the least recently used ones while the text held is over
+    /// `budget` bytes (the one just added always stays).
+    fn put(&mut self, sha: Vec<u8>, lines: Arc<Lines>, budget: usize) {
+        self.entries.retain(|(h, _)| *h != sha); // another thread may have inflated it meanwhile
+        self.entries.push_front((sha, lines));
+        while self.entries.len() > 1
+            && self
+                .entries
+                .iter()
+                .map(|(_, l)| l.text.len())
+                .sum::<usize>()
+                > budget
+        {
+            self.entries.pop_back();
+        }
+    }
+}
 
 fn pack_lines(conn: &Connection, package: &str) -> Result<Option<Arc<Lines>>> {
     let sha: Option<Vec<u8>> = conn
@@ -292,12 +327,7 @@ fn pack_lines(conn: &Connection, package: &str) -> Result<Option<Arc<Lines>>> {
     };
     let hit = {
         let mut c = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
-        c.iter().position(|(h, _)| *h == sha).and_then(|i| {
-            let entry = c.remove(i)?;
-            let lines = Arc::clone(&entry.1);
-            c.push_front(entry);
-            Some(lines)
-        })
+        c.get(&sha)
     };
     if let Some(lines) = hit {
         return Ok(Some(lines));
@@ -331,19 +361,38 @@ fn pack_lines(conn: &Connection, package: &str) -> Result<Option<Arc<Lines>>> {
         Some(_) => return Err(damaged()),
     };
     let lines = Arc::new(Lines::new(String::from_utf8(plain).map_err(|_| damaged())?));
-    let mut c = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
-    c.retain(|(h, _)| *h != sha); // another thread may have inflated it meanwhile
-    c.push_front((sha, Arc::clone(&lines)));
-    while c.len() > 1 && c.iter().map(|(_, l)| l.text.len()).sum::<usize>() > CACHE_BUDGET_BYTES {
-        c.pop_back();
-    }
-    drop(c);
+    CACHE.lock().unwrap_or_else(PoisonError::into_inner).put(
+        sha,
+        Arc::clone(&lines),
+        CACHE_BUDGET_BYTES,
+    );
     Ok(Some(lines))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Lines;
+    use super::{Lines, PackCache};
+    use std::collections::VecDeque;
+    use std::sync::Arc;
+
+    #[test]
+    fn the_cache_drops_the_least_recently_used_package_over_its_budget() {
+        let mut c = PackCache {
+            entries: VecDeque::new(),
+        };
+        let text = |n: usize| Arc::new(Lines::new("x".repeat(n)));
+        c.put(vec![1], text(40), 100);
+        c.put(vec![2], text(40), 100);
+        assert!(c.get(&[1]).is_some(), "used again: now the most recent");
+        c.put(vec![3], text(40), 100);
+        assert!(c.get(&[2]).is_none(), "the least recently used went");
+        assert!(c.get(&[1]).is_some() && c.get(&[3]).is_some());
+        c.put(vec![4], text(500), 100);
+        assert_eq!(c.entries.len(), 1, "a package over the budget stays alone");
+        assert!(c.get(&[4]).is_some());
+        c.put(vec![4], text(10), 100);
+        assert_eq!(c.entries.len(), 1, "the same hash is held once");
+    }
 
     #[test]
     fn lines_are_found_by_index_without_their_newline() {
