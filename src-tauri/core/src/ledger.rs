@@ -372,6 +372,18 @@ fn predict_derived(ops: &[Op], rows: &mut [Open], out: &mut [EncodedBody]) {
     }
 }
 
+/// A field's position in the compact stored body (`None`: it has none there).
+fn stored_position(def: &EntityDef, field: &str) -> Option<usize> {
+    def.position(field).filter(|p| *p < 128)
+}
+
+/// Whether [`encode_stored_body`] can store `body` compactly: every field it sets or names in
+/// its base has a position there.
+fn stored_positions_known(def: &EntityDef, body: &OpBody) -> bool {
+    let known = |f: &String| stored_position(def, f).is_some();
+    body.set.keys().all(known) && body.base.keys().all(known)
+}
+
 /// An op body as the op log stores it (`op.body`), when every field it names is one of its
 /// entity's: `[mask, values, base]` — the hex bit mask of the field positions it sets
 /// ([`EntityDef::fields`], append-only), their values in field order, and `base` as
@@ -379,15 +391,8 @@ fn predict_derived(ops: &[Op], rows: &mut [Open], out: &mut [EncodedBody]) {
 /// `None` when some field is not the entity's (the body is then stored as its canonical JSON,
 /// `{"set": …, "base": …}`, which [`decode_body`] reads too — as it reads every op written
 /// before this form).
-/// Whether [`encode_stored_body`] can store `body` compactly: every field it sets or names in
-/// its base has a position in the entity.
-fn stored_positions_known(def: &EntityDef, body: &OpBody) -> bool {
-    let known = |f: &String| def.position(f).is_some_and(|p| p < 128);
-    body.set.keys().all(known) && body.base.keys().all(known)
-}
-
 pub(crate) fn encode_stored_body(def: &EntityDef, body: &OpBody) -> Result<Option<String>> {
-    let position = |f: &str| def.position(f).filter(|p| *p < 128);
+    let position = |f: &str| stored_position(def, f);
     let mut set: Vec<(usize, &Value)> = Vec::with_capacity(body.set.len());
     for (f, v) in &body.set {
         let Some(p) = position(f) else {
@@ -1754,11 +1759,10 @@ fn json_to_sql(v: &Value) -> rusqlite::types::Value {
 
 /// Value a revision wrote to a field, read back from the op log.
 fn value_written_by(conn: &Connection, key: &OpKey, field: &str) -> Result<Value> {
-    let Some((_, text)) = crate::op_pack::op_text(conn, &key.0, key.1)? else {
+    let Some(op) = crate::op_pack::op_by_key(conn, &key.0, key.1)? else {
         return Ok(Value::Null);
     };
-    let body = text.body;
-    Ok(body.set.get(field).cloned().unwrap_or(Value::Null))
+    Ok(op.body.set.get(field).cloned().unwrap_or(Value::Null))
 }
 
 /// Apply one op (local or imported) inside the caller's transaction: append it to the log and

@@ -542,13 +542,13 @@ impl Ledger {
 
     fn change_request(&self, key: &OpKey, entity: &str, row: &str) -> Result<ChangeRequest> {
         let conn = self.conn();
-        let (_, text) = crate::op_pack::op_text(conn, &key.0, key.1)?.ok_or_else(|| {
+        let op = crate::op_pack::op_by_key(conn, &key.0, key.1)?.ok_or_else(|| {
             Error::Database(format!(
                 "Không tìm thấy thao tác {}:{} trong sổ.",
                 key.0, key.1
             ))
         })?;
-        let (body, device_time) = (text.body, text.device_time);
+        let (body, device_time) = (op.body, op.device_time);
         let def = entity_def(entity)
             .ok_or_else(|| Error::Database(format!("Loại bản ghi lạ: {entity}")))?;
         let mut fields = BTreeMap::new();

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// Whether a received op keeps its text in its package only: an op setting fields of one of
 /// the register's rows of one household or review round, which are nearly all of a commune's
 /// ops and are read back rarely (a review item, a household's history). Such an op is found by
-/// its row through the row's revision state ([`row_op_rowids`]), which names every op that set
+/// its row through the row's revision state ([`row_ops`]), which names every op that set
 /// a field of it: the log's `row_id` index (`op_row`) covers only the ops kept in their row.
 /// Rows every commune writes (province, commune, rule sets, users, office decisions) keep their
 /// text in the row: each commune's package brings a concurrent head of the province, whose
@@ -38,10 +38,28 @@ pub(crate) fn kept_in_package(op: &Op) -> bool {
         )
 }
 
+/// Every op on a row, in (origin, seq) order, wherever its text is.
+pub(crate) fn row_ops(conn: &Connection, entity: &str, row_id: &str) -> Result<Vec<Op>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {} FROM op WHERE rowid = ?1",
+        OpRow::columns("")
+    ))?;
+    let mut rows = Vec::new();
+    for id in row_op_rowids(conn, entity, row_id)? {
+        rows.push(stmt.query_row([id], |r| OpRow::read(r, 0))?);
+    }
+    let mut ops = rows
+        .into_iter()
+        .map(|r| r.into_op(conn))
+        .collect::<Result<Vec<Op>>>()?;
+    ops.sort_by(|a, b| (&a.origin, a.seq).cmp(&(&b.origin, b.seq)));
+    Ok(ops)
+}
+
 /// The `op` rowids of every op on a row: those kept in their row through the partial index
 /// `op_row`, those kept in their package through the row's revision state
 /// ([`crate::ledger::rev_keys`]).
-pub(crate) fn row_op_rowids(conn: &Connection, entity: &str, row_id: &str) -> Result<Vec<i64>> {
+fn row_op_rowids(conn: &Connection, entity: &str, row_id: &str) -> Result<Vec<i64>> {
     let mut out: Vec<i64> = conn
         .prepare_cached(
             "SELECT rowid FROM op WHERE row_id = ?1 AND pack_line IS NULL AND entity = ?2",
@@ -168,28 +186,16 @@ impl StoredText {
     }
 }
 
-/// The entity and text of the op `(origin, seq)`, if the log holds it.
-pub(crate) fn op_text(
-    conn: &Connection,
-    origin: &str,
-    seq: i64,
-) -> Result<Option<(String, OpText)>> {
-    let row: Option<(String, StoredText)> = conn
+/// The op `(origin, seq)`, if the log holds it.
+pub(crate) fn op_by_key(conn: &Connection, origin: &str, seq: i64) -> Result<Option<Op>> {
+    let row: Option<OpRow> = conn
         .prepare_cached(&format!(
-            "SELECT entity, {} FROM op WHERE origin = ?1 AND seq = ?2",
-            StoredText::columns("")
+            "SELECT {} FROM op WHERE origin = ?1 AND seq = ?2",
+            OpRow::columns("")
         ))?
-        .query_row(params![origin, seq], |r| {
-            Ok((r.get(0)?, StoredText::read(r, 1)?))
-        })
+        .query_row(params![origin, seq], |r| OpRow::read(r, 0))
         .optional()?;
-    match row {
-        None => Ok(None),
-        Some((entity, text)) => {
-            let text = text.resolve(conn, origin, seq, &entity)?;
-            Ok(Some((entity, text)))
-        }
-    }
+    row.map(|r| r.into_op(conn)).transpose()
 }
 
 /// A whole op row, selected with [`OpRow::columns`]: made into an [`Op`] by [`OpRow::into_op`]

@@ -1441,7 +1441,6 @@ impl Ledger {
     /// Who changed what and when, newest first: the household, its members and its events.
     pub fn household_history(&self, id: &str) -> Result<Vec<HistoryEntry>> {
         let conn = self.conn();
-        use crate::op_pack::StoredText;
         // The household's rows: itself, its members and its events (either side of one).
         let mut rows: Vec<(&str, String)> = vec![("household", id.to_owned())];
         for (entity, sql) in [
@@ -1457,47 +1456,34 @@ impl Ledger {
                 .collect::<rusqlite::Result<Vec<String>>>()?;
             rows.extend(ids.into_iter().map(|i| (entity, i)));
         }
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT o.origin, o.seq, coalesce(n.short_code, substr(o.origin, 1, 8)), o.entity, o.row_id, o.kind, {}, o.lamport
-             FROM op o LEFT JOIN node n ON n.node_id = o.origin WHERE o.rowid = ?1",
-            StoredText::columns("o")
-        ))?;
-        let mut found = Vec::new();
+        let mut ops = Vec::new();
         for (entity, row) in &rows {
-            for rowid in crate::op_pack::row_op_rowids(conn, entity, row)? {
-                found.push(stmt.query_row([rowid], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, String>(5)?,
-                        StoredText::read(r, 6)?,
-                        r.get::<_, i64>(12)?,
-                    ))
-                })?);
-            }
+            ops.extend(crate::op_pack::row_ops(conn, entity, row)?);
         }
         // Newest first: by Lamport clock descending, then origin, then seq descending.
-        found.sort_by(|a, b| {
-            b.7.cmp(&a.7)
-                .then_with(|| a.0.cmp(&b.0))
-                .then_with(|| b.1.cmp(&a.1))
+        ops.sort_by(|a, b| {
+            b.lamport
+                .cmp(&a.lamport)
+                .then_with(|| a.origin.cmp(&b.origin))
+                .then_with(|| b.seq.cmp(&a.seq))
         });
-        found.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
-        let rows = found
-            .into_iter()
-            .map(|(o, s, d, e, r, k, t, _)| (o, s, d, e, r, k, t));
+        ops.dedup_by(|a, b| a.origin == b.origin && a.seq == b.seq);
         let mut user_name = conn.prepare_cached("SELECT name FROM app_user WHERE id = ?1")?;
+        let mut short_code =
+            conn.prepare_cached("SELECT short_code FROM node WHERE node_id = ?1")?;
         let mut out = Vec::new();
-        for (origin, seq, device, entity, row_id, kind, text) in rows {
-            let text = text.resolve(conn, &origin, seq, &entity)?;
-            let (time, body) = (text.device_time, text.body);
+        for op in ops {
+            let (time, body, entity, row_id) = (op.device_time, op.body, op.entity, op.row_id);
+            let kind = op.kind.as_str();
             let user = user_name
-                .query_row([&text.user_id], |r| r.get::<_, String>(0))
+                .query_row([&op.user_id], |r| r.get::<_, String>(0))
                 .optional()?
-                .unwrap_or(text.user_id);
+                .unwrap_or(op.user_id);
+            let device = short_code
+                .query_row([&op.origin], |r| r.get::<_, Option<String>>(0))
+                .optional()?
+                .flatten()
+                .unwrap_or_else(|| op.origin.chars().take(8).collect());
             let changes: Vec<HistoryChange> = body
                 .set
                 .iter()
@@ -1508,7 +1494,7 @@ impl Ledger {
                     value: display_value(f, v),
                 })
                 .collect();
-            let what = match (entity.as_str(), kind.as_str()) {
+            let what = match (entity.as_str(), kind) {
                 ("household", "create") => "Tạo hộ".to_owned(),
                 ("household", _) => "Sửa thông tin hộ".to_owned(),
                 ("member", "create") => {

@@ -156,35 +156,15 @@ impl RowOp {
 }
 
 pub(crate) fn row_ops(conn: &Connection, entity: &str, row_id: &str) -> Result<Vec<RowOp>> {
-    use crate::op_pack::StoredText;
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT origin, seq, lamport, authority, {} FROM op WHERE rowid = ?1",
-        StoredText::columns("")
-    ))?;
-    let mut rows = Vec::new();
-    for id in crate::op_pack::row_op_rowids(conn, entity, row_id)? {
-        rows.push(stmt.query_row([id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-                StoredText::read(r, 4)?,
-            ))
-        })?);
-    }
-    rows.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-    let mut out = Vec::with_capacity(rows.len());
-    for (origin, seq, lamport, authority, text) in rows {
-        let body = text.resolve(conn, &origin, seq, entity)?.body;
-        out.push(RowOp {
-            key: OpKey(origin, seq),
-            lamport,
-            authority,
-            body,
-        });
-    }
-    Ok(out)
+    Ok(crate::op_pack::row_ops(conn, entity, row_id)?
+        .into_iter()
+        .map(|op| RowOp {
+            key: OpKey(op.origin, op.seq),
+            lamport: op.lamport,
+            authority: op.authority,
+            body: op.body,
+        })
+        .collect())
 }
 
 /// The household (and round, for a survey) a row belongs to.
@@ -702,25 +682,11 @@ pub(crate) fn refresh_after(conn: &Connection, ops: &[crate::ledger::Op]) -> Res
 /// Called by the ledger at the end of a local transaction for the ops it wrote.
 pub(crate) fn refresh_after_keys(conn: &Connection, keys: &[OpKey]) -> Result<()> {
     let mut written: Vec<(String, String, bool)> = Vec::with_capacity(keys.len());
-    use crate::op_pack::StoredText;
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT entity, row_id, {} FROM op WHERE origin = ?1 AND seq = ?2",
-        StoredText::columns("")
-    ))?;
     for k in keys {
-        if let Some((e, r, text)) = stmt
-            .query_row(params![k.0, k.1], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    StoredText::read(r, 2)?,
-                ))
-            })
-            .optional()?
-        {
-            let body = text.resolve(conn, &k.0, k.1, &e)?.body;
-            let identity = body.set.contains_key("id_number") || body.set.contains_key("deleted");
-            written.push((e, r, identity));
+        if let Some(op) = crate::op_pack::op_by_key(conn, &k.0, k.1)? {
+            let identity =
+                op.body.set.contains_key("id_number") || op.body.set.contains_key("deleted");
+            written.push((op.entity, op.row_id, identity));
         }
     }
     let mut touched: Touched = HashMap::with_capacity(written.len());
