@@ -490,7 +490,7 @@ fn resend_requests(
 }
 
 /// The ops `receiver` has not acknowledged and this node is responsible for sending it
-/// (SYNC §3.6). `count_only` skips reading bodies.
+/// (SYNC §3.6); [`count_ops_for`] counts them without reading them.
 fn ops_for(conn: &Connection, me: &Me, receiver: &NodeInfo) -> Result<Vec<Op>> {
     use crate::op_pack::OpRow;
     let (sql, commune) = ops_for_sql(
