@@ -187,7 +187,7 @@ struct Open {
 /// ([`apply_ops_encoded`]). The result is the state the ops give one at a time.
 pub(crate) fn prepare_bodies(ops: &[Op], packaged: bool) -> Result<Vec<EncodedBody>> {
     // Each row seen in the package: still folded here, or (`None`) applied op by op.
-    let mut rows: HashMap<(&str, &str), Option<Open>> = HashMap::new();
+    let mut rows: crate::FastMap<(&str, &str), Option<Open>> = crate::FastMap::default();
     let mut finished: Vec<Open> = Vec::new();
     let mut out = Vec::with_capacity(ops.len());
     for (i, op) in ops.iter().enumerate() {
@@ -323,7 +323,7 @@ fn predict_derived(ops: &[Op], rows: &mut [Open], out: &mut [EncodedBody]) {
     // Each household's members not deleted and the rows that entered them (`None`: one of
     // them cannot be predicted).
     type Members = Option<(Vec<DerivedMember>, Vec<usize>)>;
-    let mut members: HashMap<String, Members> = HashMap::new();
+    let mut members: crate::FastMap<String, Members> = crate::FastMap::default();
     for (i, row) in rows.iter().enumerate() {
         if row.def.name != "member" {
             continue;
@@ -1264,7 +1264,7 @@ fn op_scope(conn: &Connection, op: &Op, cache: &mut BatchCache) -> Result<Option
     if let Some(Some(c)) = origin {
         return Ok(Some(c));
     }
-    row_commune(conn, op, &HashMap::new(), &HashMap::new())
+    row_commune(conn, op, &crate::FastMap::default(), &crate::FastMap::default())
 }
 
 /// The commune a row belongs to, from the op body, earlier ops of the same package (`pending`)
@@ -1273,8 +1273,8 @@ fn op_scope(conn: &Connection, op: &Op, cache: &mut BatchCache) -> Result<Option
 pub(crate) fn row_commune(
     conn: &Connection,
     op: &Op,
-    pending: &HashMap<&str, &str>,
-    pending_parent: &HashMap<&str, &str>,
+    pending: &crate::FastMap<&str, &str>,
+    pending_parent: &crate::FastMap<&str, &str>,
 ) -> Result<Option<String>> {
     use std::borrow::Cow;
     let body = |f: &str| op.body.set.get(f).and_then(Value::as_str);
@@ -1795,15 +1795,15 @@ pub fn apply_op(
 #[derive(Default)]
 struct BatchCache {
     /// Each origin's commune (`None` inside: an office or a device of no commune).
-    origins: HashMap<String, Option<Option<String>>>,
+    origins: crate::FastMap<String, Option<Option<String>>>,
     /// `(entity, row)` written as new in this batch by a create carrying the package's later
     /// ops on the row ([`NewRow::carries_later`]): those ops only enter the log.
-    created: std::collections::HashSet<(String, String)>,
+    created: crate::FastSet<(String, String)>,
     /// Households written new with their derived columns predicted by the worker
     /// ([`predict_derived`]), when no member of theirs existed before.
-    predicted: std::collections::HashSet<String>,
+    predicted: crate::FastSet<String>,
     /// Households touched by an op that did not enter such a prediction: refreshed as usual.
-    spoiled: std::collections::HashSet<String>,
+    spoiled: crate::FastSet<String>,
 }
 
 /// How [`apply_op_with`] writes one op: the package it came in, its body already encoded, and
@@ -1992,7 +1992,7 @@ fn note_touched_household(
     op: &Op,
     old_household: Option<String>,
     touched_households: &mut BTreeSet<String>,
-    mut spoiled: Option<&mut std::collections::HashSet<String>>,
+    mut spoiled: Option<&mut crate::FastSet<String>>,
 ) {
     let mut note = |h: &str| {
         if let Some(s) = spoiled.as_deref_mut() {

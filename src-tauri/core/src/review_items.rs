@@ -665,11 +665,11 @@ fn deleted_rows(conn: &Connection, def: &EntityDef) -> Result<BTreeSet<String>> 
 /// fields a `duplicate_person` item depends on). Borrowed from the ops and hashed, not sorted: a
 /// package touches tens of thousands of rows whose ids share long prefixes, and what is done
 /// with them ends in sets, so their order changes nothing.
-type Touched<'a> = HashMap<(&'a str, &'a str), bool>;
+type Touched<'a> = crate::FastMap<(&'a str, &'a str), bool>;
 
 /// Called by the ledger at the end of a write for the rows it touched (imports).
 pub(crate) fn refresh_after(conn: &Connection, ops: &[crate::ledger::Op]) -> Result<()> {
-    let mut touched: Touched = HashMap::with_capacity(ops.len());
+    let mut touched: Touched = Touched::with_capacity_and_hasher(ops.len(), Default::default());
     for o in ops {
         let identity = o.body.set.contains_key("id_number") || o.body.set.contains_key("deleted");
         *touched
@@ -689,7 +689,8 @@ pub(crate) fn refresh_after_keys(conn: &Connection, keys: &[OpKey]) -> Result<()
             written.push((op.entity, op.row_id, identity));
         }
     }
-    let mut touched: Touched = HashMap::with_capacity(written.len());
+    let mut touched: Touched =
+        Touched::with_capacity_and_hasher(written.len(), Default::default());
     for (e, r, identity) in &written {
         *touched.entry((e.as_str(), r.as_str())).or_default() |= *identity;
     }

@@ -347,7 +347,7 @@ fn maybe_held(committed: Option<&Connection>, ops: &[Op]) -> bool {
     let Some(conn) = committed else {
         return true;
     };
-    let mut lowest: HashMap<&str, i64> = HashMap::new();
+    let mut lowest: crate::FastMap<&str, i64> = crate::FastMap::default();
     for op in ops {
         let l = lowest.entry(op.origin.as_str()).or_insert(op.seq);
         *l = (*l).min(op.seq);
@@ -363,7 +363,7 @@ fn maybe_held(committed: Option<&Connection>, ops: &[Op]) -> bool {
 }
 
 /// Every op line parsed strictly, or the reason the whole package is refused.
-fn parse_ops(lines: &[String]) -> std::result::Result<Vec<Op>, String> {
+fn parse_ops(lines: &ex::OpLines) -> std::result::Result<Vec<Op>, String> {
     let mut ops = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {
         ops.push(parse_op(i, line)?);
@@ -2312,8 +2312,8 @@ fn store_roster(
 fn held_body_hashes<'a>(
     tx: &Connection,
     ops: &'a [Op],
-) -> Result<HashMap<(&'a str, i64), Vec<u8>>> {
-    let mut ranges: HashMap<&str, (i64, i64)> = HashMap::new();
+) -> Result<crate::FastMap<(&'a str, i64), Vec<u8>>> {
+    let mut ranges: crate::FastMap<&str, (i64, i64)> = crate::FastMap::default();
     for op in ops {
         let r = ranges.entry(op.origin.as_str()).or_insert((op.seq, op.seq));
         r.0 = r.0.min(op.seq);
@@ -2322,7 +2322,7 @@ fn held_body_hashes<'a>(
     let mut stmt = tx.prepare_cached(
         "SELECT seq, body_sha256 FROM op WHERE origin = ?1 AND seq BETWEEN ?2 AND ?3",
     )?;
-    let mut out = HashMap::new();
+    let mut out = crate::FastMap::default();
     for (origin, (lo, hi)) in ranges {
         let rows = stmt.query_map(params![origin, lo, hi], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
@@ -2374,8 +2374,8 @@ fn apply_package(
         Some(me.commune_code.clone())
     };
     // Rows created earlier in the same package (parents before children).
-    let mut pending: HashMap<&str, &str> = HashMap::new();
-    let mut pending_parent: HashMap<&str, &str> = HashMap::new();
+    let mut pending: crate::FastMap<&str, &str> = crate::FastMap::default();
+    let mut pending_parent: crate::FastMap<&str, &str> = crate::FastMap::default();
     for op in ops {
         if let Some(c) = op.body.set.get("commune_code").and_then(Value::as_str) {
             pending.insert(&op.row_id, c);
@@ -2391,7 +2391,8 @@ fn apply_package(
     let mut set_aside = 0u64;
     let (mut held_duplicates, mut held_lamport) = (0u64, 0i64);
     let held_hashes = held_body_hashes(tx, ops)?;
-    let mut in_package: HashMap<(&str, i64), usize> = HashMap::with_capacity(ops.len());
+    let mut in_package: crate::FastMap<(&str, i64), usize> =
+        crate::FastMap::with_capacity_and_hasher(ops.len(), Default::default());
     for (idx, op) in ops.iter().enumerate() {
         let origin = nodes.get(&op.origin);
         // Origin enrolled, and of the sender's commune (or the sender is the office).

@@ -23,7 +23,7 @@ pub use keys::{
 };
 pub use package::{
     build_package, build_package_compressed, open_package, open_package_file, peek_header,
-    read_capped, read_header_unverified, KnownSender, Limits, LocalNode, OpenedPackage,
+    read_capped, read_header_unverified, KnownSender, Limits, LocalNode, OpLines, OpenedPackage,
     PackageHeader, PackageKind, PackagePayload, PackageSpec, PeekedPackage, Section, SenderTrust,
     StoredPlaintext, COMPRESSION_DEFLATE, FORMAT_VERSION, MAX_HEADER_LEN, MAX_OP_LINE_BYTES,
 };
