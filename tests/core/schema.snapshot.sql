@@ -24,8 +24,6 @@ CREATE INDEX household_event_household ON household_event(household_id);
 CREATE INDEX household_sort ON household(sort_key);
 -- index household_village
 CREATE INDEX household_village ON household(village_id);
--- index member_birth_date
-CREATE INDEX member_birth_date ON member(birth_date);
 -- index member_deleted
 CREATE INDEX member_deleted ON member(id) WHERE deleted <> 0;
 -- index member_household
