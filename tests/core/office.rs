@@ -752,3 +752,132 @@ fn case_28_29_locks_and_review_items_are_the_same_for_every_order_of_the_ops() {
         assert_eq!(register_of(&fresh, "01234"), expected, "order {i}");
     }
 }
+
+/// The members a `duplicate_person` item should name: not deleted, with a personal ID that
+/// another member not deleted also carries (no office decision in these tests).
+fn expected_duplicates(l: &Ledger) -> Vec<String> {
+    let mut stmt = l
+        .conn()
+        .prepare(
+            "SELECT a.id FROM member a WHERE a.deleted = 0 AND coalesce(a.id_number, '') <> ''
+           AND EXISTS (SELECT 1 FROM member b WHERE b.id_number = a.id_number AND b.id <> a.id
+                       AND b.deleted = 0)
+         ORDER BY a.id",
+        )
+        .expect("prepare");
+    stmt.query_map([], |r| r.get(0))
+        .expect("q")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
+
+fn duplicate_item_rows(l: &Ledger) -> Vec<String> {
+    let mut ids: Vec<String> = items(l, "duplicate_person")
+        .iter()
+        .map(|i| i.split('|').nth(1).expect("row").to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn set_id_number(l: &mut Ledger, member: &str, number: &str) {
+    l.write(
+        "sửa số định danh",
+        vec![Change::new("member", member, OpKind::Update).with("id_number", number)],
+    )
+    .expect("edit id");
+}
+
+#[test]
+fn duplicate_person_items_follow_every_change_of_a_personal_id_as_a_full_recount_would() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    add_household(
+        &mut n.a,
+        "Nhà A",
+        &[
+            ("Nông Văn Dũng", "1980-03-04", "004080001234"),
+            ("Lý Thị Hoa", "2001-02-03", "004201005678"),
+        ],
+    );
+    add_household(
+        &mut n.b,
+        "Nhà B",
+        &[("Hoàng Văn Tư", "1975-05-06", "004075009999")],
+    );
+    let check = |o: &Ledger, expect: usize, step: &str| {
+        let want = expected_duplicates(o);
+        assert_eq!(duplicate_item_rows(o), want, "{step}");
+        assert_eq!(want.len(), expect, "{step}");
+    };
+    send(&d, &mut n.a, &mut n.office);
+    send(&d, &mut n.b, &mut n.office);
+    check(&n.office, 0, "first packages");
+    let dung = member_by_id_number(&n.a, "004080001234");
+    let hoa = member_by_id_number(&n.a, "004201005678");
+    let tu = member_by_id_number(&n.b, "004075009999");
+
+    // Commune B's member is given commune A's head's ID: both records get an item.
+    set_id_number(&mut n.b, &tu, "004080001234");
+    send(&d, &mut n.b, &mut n.office);
+    check(&n.office, 2, "B takes A's ID");
+
+    // Two changes of one member's ID in one package: away from the duplicate, then onto Hoa's.
+    set_id_number(&mut n.a, &dung, "004080000000");
+    set_id_number(&mut n.a, &dung, "004201005678");
+    send(&d, &mut n.a, &mut n.office);
+    check(&n.office, 2, "two edits in one package");
+
+    // Concurrent edits of the same ID (commune officer and reviewer laptop): whichever value
+    // the record shows, the items are those of the value shown.
+    // The officer moves Dũng to a new ID and gives Hoa the same; the reviewer gives Hoa Tư's.
+    send(&d, &mut n.office, &mut n.r);
+    set_id_number(&mut n.a, &dung, "004080007777");
+    set_id_number(&mut n.a, &hoa, "004080007777");
+    set_id_number(&mut n.r, &hoa, "004080001234");
+    send(&d, &mut n.r, &mut n.office);
+    check(&n.office, 2, "the reviewer's edit");
+    send(&d, &mut n.a, &mut n.office);
+    check(&n.office, 2, "the officer's concurrent edit");
+
+    // A member deleted: the partner's item closes; restored: it comes back.
+    let shown: String = n
+        .office
+        .conn()
+        .query_row("SELECT id_number FROM member WHERE id = ?1", [&hoa], |r| {
+            r.get(0)
+        })
+        .expect("hoa");
+    let partner = if shown == "004080001234" { &tu } else { &dung };
+    let (owner, member) = if partner == &tu {
+        (&mut n.b, tu.clone())
+    } else {
+        (&mut n.a, dung.clone())
+    };
+    owner
+        .write(
+            "xoá",
+            vec![Change::new("member", member.as_str(), OpKind::Update).with("deleted", 1)],
+        )
+        .expect("delete");
+    let owner_is_b = partner == &tu;
+    if owner_is_b {
+        send(&d, &mut n.b, &mut n.office);
+    } else {
+        send(&d, &mut n.a, &mut n.office);
+    }
+    check(&n.office, 0, "partner deleted");
+    let owner = if owner_is_b { &mut n.b } else { &mut n.a };
+    owner
+        .write(
+            "khôi phục",
+            vec![Change::new("member", member.as_str(), OpKind::Update).with("deleted", 0)],
+        )
+        .expect("restore");
+    if owner_is_b {
+        send(&d, &mut n.b, &mut n.office);
+    } else {
+        send(&d, &mut n.a, &mut n.office);
+    }
+    check(&n.office, 2, "partner restored");
+}

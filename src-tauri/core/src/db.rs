@@ -61,7 +61,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_office.sql")),
     (8, include_str!("../migrations/0008_compact_log.sql")),
     (9, include_str!("../migrations/0009_op_pack.sql")),
-    (10, include_str!("../migrations/0010_drop_birth_date_index.sql")),
+    (
+        10,
+        include_str!("../migrations/0010_drop_birth_date_index.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

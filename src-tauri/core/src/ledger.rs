@@ -1264,7 +1264,12 @@ fn op_scope(conn: &Connection, op: &Op, cache: &mut BatchCache) -> Result<Option
     if let Some(Some(c)) = origin {
         return Ok(Some(c));
     }
-    row_commune(conn, op, &crate::FastMap::default(), &crate::FastMap::default())
+    row_commune(
+        conn,
+        op,
+        &crate::FastMap::default(),
+        &crate::FastMap::default(),
+    )
 }
 
 /// The commune a row belongs to, from the op body, earlier ops of the same package (`pending`)

@@ -599,7 +599,21 @@ fn duplicate_item_heads(conn: &Connection, member: &str) -> Result<Vec<String>> 
 /// Members whose duplicate item must be recomputed: those of `ids` that share an ID with another
 /// record or already have an item, plus the records on the other side.
 pub(crate) fn refresh_duplicates(conn: &Connection, ids: &BTreeSet<String>) -> Result<()> {
-    if ids.is_empty() {
+    refresh_duplicates_with(conn, ids, &[])
+}
+
+/// [`refresh_duplicates`] for `ids`, and for `numbered`: members each given one personal ID by
+/// the one op of theirs just applied that touched their identity, with that ID. Those are
+/// checked from the personal-ID index alone: when fewer than two records carry the ID, the
+/// member either shows it alone or does not show it (the op lost to another head of the field,
+/// so what the member shows did not change), and either way no item of theirs appears; a
+/// member that had an item is in the items re-read below whatever the index says.
+pub(crate) fn refresh_duplicates_with(
+    conn: &Connection,
+    ids: &BTreeSet<String>,
+    numbered: &[(&str, &str)],
+) -> Result<()> {
+    if ids.is_empty() && numbered.is_empty() {
         return Ok(());
     }
     let decided = decided_pairs(conn)?;
@@ -611,6 +625,16 @@ pub(crate) fn refresh_duplicates(conn: &Connection, ids: &BTreeSet<String>) -> R
         rows.collect::<rusqlite::Result<_>>()?
     };
     let mut todo: BTreeSet<String> = ids.intersection(&with_item).cloned().collect();
+    {
+        let mut shared = conn.prepare_cached(
+            "SELECT count(*) FROM (SELECT 1 FROM member WHERE id_number = ?1 LIMIT 2)",
+        )?;
+        for (id, number) in numbered {
+            if with_item.contains(*id) || shared.query_row([number], |r| r.get::<_, i64>(0))? > 1 {
+                todo.insert((*id).to_owned());
+            }
+        }
+    }
     let list: Vec<&String> = ids.iter().collect();
     for chunk in list.chunks(400) {
         let marks = vec!["?"; chunk.len()].join(", ");
@@ -670,13 +694,26 @@ type Touched<'a> = crate::FastMap<(&'a str, &'a str), bool>;
 /// Called by the ledger at the end of a write for the rows it touched (imports).
 pub(crate) fn refresh_after(conn: &Connection, ops: &[crate::ledger::Op]) -> Result<()> {
     let mut touched: Touched = Touched::with_capacity_and_hasher(ops.len(), Default::default());
+    // Members whose one identity op here sets a personal ID (`None`: more than one such op, or
+    // one that deletes, restores or clears): checked from the ID index alone.
+    let mut numbers: crate::FastMap<&str, Option<&str>> = crate::FastMap::default();
     for o in ops {
-        let identity = o.body.set.contains_key("id_number") || o.body.set.contains_key("deleted");
+        let number = o.body.set.get("id_number");
+        let identity = number.is_some() || o.body.set.contains_key("deleted");
         *touched
             .entry((o.entity.as_str(), o.row_id.as_str()))
             .or_default() |= identity;
+        if identity && o.entity == "member" {
+            let only = number
+                .and_then(Value::as_str)
+                .filter(|n| !n.is_empty() && !o.body.set.contains_key("deleted"));
+            numbers
+                .entry(o.row_id.as_str())
+                .and_modify(|n| *n = None)
+                .or_insert(only);
+        }
     }
-    refresh(conn, touched)
+    refresh_with(conn, touched, &numbers)
 }
 
 /// Called by the ledger at the end of a local transaction for the ops it wrote.
@@ -689,8 +726,7 @@ pub(crate) fn refresh_after_keys(conn: &Connection, keys: &[OpKey]) -> Result<()
             written.push((op.entity, op.row_id, identity));
         }
     }
-    let mut touched: Touched =
-        Touched::with_capacity_and_hasher(written.len(), Default::default());
+    let mut touched: Touched = Touched::with_capacity_and_hasher(written.len(), Default::default());
     for (e, r, identity) in &written {
         *touched.entry((e.as_str(), r.as_str())).or_default() |= *identity;
     }
@@ -726,6 +762,16 @@ fn decided_scopes(conn: &Connection) -> Result<(BTreeSet<String>, BTreeSet<Strin
 /// Recompute the row-level review items (and the display of rows under office decisions) for
 /// the touched rows and the rows an office decision in `touched` concerns.
 pub(crate) fn refresh(conn: &Connection, touched: Touched) -> Result<()> {
+    refresh_with(conn, touched, &crate::FastMap::default())
+}
+
+/// [`refresh`], with the personal ID of members whose one identity op was just applied
+/// ([`refresh_after`]; checked as [`refresh_duplicates_with`] says).
+fn refresh_with(
+    conn: &Connection,
+    touched: Touched,
+    numbers: &crate::FastMap<&str, Option<&str>>,
+) -> Result<()> {
     if touched.is_empty() {
         return Ok(());
     }
@@ -735,10 +781,16 @@ pub(crate) fn refresh(conn: &Connection, touched: Touched) -> Result<()> {
     let office = is_office(conn)?;
     let mut rows: BTreeSet<(String, String)> = BTreeSet::new();
     let mut members: BTreeSet<String> = BTreeSet::new();
+    let mut numbered: Vec<(&str, &str)> = Vec::new();
     let mut changed_households: BTreeSet<String> = BTreeSet::new();
     for ((e, id), identity) in &touched {
         if *e == "member" && *identity {
-            members.insert((*id).to_owned());
+            match numbers.get(id) {
+                Some(Some(number)) => numbered.push((id, number)),
+                _ => {
+                    members.insert((*id).to_owned());
+                }
+            }
         }
         if has_decisions && HOUSEHOLD_ENTITIES.contains(e) {
             rows.insert(((*e).to_owned(), (*id).to_owned()));
@@ -889,7 +941,10 @@ pub(crate) fn refresh(conn: &Connection, touched: Touched) -> Result<()> {
     }
     // 3. The same personal ID in two records (the office decides).
     if office {
-        refresh_duplicates(conn, &members)?;
+        // Members an office decision names are re-read from their rows.
+        let named: BTreeSet<&str> = members.iter().map(String::as_str).collect();
+        numbered.retain(|(id, _)| !named.contains(id));
+        refresh_duplicates_with(conn, &members, &numbered)?;
     }
     Ok(())
 }

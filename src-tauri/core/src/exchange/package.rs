@@ -983,8 +983,7 @@ fn parse_lines(
     }
     let mut sections = Vec::new();
     loop {
-        let (n, _, line) =
-            next_line()?.ok_or_else(|| bad("thiếu dòng kết thúc (gói bị cắt)."))?;
+        let (n, _, line) = next_line()?.ok_or_else(|| bad("thiếu dòng kết thúc (gói bị cắt)."))?;
         let v: serde_json::Value = serde_json::from_str(line)
             .map_err(|_| E::BadPayload(format!("dòng {n} không phải JSON hợp lệ.")))?;
         if v.get("end").is_some() {
