@@ -22,7 +22,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -1999,11 +1999,16 @@ fn note_touched_household(
     touched_households: &mut BTreeSet<String>,
     mut spoiled: Option<&mut crate::FastSet<String>>,
 ) {
+    // Most ops of a package name a household already noted: no copy of its id then.
     let mut note = |h: &str| {
         if let Some(s) = spoiled.as_deref_mut() {
-            s.insert(h.to_owned());
+            if !s.contains(h) {
+                s.insert(h.to_owned());
+            }
         }
-        touched_households.insert(h.to_owned());
+        if !touched_households.contains(h) {
+            touched_households.insert(h.to_owned());
+        }
     };
     if def.name == "member" {
         if let Some(h) = old_household {
@@ -2232,8 +2237,8 @@ type SqlKey = (&'static str, &'static str, u128);
 thread_local! {
     /// SQL texts built from an entity and a set of its columns, kept so the write path does
     /// not rebuild them for every op.
-    static SQL_TEXTS: std::cell::RefCell<HashMap<SqlKey, std::rc::Rc<str>>> =
-        std::cell::RefCell::new(HashMap::new());
+    static SQL_TEXTS: std::cell::RefCell<crate::FastMap<SqlKey, std::rc::Rc<str>>> =
+        std::cell::RefCell::new(crate::FastMap::default());
 }
 
 fn cached_sql(
