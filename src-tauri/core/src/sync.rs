@@ -100,7 +100,7 @@ fn node_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NodeInfo> {
 }
 
 /// Every known node by id.
-fn nodes_by_id(conn: &Connection) -> Result<HashMap<String, NodeInfo>> {
+fn nodes_by_id(conn: &Connection) -> Result<crate::FastMap<String, NodeInfo>> {
     Ok(load_nodes(conn)?
         .into_iter()
         .map(|n| (n.node_id.clone(), n))
@@ -249,7 +249,7 @@ struct SenderTable {
 }
 
 impl SenderTable {
-    fn load(conn: &Connection, me: &Me, nodes: &HashMap<String, NodeInfo>) -> Result<Self> {
+    fn load(conn: &Connection, me: &Me, nodes: &crate::FastMap<String, NodeInfo>) -> Result<Self> {
         let previous_pks = rollover::previous_sign_pks(conn)?;
         let mut senders = HashMap::new();
         for n in nodes.values() {
