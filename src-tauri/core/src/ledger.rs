@@ -187,7 +187,8 @@ struct Open {
 /// ([`apply_ops_encoded`]). The result is the state the ops give one at a time.
 pub(crate) fn prepare_bodies(ops: &[Op], packaged: bool) -> Result<Vec<EncodedBody>> {
     // Each row seen in the package: still folded here, or (`None`) applied op by op.
-    let mut rows: crate::FastMap<(&str, &str), Option<Open>> = crate::FastMap::default();
+    let mut rows: crate::FastMap<(&str, &str), Option<Open>> =
+        crate::FastMap::with_capacity_and_hasher(ops.len(), Default::default());
     let mut finished: Vec<Open> = Vec::new();
     let mut out = Vec::with_capacity(ops.len());
     for (i, op) in ops.iter().enumerate() {
@@ -248,7 +249,8 @@ pub(crate) fn prepare_bodies(ops: &[Op], packaged: bool) -> Result<Vec<EncodedBo
     }
     // Rows whose every op in the package is folded: their households' derived columns can be
     // written with the household's create.
-    let mut whole: Vec<Open> = rows.into_values().flatten().collect();
+    let mut whole: Vec<Open> = Vec::with_capacity(rows.len());
+    whole.extend(rows.into_values().flatten());
     // Each row's `_rev`, before derived columns join a household's columns.
     let rev_of = |row: &Open| match &row.state {
         Some(state) => encode_rev(row.def, state),

@@ -357,7 +357,7 @@ fn pack_lines(conn: &Connection, package: &str) -> Result<Option<Arc<Lines>>> {
     }
     let plain = match compression.as_deref() {
         None => content,
-        Some(COMPRESSION_DEFLATE) => miniz_oxide::inflate::decompress_to_vec_with_limit(
+        Some(COMPRESSION_DEFLATE) => crate::exchange::package::inflate(
             &content,
             // As when the package was opened: never beyond four times the largest package.
             usize::try_from(crate::exchange::package::DEFAULT_MAX_PACKAGE_BYTES.saturating_mul(4))
