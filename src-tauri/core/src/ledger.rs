@@ -2102,13 +2102,28 @@ fn encode_first_rev(def: &EntityDef, op: &Op, columns: &[ColumnValue]) -> Result
         }
         mask |= 1u128 << pos;
     }
-    // `RevDisk` with one revision and one group, as serde_json writes it.
-    let origin = serde_json::to_string(&op.origin)
-        .map_err(|e| Error::Database(format!("Không ghi được trạng thái phiên bản: {e}")))?;
-    Ok(format!(
-        "{{\"o\":[[{origin},{},{},{}]],\"g\":[[\"{mask:x}\",[0]]]}}",
+    // `RevDisk` with one revision and one group, as serde_json writes it. A node id is hex
+    // digits, which JSON quotes as they are; anything else goes through serde_json.
+    use std::fmt::Write as _;
+    let mut rev = String::with_capacity(op.origin.len() + 64);
+    rev.push_str("{\"o\":[[");
+    if op.origin.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        rev.push('"');
+        rev.push_str(&op.origin);
+        rev.push('"');
+    } else {
+        rev.push_str(
+            &serde_json::to_string(&op.origin).map_err(|e| {
+                Error::Database(format!("Không ghi được trạng thái phiên bản: {e}"))
+            })?,
+        );
+    }
+    let _ = write!(
+        rev,
+        ",{},{},{}]],\"g\":[[\"{mask:x}\",[0]]]}}",
         op.seq, op.authority, op.lamport
-    ))
+    );
+    Ok(rev)
 }
 
 fn fold_with(
@@ -2607,7 +2622,20 @@ mod tests {
                 );
                 assert_eq!(
                     fold_new(def, &op).expect("new"),
-                    (general, cols),
+                    (general, cols.clone()),
+                    "{}",
+                    def.name
+                );
+                // A node id as origin (hex digits: written without serde_json).
+                let hex = Op {
+                    origin: "9aa65b3ce9b367d678fc13a0d32938e7".into(),
+                    ..op
+                };
+                let (rev, _) =
+                    fold_state(None, def, &hex, Some(RevState::default())).expect("general");
+                assert_eq!(
+                    encode_first_rev(def, &hex, &cols).expect("rev"),
+                    encode_rev(def, &rev).expect("rev"),
                     "{}",
                     def.name
                 );

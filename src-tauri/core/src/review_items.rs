@@ -698,12 +698,18 @@ pub(crate) fn refresh_after(conn: &Connection, ops: &[crate::ledger::Op]) -> Res
     // one that deletes, restores or clears): checked from the ID index alone.
     let mut numbers: crate::FastMap<&str, Option<&str>> = crate::FastMap::default();
     for o in ops {
-        let number = o.body.set.get("id_number");
-        let identity = number.is_some() || o.body.set.contains_key("deleted");
+        // Only a member's identity matters (`duplicate_person`); other rows skip the lookups.
+        let member = o.entity == "member";
+        let number = if member {
+            o.body.set.get("id_number")
+        } else {
+            None
+        };
+        let identity = member && (number.is_some() || o.body.set.contains_key("deleted"));
         *touched
             .entry((o.entity.as_str(), o.row_id.as_str()))
             .or_default() |= identity;
-        if identity && o.entity == "member" {
+        if identity {
             let only = number
                 .and_then(Value::as_str)
                 .filter(|n| !n.is_empty() && !o.body.set.contains_key("deleted"));
