@@ -685,15 +685,15 @@ fn deleted_rows(conn: &Connection, def: &EntityDef) -> Result<BTreeSet<String>> 
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// One touched row, and whether an op on it may change its personal ID or deletion (the only
-/// fields a `duplicate_person` item depends on). Borrowed from the ops and hashed, not sorted: a
-/// package touches tens of thousands of rows whose ids share long prefixes, and what is done
-/// with them ends in sets, so their order changes nothing.
-type Touched<'a> = crate::FastMap<(&'a str, &'a str), bool>;
+/// The touched rows, one entry per op: `(entity, row, whether the op may change the row's
+/// personal ID or deletion)` (the only fields a `duplicate_person` item depends on). Borrowed
+/// from the ops and neither sorted nor deduplicated: a package touches tens of thousands of
+/// rows, and everything done with them ends in sets, so repeats and order change nothing.
+type Touched<'a> = Vec<(&'a str, &'a str, bool)>;
 
 /// Called by the ledger at the end of a write for the rows it touched (imports).
 pub(crate) fn refresh_after(conn: &Connection, ops: &[crate::ledger::Op]) -> Result<()> {
-    let mut touched: Touched = Touched::with_capacity_and_hasher(ops.len(), Default::default());
+    let mut touched: Touched = Vec::with_capacity(ops.len());
     // Members whose one identity op here sets a personal ID (`None`: more than one such op, or
     // one that deletes, restores or clears): checked from the ID index alone.
     let mut numbers: crate::FastMap<&str, Option<&str>> = crate::FastMap::default();
@@ -706,9 +706,7 @@ pub(crate) fn refresh_after(conn: &Connection, ops: &[crate::ledger::Op]) -> Res
             None
         };
         let identity = member && (number.is_some() || o.body.set.contains_key("deleted"));
-        *touched
-            .entry((o.entity.as_str(), o.row_id.as_str()))
-            .or_default() |= identity;
+        touched.push((o.entity.as_str(), o.row_id.as_str(), identity));
         if identity {
             let only = number
                 .and_then(Value::as_str)
@@ -732,10 +730,10 @@ pub(crate) fn refresh_after_keys(conn: &Connection, keys: &[OpKey]) -> Result<()
             written.push((op.entity, op.row_id, identity));
         }
     }
-    let mut touched: Touched = Touched::with_capacity_and_hasher(written.len(), Default::default());
-    for (e, r, identity) in &written {
-        *touched.entry((e.as_str(), r.as_str())).or_default() |= *identity;
-    }
+    let touched: Touched = written
+        .iter()
+        .map(|(e, r, identity)| (e.as_str(), r.as_str(), *identity))
+        .collect();
     refresh(conn, touched)
 }
 
@@ -789,7 +787,7 @@ fn refresh_with(
     let mut members: BTreeSet<String> = BTreeSet::new();
     let mut numbered: Vec<(&str, &str)> = Vec::new();
     let mut changed_households: BTreeSet<String> = BTreeSet::new();
-    for ((e, id), identity) in &touched {
+    for (e, id, identity) in &touched {
         if *e == "member" && *identity {
             match numbers.get(id) {
                 Some(Some(number)) => numbered.push((id, number)),
@@ -925,7 +923,11 @@ fn refresh_with(
     }
     let mut by_entity: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let decided_rows = rows.iter().map(|(e, id)| (e.as_str(), id.as_str()));
-    for (e, id) in touched.keys().copied().chain(decided_rows) {
+    for (e, id) in touched
+        .iter()
+        .map(|(e, id, _)| (*e, *id))
+        .chain(decided_rows)
+    {
         by_entity.entry(e).or_default().push(id);
     }
     for (e, ids) in by_entity {
