@@ -265,6 +265,7 @@ pub(crate) fn prepare_bodies(ops: &[Op], packaged: bool) -> Result<Vec<EncodedBo
     for (row, rev) in finished.into_iter().chain(whole).zip(revs) {
         out[row.create].new_row = Some(NewRow {
             rev,
+            mask: column_mask(&row.columns),
             columns: row.columns,
             carries_later: row.later,
         });
@@ -488,6 +489,9 @@ impl EncodedBody {
 struct NewRow {
     rev: String,
     columns: Vec<ColumnValue>,
+    /// The columns' positions as a bit mask ([`column_mask`]), worked out here rather than on
+    /// the import thread, which picks the row's statement by it.
+    mask: u128,
     /// Later ops of the package on this row are folded in (each marked `in_created_row`).
     carries_later: bool,
 }
@@ -1942,14 +1946,15 @@ fn apply_op_with(
             // Most ops that create a row arrive before anything else about it: write the row
             // as new and read it only if it turns out to exist already (one index probe
             // instead of two for the bulk of an import).
-            let (rev_json, columns, carries_later, predicted) = match new_row {
-                Some(row) => (row.rev, row.columns, row.carries_later, predicted),
+            let (rev_json, columns, carries_later, predicted, mask) = match new_row {
+                Some(row) => (row.rev, row.columns, row.carries_later, predicted, row.mask),
                 None => {
                     let (rev, columns) = fold_new(def, op)?;
-                    (rev, columns, false, false)
+                    let mask = column_mask(&columns);
+                    (rev, columns, false, false, mask)
                 }
             };
-            let sql = row_sql(RowWrite::InsertNew, def, &columns);
+            let sql = row_sql(RowWrite::InsertNew, def, &columns, mask);
             if write_row(conn, &sql, &op.row_id, rev_json, columns)? == 1 {
                 if predicted && def.name == "household" && !has_members(conn, &op.row_id)? {
                     batch.predicted.insert(op.row_id.clone());
@@ -1968,7 +1973,7 @@ fn apply_op_with(
     let spoiled = Some(&mut batch.spoiled);
     note_touched_household(def, op, old_household, touched_households, spoiled);
     let (rev_json, columns) = fold_op(conn, def, op, state)?;
-    let sql = row_sql(RowWrite::Upsert, def, &columns);
+    let sql = row_sql(RowWrite::Upsert, def, &columns, column_mask(&columns));
     write_row(conn, &sql, &op.row_id, rev_json, columns)?;
     Ok(Applied::New)
 }
@@ -2281,11 +2286,22 @@ enum RowWrite {
     InsertNew,
 }
 
-/// The statement writing `_rev` and `columns` (in that order, after the id) of a row of `def`.
-fn row_sql(how: RowWrite, def: &EntityDef, columns: &[ColumnValue]) -> std::rc::Rc<str> {
-    let mask = columns
+/// The positions of `columns` as a bit mask: which statement writes them ([`row_sql`]).
+fn column_mask(columns: &[ColumnValue]) -> u128 {
+    columns
         .iter()
-        .fold(0u128, |m, (p, _, _)| m | (1u128 << (*p).min(127)));
+        .fold(0u128, |m, (p, _, _)| m | (1u128 << (*p).min(127)))
+}
+
+/// The statement writing `_rev` and `columns` (in that order, after the id) of a row of `def`
+/// (`mask`: their [`column_mask`]).
+fn row_sql(
+    how: RowWrite,
+    def: &EntityDef,
+    columns: &[ColumnValue],
+    mask: u128,
+) -> std::rc::Rc<str> {
+    debug_assert_eq!(mask, column_mask(columns));
     let kind = match how {
         RowWrite::Upsert => "upsert",
         RowWrite::InsertNew => "insert_new",
