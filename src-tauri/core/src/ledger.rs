@@ -123,6 +123,7 @@ impl Op {
                 new_row: None,
                 in_created_row: false,
                 predicted: false,
+                household_slot: None,
             });
         }
         let compact = match def {
@@ -142,6 +143,7 @@ impl Op {
             new_row: None,
             in_created_row: false,
             predicted: false,
+            household_slot: None,
         })
     }
 }
@@ -191,8 +193,18 @@ pub(crate) fn prepare_bodies(ops: &[Op], packaged: bool) -> Result<Vec<EncodedBo
         crate::FastMap::with_capacity_and_hasher(ops.len(), Default::default());
     let mut finished: Vec<Open> = Vec::new();
     let mut out = Vec::with_capacity(ops.len());
+    let mut slots: crate::FastMap<&str, u32> = crate::FastMap::default();
     for (i, op) in ops.iter().enumerate() {
         let mut e = op.encoded_body_for(packaged)?;
+        let household = match op.entity.as_str() {
+            "member" => op.body.set.get("household_id").and_then(Value::as_str),
+            "household" => Some(op.row_id.as_str()),
+            _ => None,
+        };
+        if let Some(h) = household {
+            let next = slots.len() as u32;
+            e.household_slot = Some(*slots.entry(h).or_insert(next));
+        }
         let def = entity_def(&op.entity).filter(|_| e.fields_known);
         match rows.entry((op.entity.as_str(), op.row_id.as_str())) {
             std::collections::hash_map::Entry::Vacant(v) => {
@@ -469,6 +481,10 @@ pub(crate) struct EncodedBody {
     /// This op's row, as its package's ops leave it, entered the derived columns that its
     /// household's create writes ([`predict_derived`]).
     predicted: bool,
+    /// The household this op touches (a member's `household_id`, a household itself) as a
+    /// number given by [`prepare_bodies`], the same for every op of the package naming it: the
+    /// import thread notes each household once without reading the op's body again.
+    household_slot: Option<u32>,
 }
 
 impl EncodedBody {
@@ -1815,6 +1831,8 @@ struct BatchCache {
     predicted: crate::FastSet<String>,
     /// Households touched by an op that did not enter such a prediction: refreshed as usual.
     spoiled: crate::FastSet<String>,
+    /// Per [`EncodedBody::household_slot`]: 1 = noted as touched, 2 = noted as spoiled.
+    slots: Vec<u8>,
 }
 
 /// How [`apply_op_with`] writes one op: the package it came in, its body already encoded, and
@@ -1872,6 +1890,7 @@ fn apply_op_with(
         fields_known,
         in_created_row,
         predicted,
+        household_slot,
     } = match encoded {
         Some(e) => e,
         None => op.encoded_body()?,
@@ -1936,8 +1955,14 @@ fn apply_op_with(
             .contains(&(op.entity.clone(), op.row_id.clone()))
     {
         // Already written by the op that created the row in this package.
-        let spoiled = (!predicted).then_some(&mut batch.spoiled);
-        note_touched_household(def, op, None, touched_households, spoiled);
+        note_touched_new(
+            def,
+            op,
+            household_slot,
+            !predicted,
+            touched_households,
+            batch,
+        );
         return Ok(Applied::New);
     }
     let (state, old_household) = match preloaded {
@@ -1959,8 +1984,14 @@ fn apply_op_with(
                 if predicted && def.name == "household" && !has_members(conn, &op.row_id)? {
                     batch.predicted.insert(op.row_id.clone());
                 }
-                let spoiled = (!predicted).then_some(&mut batch.spoiled);
-                note_touched_household(def, op, None, touched_households, spoiled);
+                note_touched_new(
+                    def,
+                    op,
+                    household_slot,
+                    !predicted,
+                    touched_households,
+                    batch,
+                );
                 if carries_later {
                     batch.created.insert((op.entity.clone(), op.row_id.clone()));
                 }
@@ -1992,6 +2023,31 @@ fn checked_fields(def: &EntityDef, op: &Op) -> Result<()> {
         ))),
         None => Ok(()),
     }
+}
+
+/// [`note_touched_household`] for an op on a row new to the ledger (no household left),
+/// skipped when an earlier op of the batch with the same [`EncodedBody::household_slot`]
+/// noted the household already (and as spoiled, when `spoil`).
+fn note_touched_new(
+    def: &EntityDef,
+    op: &Op,
+    slot: Option<u32>,
+    spoil: bool,
+    touched_households: &mut BTreeSet<String>,
+    batch: &mut BatchCache,
+) {
+    if let Some(k) = slot.map(|k| k as usize) {
+        if batch.slots.len() <= k {
+            batch.slots.resize(k + 1, 0);
+        }
+        let want = if spoil { 3 } else { 1 };
+        if batch.slots[k] & want == want {
+            return;
+        }
+        batch.slots[k] |= want;
+    }
+    let spoiled = spoil.then_some(&mut batch.spoiled);
+    note_touched_household(def, op, None, touched_households, spoiled);
 }
 
 /// A member's households (the one it left and the one it is in) and a household itself get
