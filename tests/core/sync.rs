@@ -714,6 +714,43 @@ fn case11_commune_package_with_another_communes_rows_is_quarantined() {
 }
 
 #[test]
+fn case11_a_member_put_into_another_communes_household_is_quarantined() {
+    // The commune of the member's row is read from the office's database (the household came
+    // in commune B's package), not from the package itself.
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    let hb = add_household(&mut n.b, "Nhà xã B", &[("Hoàng Văn B", "")]);
+    send(&d, &mut n.b, &mut n.office);
+    add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    n.a.write(
+        "sneak",
+        vec![
+            Change::new("member", giamngheo_core::ledger::new_id(), OpKind::Create)
+                .with("household_id", hb.as_str())
+                .with("full_name", "Người lạ"),
+        ],
+    )
+    .expect("write");
+    let before = n.office.ops().expect("ops").len();
+    let out = n.a.export(&stick(&d), None).expect("export");
+    let r = n
+        .office
+        .import_paths(&[out[0].file.clone()], false)
+        .expect("import");
+    assert_eq!(r[0].status, ImportStatus::Quarantined, "{r:?}");
+    assert_eq!(r[0].reason_kind.as_deref(), Some("wrong_commune"));
+    assert!(
+        r[0].reason.as_deref().unwrap_or("").contains("05678"),
+        "{r:?}"
+    );
+    assert_eq!(
+        n.office.ops().expect("ops").len(),
+        before,
+        "nothing applied"
+    );
+}
+
+#[test]
 fn case13_equivocation_quarantines_the_package_and_flags_the_device() {
     let n = net();
     let d = n.dir.path().to_path_buf();

@@ -124,6 +124,7 @@ impl Op {
                 in_created_row: false,
                 predicted: false,
                 household_slot: None,
+                commune_hint: None,
             });
         }
         let compact = match def {
@@ -144,6 +145,7 @@ impl Op {
             in_created_row: false,
             predicted: false,
             household_slot: None,
+            commune_hint: None,
         })
     }
 }
@@ -194,8 +196,10 @@ pub(crate) fn prepare_bodies(ops: &[Op], packaged: bool) -> Result<Vec<EncodedBo
     let mut finished: Vec<Open> = Vec::new();
     let mut out = Vec::with_capacity(ops.len());
     let mut slots: crate::FastMap<&str, u32> = crate::FastMap::default();
+    let (pending, pending_parent) = pending_maps(ops);
     for (i, op) in ops.iter().enumerate() {
         let mut e = op.encoded_body_for(packaged)?;
+        e.commune_hint = row_commune_in_package(op, &pending, &pending_parent);
         let household = match op.entity.as_str() {
             "member" => op.body.set.get("household_id").and_then(Value::as_str),
             "household" => Some(op.row_id.as_str()),
@@ -485,6 +489,9 @@ pub(crate) struct EncodedBody {
     /// number given by [`prepare_bodies`], the same for every op of the package naming it: the
     /// import thread notes each household once without reading the op's body again.
     household_slot: Option<u32>,
+    /// The commune of the op's row as [`row_commune`] finds it from the package alone
+    /// ([`row_commune_in_package`]); `None` when it needs the database.
+    pub(crate) commune_hint: Option<Option<String>>,
 }
 
 impl EncodedBody {
@@ -1303,20 +1310,68 @@ pub(crate) fn row_commune(
     pending: &crate::FastMap<&str, &str>,
     pending_parent: &crate::FastMap<&str, &str>,
 ) -> Result<Option<String>> {
-    use std::borrow::Cow;
-    let body = |f: &str| op.body.set.get(f).and_then(Value::as_str);
-    let lookup = |sql: &str, id: &str| -> Result<Option<Cow<'_, str>>> {
+    row_commune_by(op, pending, pending_parent, &mut |sql, id| {
         Ok(conn
             .prepare_cached(sql)?
             .query_row([id], |r| r.get::<_, Option<String>>(0))
             .optional()?
-            .flatten()
-            .map(Cow::Owned))
-    };
+            .flatten())
+    })
+}
+
+/// [`row_commune`] from the package alone (the worker, ahead of the import): `None` when it
+/// would have to read a row of the database.
+pub(crate) fn row_commune_in_package(
+    op: &Op,
+    pending: &crate::FastMap<&str, &str>,
+    pending_parent: &crate::FastMap<&str, &str>,
+) -> Option<Option<String>> {
+    row_commune_by(op, pending, pending_parent, &mut |_, _| Err(())).ok()
+}
+
+/// Rows an op's package creates before it: each row's commune (`pending`) and parent household
+/// or round (`pending_parent`), as the package's bodies name them ([`row_commune`]).
+pub(crate) type PendingMaps<'a> = (
+    crate::FastMap<&'a str, &'a str>,
+    crate::FastMap<&'a str, &'a str>,
+);
+
+/// [`PendingMaps`] of a package's ops.
+pub(crate) fn pending_maps(ops: &[Op]) -> PendingMaps<'_> {
+    let mut pending = crate::FastMap::default();
+    let mut pending_parent = crate::FastMap::default();
+    for op in ops {
+        if let Some(c) = op.body.set.get("commune_code").and_then(Value::as_str) {
+            pending.insert(op.row_id.as_str(), c);
+        }
+        for f in ["household_id", "round_id"] {
+            if let Some(p) = op.body.set.get(f).and_then(Value::as_str) {
+                pending_parent.insert(op.row_id.as_str(), p);
+            }
+        }
+    }
+    (pending, pending_parent)
+}
+
+/// `lookup(sql, id)`: one column of one row (`None`: no such row, or the column is empty).
+type RowLookup<'l, E> = dyn FnMut(&str, &str) -> std::result::Result<Option<String>, E> + 'l;
+
+/// [`row_commune`] with `lookup` reading the database.
+fn row_commune_by<E>(
+    op: &Op,
+    pending: &crate::FastMap<&str, &str>,
+    pending_parent: &crate::FastMap<&str, &str>,
+    lookup: &mut RowLookup<'_, E>,
+) -> std::result::Result<Option<String>, E> {
+    use std::borrow::Cow;
+    let body = |f: &str| op.body.set.get(f).and_then(Value::as_str);
     // The commune of a row this package created earlier, or of one in the database.
-    let known = |table: &str, id: &str| -> Result<Option<Cow<'_, str>>> {
+    let known = |table: &str,
+                 id: &str,
+                 lookup: &mut RowLookup<'_, E>|
+     -> std::result::Result<Option<String>, E> {
         match pending.get(id) {
-            Some(c) => Ok(Some(Cow::Borrowed(*c))),
+            Some(c) => Ok(Some((*c).to_owned())),
             None => lookup(
                 &format!("SELECT commune_code FROM {table} WHERE id = ?1"),
                 id,
@@ -1324,35 +1379,37 @@ pub(crate) fn row_commune(
         }
     };
     // The parent (household or round) a row names, or that its row names already.
-    let parent = |column: &str| -> Result<Option<Cow<'_, str>>> {
+    let parent = |column: &str,
+                  lookup: &mut RowLookup<'_, E>|
+     -> std::result::Result<Option<Cow<'_, str>>, E> {
         match body(column).or_else(|| pending_parent.get(op.row_id.as_str()).copied()) {
             Some(p) => Ok(Some(Cow::Borrowed(p))),
-            None => lookup(
+            None => Ok(lookup(
                 &format!("SELECT {column} FROM {} WHERE id = ?1", op.entity),
                 &op.row_id,
-            ),
+            )?
+            .map(Cow::Owned)),
         }
     };
-    let commune: Option<Cow<'_, str>> = match op.entity.as_str() {
-        "commune" => Some(Cow::Borrowed(op.row_id.as_str())),
-        "office_action" => body("commune_code").map(Cow::Borrowed),
+    Ok(match op.entity.as_str() {
+        "commune" => Some(op.row_id.clone()),
+        "office_action" => body("commune_code").map(str::to_owned),
         table @ ("village" | "household" | "review_round") => match body("commune_code") {
-            Some(c) => Some(Cow::Borrowed(c)),
-            None => known(table, &op.row_id)?,
+            Some(c) => Some(c.to_owned()),
+            None => known(table, &op.row_id, lookup)?,
         },
-        "member" | "household_event" => match parent("household_id")? {
-            Some(h) => known("household", &h)?.map(|c| Cow::Owned(c.into_owned())),
+        "member" | "household_event" => match parent("household_id", &mut *lookup)? {
+            Some(h) => known("household", &h, lookup)?,
             None => None,
         },
         "survey" | "application" | "village_meeting" | "complaint" | "certificate" => {
-            match parent("round_id")? {
-                Some(r) => known("review_round", &r)?.map(|c| Cow::Owned(c.into_owned())),
+            match parent("round_id", &mut *lookup)? {
+                Some(r) => known("review_round", &r, lookup)?,
                 None => None,
             }
         }
         _ => None,
-    };
-    Ok(commune.map(Cow::into_owned))
+    })
 }
 
 pub(crate) fn local_identity(conn: &Connection) -> Result<Option<LocalIdentity>> {
@@ -1891,6 +1948,7 @@ fn apply_op_with(
         in_created_row,
         predicted,
         household_slot,
+        commune_hint: _,
     } = match encoded {
         Some(e) => e,
         None => op.encoded_body()?,

@@ -2373,19 +2373,10 @@ fn apply_package(
     } else {
         Some(me.commune_code.clone())
     };
-    // Rows created earlier in the same package (parents before children).
-    let mut pending: crate::FastMap<&str, &str> = crate::FastMap::default();
-    let mut pending_parent: crate::FastMap<&str, &str> = crate::FastMap::default();
-    for op in ops {
-        if let Some(c) = op.body.set.get("commune_code").and_then(Value::as_str) {
-            pending.insert(&op.row_id, c);
-        }
-        for f in ["household_id", "round_id"] {
-            if let Some(p) = op.body.set.get(f).and_then(Value::as_str) {
-                pending_parent.insert(&op.row_id, p);
-            }
-        }
-    }
+    // Rows created earlier in the same package (parents before children), built only when an
+    // op's commune was not worked out from the package ahead (`EncodedBody::commune_hint`).
+    let mut pending: Option<crate::ledger::PendingMaps<'_>> = None;
+    let hints = bodies.as_ref().filter(|b| b.len() == ops.len());
     // Ops to apply, by index (cloned only when some are set aside).
     let mut keep: Vec<bool> = Vec::with_capacity(ops.len());
     let mut set_aside = 0u64;
@@ -2417,8 +2408,16 @@ fn apply_package(
                 flag: None,
             }));
         }
-        let rc = row_commune(tx, op, &pending, &pending_parent)?;
-        if rc.is_some() && rc != allowed_commune {
+        let computed;
+        let rc: Option<&str> = match hints.and_then(|b| b[idx].commune_hint.as_ref()) {
+            Some(hint) => hint.as_deref(),
+            None => {
+                let (p, pp) = pending.get_or_insert_with(|| crate::ledger::pending_maps(ops));
+                computed = row_commune(tx, op, p, pp)?;
+                computed.as_deref()
+            }
+        };
+        if rc.is_some() && rc != allowed_commune.as_deref() {
             return Ok(Some(Verdict::Quarantine {
                 kind: "wrong_commune",
                 reason: format!(
