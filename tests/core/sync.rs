@@ -682,24 +682,12 @@ fn case09_revoked_device_ops_after_the_revocation_point_are_set_aside() {
     assert_eq!(field(&n.office, &h, "note").as_deref(), Some(""));
 }
 
-#[test]
-fn case11_commune_package_with_another_communes_rows_is_quarantined() {
-    let mut n = net();
-    let d = n.dir.path().to_path_buf();
-    add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
-    n.a.write(
-        "sneak",
-        vec![Change::new(
-            "household",
-            giamngheo_core::ledger::new_id(),
-            OpKind::Create,
-        )
-        .with("commune_code", "05678")
-        .with("address", "hộ của xã khác")],
-    )
-    .expect("write");
+/// Commune A's officer writes `sneak` and sends everything to the office: the package is
+/// quarantined as another commune's data and nothing of it is applied.
+fn assert_quarantined_as_another_communes(n: &mut Net, sneak: Change) -> ImportReport {
+    n.a.write("sneak", vec![sneak]).expect("write");
     let before = n.office.ops().expect("ops").len();
-    let out = n.a.export(&stick(&d), None).expect("export");
+    let out = n.a.export(&stick(n.dir.path()), None).expect("export");
     let r = n
         .office
         .import_paths(&[out[0].file.clone()], false)
@@ -711,6 +699,21 @@ fn case11_commune_package_with_another_communes_rows_is_quarantined() {
         before,
         "nothing applied"
     );
+    r.into_iter().next().expect("report")
+}
+
+#[test]
+fn case11_commune_package_with_another_communes_rows_is_quarantined() {
+    let mut n = net();
+    add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
+    let sneak = Change::new(
+        "household",
+        giamngheo_core::ledger::new_id(),
+        OpKind::Create,
+    )
+    .with("commune_code", "05678")
+    .with("address", "hộ của xã khác");
+    assert_quarantined_as_another_communes(&mut n, sneak);
 }
 
 #[test]
@@ -722,32 +725,11 @@ fn case11_a_member_put_into_another_communes_household_is_quarantined() {
     let hb = add_household(&mut n.b, "Nhà xã B", &[("Hoàng Văn B", "")]);
     send(&d, &mut n.b, &mut n.office);
     add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", "")]);
-    n.a.write(
-        "sneak",
-        vec![
-            Change::new("member", giamngheo_core::ledger::new_id(), OpKind::Create)
-                .with("household_id", hb.as_str())
-                .with("full_name", "Người lạ"),
-        ],
-    )
-    .expect("write");
-    let before = n.office.ops().expect("ops").len();
-    let out = n.a.export(&stick(&d), None).expect("export");
-    let r = n
-        .office
-        .import_paths(&[out[0].file.clone()], false)
-        .expect("import");
-    assert_eq!(r[0].status, ImportStatus::Quarantined, "{r:?}");
-    assert_eq!(r[0].reason_kind.as_deref(), Some("wrong_commune"));
-    assert!(
-        r[0].reason.as_deref().unwrap_or("").contains("05678"),
-        "{r:?}"
-    );
-    assert_eq!(
-        n.office.ops().expect("ops").len(),
-        before,
-        "nothing applied"
-    );
+    let sneak = Change::new("member", giamngheo_core::ledger::new_id(), OpKind::Create)
+        .with("household_id", hb.as_str())
+        .with("full_name", "Người lạ");
+    let r = assert_quarantined_as_another_communes(&mut n, sneak);
+    assert!(r.reason.as_deref().unwrap_or("").contains("05678"), "{r:?}");
 }
 
 #[test]
