@@ -1339,7 +1339,7 @@ fn case44_return_package_for_commune_a_contains_no_row_of_commune_b() {
     )
     .expect("open");
     let b_id = node_id(&n.b);
-    for line in &pkg.ops {
+    for line in pkg.ops.iter() {
         assert!(!line.contains("05678"), "{line}");
         assert!(!line.contains(&b_id), "{line}");
         assert!(

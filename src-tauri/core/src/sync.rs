@@ -2376,7 +2376,7 @@ fn apply_package(
     // Rows created earlier in the same package (parents before children), built only when an
     // op's commune was not worked out from the package ahead (`EncodedBody::commune_hint`).
     let mut pending: Option<crate::ledger::PendingMaps<'_>> = None;
-    let hints = bodies.as_ref().filter(|b| b.len() == ops.len());
+    let bodies = bodies.filter(|b| b.len() == ops.len());
     // Ops to apply, by index (cloned only when some are set aside).
     let mut keep: Vec<bool> = Vec::with_capacity(ops.len());
     let mut set_aside = 0u64;
@@ -2409,7 +2409,7 @@ fn apply_package(
             }));
         }
         let computed;
-        let rc: Option<&str> = match hints.and_then(|b| b[idx].commune_hint.as_ref()) {
+        let rc: Option<&str> = match bodies.as_ref().and_then(|b| b[idx].commune_hint.as_ref()) {
             Some(hint) => hint.as_deref(),
             None => {
                 let (p, pp) = pending.get_or_insert_with(|| crate::ledger::pending_maps(ops));
@@ -2487,7 +2487,6 @@ fn apply_package(
         keep.push(true);
     }
     steps.step()?;
-    let bodies = bodies.filter(|b| b.len() == ops.len());
     // The package's plaintext is kept once for the ops applied from it: op `i` is its line
     // `i + 1` (the manifest is line 0).
     let lines: Option<Vec<i64>> = if keep.iter().any(|k| *k) && pkg.ops.len() == ops.len() {

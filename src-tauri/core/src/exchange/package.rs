@@ -289,7 +289,7 @@ pub struct OpenedPackage {
 /// The op lines of an opened package: the decrypted plaintext kept whole, with each op line's
 /// byte range (no copy per line; a 5,000-household package has ~40,000 lines, ~30 MB). The
 /// text is wiped when dropped, as the rest of the plaintext is once parsed.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct OpLines {
     text: String,
     ranges: Vec<(usize, usize)>,
@@ -302,20 +302,8 @@ impl OpLines {
     pub fn is_empty(&self) -> bool {
         self.ranges.is_empty()
     }
-    /// Op line `i` (0-based), without its newline.
-    pub fn get(&self, i: usize) -> Option<&str> {
-        self.ranges.get(i).map(|&(a, b)| &self.text[a..b])
-    }
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
         self.ranges.iter().map(|&(a, b)| &self.text[a..b])
-    }
-}
-
-impl<'a> IntoIterator for &'a OpLines {
-    type Item = &'a str;
-    type IntoIter = Box<dyn ExactSizeIterator<Item = &'a str> + 'a>;
-    fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
     }
 }
 
@@ -798,16 +786,13 @@ pub fn open_package(
 ) -> Result<OpenedPackage, PackageError> {
     let Authenticated { peeked, payload } = authenticate(bytes, me, senders, limits)?;
     let mut plain = decrypt(payload, me.keys)?;
-    let stored = match peeked.header.compression.as_deref() {
-        None => StoredPlaintext {
-            compression: None,
-            content: plain.clone(),
-        },
+    let stored = StoredPlaintext {
+        compression: peeked.header.compression.clone(),
+        content: plain.clone(),
+    };
+    match stored.compression.as_deref() {
+        None => {}
         Some(COMPRESSION_DEFLATE) => {
-            let stored = StoredPlaintext {
-                compression: Some(COMPRESSION_DEFLATE.to_owned()),
-                content: plain.clone(),
-            };
             // Bounded: a compressed package never inflates beyond four times the file cap.
             let cap =
                 usize::try_from(limits.max_package_bytes.saturating_mul(4)).unwrap_or(usize::MAX);
@@ -816,7 +801,6 @@ pub fn open_package(
             plain = inflated.map_err(|_| {
                 PackageError::BadPayload("phần nén không giải nén được hoặc quá lớn.".into())
             })?;
-            stored
         }
         Some(_) => {
             zeroize::Zeroize::zeroize(&mut plain);
@@ -824,7 +808,7 @@ pub fn open_package(
                 "gói dùng kiểu nén chưa được hỗ trợ: cần cập nhật phần mềm.".into(),
             ));
         }
-    };
+    }
     let (manifest, ops, sections) = parse_plaintext(plain, &peeked.header, limits)?;
     if matches!(peeked.trust, SenderTrust::SelfSigned { .. }) && !ops.is_empty() {
         // A self-signed package is trusted for its enrolment request only, never for data.
