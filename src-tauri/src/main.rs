@@ -7,5 +7,6 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    giamngheo_core::allocator::tune();
     giamngheo_app::run()
 }

@@ -126,6 +126,7 @@ impl From<Error> for Failure {
 type CmdResult = Result<(), Failure>;
 
 fn main() -> ExitCode {
+    giamngheo_core::allocator::tune();
     let raw: Vec<String> = std::env::args().skip(1).collect();
     let code = match run(&raw) {
         Ok(()) => 0,

@@ -427,6 +427,7 @@ fn bulk_insert_with(path: &Path, rows: &Rows, cache_kib: u32) -> Result<(Span, u
 }
 
 fn main() {
+    giamngheo_core::allocator::tune();
     if let Err(e) = run() {
         eprintln!("{e}");
         std::process::exit(1);

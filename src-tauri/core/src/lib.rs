@@ -3,6 +3,7 @@
 //! Deliberately absent: any dependency on Tauri or a webview, async code, and reading the wall
 //! clock directly (time comes in through [`clock::Clock`]).
 
+pub mod allocator;
 pub mod cccd;
 pub mod clock;
 pub mod db;
