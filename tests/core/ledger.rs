@@ -3,6 +3,7 @@
 
 use crate::common::*;
 use giamngheo_core::ledger::{Change, Op, OpKind};
+use giamngheo_core::register::HouseholdInput;
 use giamngheo_core::Ledger;
 
 fn seqs(l: &Ledger) -> Vec<i64> {
@@ -398,4 +399,86 @@ fn the_same_op_key_with_another_body_is_refused_as_equivocation() {
         .expect_err("equivocation");
     assert!(err.to_string().contains("sao chép"), "{err}");
     assert_eq!(dump(&b.ledger), before);
+}
+
+fn journal_mode(conn: &rusqlite::Connection) -> String {
+    conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap()
+}
+
+fn household_count(conn: &rusqlite::Connection) -> i64 {
+    conn.query_row("SELECT count(*) FROM household", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// Bulk-write mode (folder imports, demo generation) writes through SQLite's rollback journal
+/// when the ledger has the file to itself, and returns to WAL for every other write; when
+/// another connection holds the file it stays in WAL. Either way the writes are committed.
+#[test]
+fn bulk_writes_use_the_rollback_journal_only_with_the_file_to_themselves() {
+    let mut t = set_up();
+    assert_eq!(journal_mode(t.ledger.conn()), "wal");
+
+    let inside = t
+        .ledger
+        .with_bulk_writes(|l| {
+            let mode = journal_mode(l.conn());
+            for i in 0..20 {
+                let h = household(l, vec![member("Lò Văn Pấu", "head", "male", "1960-01-01")]);
+                l.save_household(&HouseholdInput {
+                    address: format!("Thôn Nà Pò, số {i}"),
+                    ..h
+                })?;
+            }
+            Ok(mode)
+        })
+        .unwrap();
+    assert_eq!(inside, "delete");
+    assert_eq!(
+        journal_mode(t.ledger.conn()),
+        "wal",
+        "back in WAL afterwards"
+    );
+    let after_first = household_count(t.ledger.conn());
+    assert_eq!(after_first, 20);
+    // A person's next edit commits in WAL mode, durably.
+    t.ledger
+        .save_household(&household(
+            &t.ledger,
+            vec![member("Hoàng Văn Sáng", "head", "male", "1970-02-03")],
+        ))
+        .unwrap();
+
+    // A reader in another connection (another process, a backup tool): no journal change.
+    let path = t.ledger.path().to_path_buf();
+    let reader = rusqlite::Connection::open(&path).unwrap();
+    assert_eq!(household_count(&reader), after_first + 1);
+    let inside = t
+        .ledger
+        .with_bulk_writes(|l| {
+            let mode = journal_mode(l.conn());
+            for i in 0..20 {
+                let h = household(
+                    l,
+                    vec![member("Vi Thị Nhung", "head", "male", "1960-01-01")],
+                );
+                l.save_household(&HouseholdInput {
+                    address: format!("Thôn Nà Pò, số {i}"),
+                    ..h
+                })?;
+            }
+            Ok(mode)
+        })
+        .unwrap();
+    assert_eq!(inside, "wal");
+    assert_eq!(journal_mode(t.ledger.conn()), "wal");
+    assert_eq!(household_count(&reader), after_first + 21);
+    drop(reader);
+
+    // Reopened, everything is there and the file is in WAL mode.
+    let total = household_count(t.ledger.conn());
+    drop(t.ledger);
+    let l = Ledger::open(&path).unwrap();
+    assert_eq!(journal_mode(l.conn()), "wal");
+    assert_eq!(household_count(l.conn()), total);
 }

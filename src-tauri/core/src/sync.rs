@@ -1604,46 +1604,52 @@ impl Ledger {
             .collect::<rusqlite::Result<_>>()?;
         let lim = limits();
         let ledger_path = self.path().to_path_buf();
-        std::thread::scope(|scope| {
-            let (send, receive) = std::sync::mpsc::sync_channel::<Option<Prefetched>>(0);
-            let (files, worker_me, lim, imported) = (&files, &worker_me, &lim, &imported);
-            scope.spawn(move || {
-                // Read-only, and only to skip work: see `prefetch`.
-                let committed = Connection::open_with_flags(
-                    &ledger_path,
-                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-                )
-                .ok();
-                for f in files {
-                    let ahead = prefetch(
-                        f,
-                        worker_me,
-                        table.clone(),
-                        imported,
-                        lim,
-                        committed.as_ref(),
-                    );
-                    if send.send(ahead).is_err() {
-                        break; // the import stopped early
+        // Bulk-write mode first: it may change the journal, which needs the file to itself, so
+        // the worker's connection opens inside it and is closed before it ends.
+        self.with_bulk_writes(|me| {
+            std::thread::scope(|scope| {
+                let (send, receive) = std::sync::mpsc::sync_channel::<Option<Prefetched>>(0);
+                let (files, worker_me, lim, imported) = (&files, &worker_me, &lim, &imported);
+                scope.spawn(move || {
+                    // Read-only, and only to skip work: see `prefetch`. It waits out the writer's
+                    // commits (under the rollback journal a commit locks readers out briefly).
+                    let committed = Connection::open_with_flags(
+                        &ledger_path,
+                        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                    )
+                    .ok()
+                    .filter(|c| c.busy_timeout(std::time::Duration::from_secs(5)).is_ok());
+                    for f in files {
+                        let ahead = prefetch(
+                            f,
+                            worker_me,
+                            table.clone(),
+                            imported,
+                            lim,
+                            committed.as_ref(),
+                        );
+                        if send.send(ahead).is_err() {
+                            break; // the import stopped early
+                        }
                     }
-                }
-            });
-            self.with_bulk_writes(|me| {
-                let mut out: Vec<ImportReport> = Vec::with_capacity(total);
-                let mut group = ImportGroup::begin(me)?;
-                for (i, f) in files.iter().enumerate() {
-                    let ahead = receive.recv().ok().flatten();
-                    let r = me.import_one(f, dry_run, fault, ahead);
-                    group.add(i, &r);
-                    progress(i + 1, total, &r);
-                    out.push(r);
-                    if group.ops >= GROUP_OPS {
-                        group.commit(me, &mut out, fault);
-                        group = ImportGroup::begin(me)?;
+                });
+                {
+                    let mut out: Vec<ImportReport> = Vec::with_capacity(total);
+                    let mut group = ImportGroup::begin(me)?;
+                    for (i, f) in files.iter().enumerate() {
+                        let ahead = receive.recv().ok().flatten();
+                        let r = me.import_one(f, dry_run, fault, ahead);
+                        group.add(i, &r);
+                        progress(i + 1, total, &r);
+                        out.push(r);
+                        if group.ops >= GROUP_OPS {
+                            group.commit(me, &mut out, fault);
+                            group = ImportGroup::begin(me)?;
+                        }
                     }
+                    group.commit(me, &mut out, fault);
+                    Ok(out)
                 }
-                group.commit(me, &mut out, fault);
-                Ok(out)
             })
         })
     }
