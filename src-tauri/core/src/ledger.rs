@@ -102,9 +102,16 @@ impl Op {
     /// The SHA-256 of [`Op::body_json_and_hash`]'s JSON, hashed as it is written instead of
     /// kept: most ops are stored in the compact form, so the JSON text itself is not needed.
     pub fn body_hash(&self) -> Result<Vec<u8>> {
-        let mut hasher = HashWriter(Sha256::new());
-        serde_json::to_writer(&mut hasher, &self.body).map_err(body_not_written)?;
-        Ok(hasher.0.finalize().to_vec())
+        // Written into a buffer kept per thread, then hashed in one call: serde_json writes a
+        // body in dozens of small pieces, and feeding each to the hasher cost more than the copy.
+        thread_local! {
+            static BODY: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        BODY.with_borrow_mut(|buf| {
+            buf.clear();
+            serde_json::to_writer(&mut *buf, &self.body).map_err(body_not_written)?;
+            Ok(Sha256::digest(buf.as_slice()).to_vec())
+        })
     }
     /// The body as the op log stores it ([`encode_stored_body`]), with the hash of its
     /// canonical JSON ([`Op::body_json_and_hash`]).
@@ -152,19 +159,6 @@ impl Op {
 
 fn body_not_written(e: serde_json::Error) -> Error {
     Error::Invalid(format!("Không ghi được thao tác: {e}"))
-}
-
-/// An `io::Write` that feeds a SHA-256 instead of keeping the bytes.
-struct HashWriter(Sha256);
-
-impl std::io::Write for HashWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// A row a package creates, while its ops can still be folded on the worker ([`prepare_bodies`]).
@@ -1370,9 +1364,9 @@ pub(crate) fn row_commune(
     pending: &crate::FastMap<&str, &str>,
     pending_parent: &crate::FastMap<&str, &str>,
 ) -> Result<Option<String>> {
-    row_commune_by(op, pending, pending_parent, &mut |sql, id| {
+    row_commune_by(op, pending, pending_parent, &mut |table, column, id| {
         Ok(conn
-            .prepare_cached(sql)?
+            .prepare_cached(&format!("SELECT {column} FROM {table} WHERE id = ?1"))?
             .query_row([id], |r| r.get::<_, Option<String>>(0))
             .optional()?
             .flatten())
@@ -1386,7 +1380,7 @@ pub(crate) fn row_commune_in_package(
     pending: &crate::FastMap<&str, &str>,
     pending_parent: &crate::FastMap<&str, &str>,
 ) -> Option<Option<String>> {
-    row_commune_by(op, pending, pending_parent, &mut |_, _| Err(())).ok()
+    row_commune_by(op, pending, pending_parent, &mut |_, _, _| Err(())).ok()
 }
 
 /// Rows an op's package creates before it: each row's commune (`pending`) and parent household
@@ -1400,21 +1394,36 @@ pub(crate) type PendingMaps<'a> = (
 pub(crate) fn pending_maps(ops: &[Op]) -> PendingMaps<'_> {
     let mut pending = crate::FastMap::default();
     let mut pending_parent = crate::FastMap::default();
+    // Only the fields [`row_commune_by`] reads of each entity: the commune of a village,
+    // household or round; the household of a member or household event; the round of a survey,
+    // application, meeting, complaint or certificate (three map lookups per op otherwise).
     for op in ops {
-        if let Some(c) = op.body.set.get("commune_code").and_then(Value::as_str) {
-            pending.insert(op.row_id.as_str(), c);
-        }
-        for f in ["household_id", "round_id"] {
-            if let Some(p) = op.body.set.get(f).and_then(Value::as_str) {
-                pending_parent.insert(op.row_id.as_str(), p);
+        let (commune, parent) = match op.entity.as_str() {
+            "village" | "household" | "review_round" => (true, None),
+            "member" | "household_event" => (false, Some("household_id")),
+            "survey" | "application" | "village_meeting" | "complaint" | "certificate" => {
+                (false, Some("round_id"))
             }
+            _ => continue,
+        };
+        if commune {
+            if let Some(c) = op.body.set.get("commune_code").and_then(Value::as_str) {
+                pending.insert(op.row_id.as_str(), c);
+            }
+        }
+        if let Some(p) = parent
+            .and_then(|f| op.body.set.get(f))
+            .and_then(Value::as_str)
+        {
+            pending_parent.insert(op.row_id.as_str(), p);
         }
     }
     (pending, pending_parent)
 }
 
-/// `lookup(sql, id)`: one column of one row (`None`: no such row, or the column is empty).
-type RowLookup<'l, E> = dyn FnMut(&str, &str) -> std::result::Result<Option<String>, E> + 'l;
+/// `lookup(table, column, id)`: one column of one row (`None`: no such row, or the column is
+/// empty).
+type RowLookup<'l, E> = dyn FnMut(&str, &str, &str) -> std::result::Result<Option<String>, E> + 'l;
 
 /// [`row_commune`] with `lookup` reading the database.
 fn row_commune_by<E>(
@@ -1432,10 +1441,7 @@ fn row_commune_by<E>(
      -> std::result::Result<Option<String>, E> {
         match pending.get(id) {
             Some(c) => Ok(Some((*c).to_owned())),
-            None => lookup(
-                &format!("SELECT commune_code FROM {table} WHERE id = ?1"),
-                id,
-            ),
+            None => lookup(table, "commune_code", id),
         }
     };
     // The parent (household or round) a row names, or that its row names already.
@@ -1444,11 +1450,7 @@ fn row_commune_by<E>(
      -> std::result::Result<Option<Cow<'_, str>>, E> {
         match body(column).or_else(|| pending_parent.get(op.row_id.as_str()).copied()) {
             Some(p) => Ok(Some(Cow::Borrowed(p))),
-            None => Ok(lookup(
-                &format!("SELECT {column} FROM {} WHERE id = ?1", op.entity),
-                &op.row_id,
-            )?
-            .map(Cow::Owned)),
+            None => Ok(lookup(&op.entity, column, &op.row_id)?.map(Cow::Owned)),
         }
     };
     Ok(match op.entity.as_str() {
@@ -2283,7 +2285,6 @@ fn encode_first_rev(def: &EntityDef, op: &Op, columns: &[ColumnValue]) -> Result
     }
     // `RevDisk` with one revision and one group, as serde_json writes it. A node id is hex
     // digits, which JSON quotes as they are; anything else goes through serde_json.
-    use std::fmt::Write as _;
     let mut rev = String::with_capacity(op.origin.len() + 64);
     rev.push_str("{\"o\":[[");
     if op.origin.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -2297,12 +2298,48 @@ fn encode_first_rev(def: &EntityDef, op: &Op, columns: &[ColumnValue]) -> Result
             })?,
         );
     }
-    let _ = write!(
-        rev,
-        ",{},{},{}]],\"g\":[[\"{mask:x}\",[0]]]}}",
-        op.seq, op.authority, op.lamport
-    );
+    for n in [op.seq, op.authority, op.lamport] {
+        rev.push(',');
+        push_decimal(&mut rev, n);
+    }
+    rev.push_str("]],\"g\":[[\"");
+    push_hex(&mut rev, mask);
+    rev.push_str("\",[0]]]}");
     Ok(rev)
+}
+
+/// `n` in decimal, as `format!("{n}")` writes it (the `_rev` of every new row has three).
+fn push_decimal(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for d in &digits[at..] {
+        out.push(char::from(*d));
+    }
+}
+
+/// `mask` in lower-case hexadecimal without leading zeros, as `format!("{mask:x}")` writes it.
+fn push_hex(out: &mut String, mask: u128) {
+    let width = (128 - mask.leading_zeros()).div_ceil(4).max(1);
+    for i in (0..width).rev() {
+        let nibble = ((mask >> (4 * i)) & 0xf) as u8;
+        out.push(char::from(if nibble < 10 {
+            b'0' + nibble
+        } else {
+            b'a' + nibble - 10
+        }));
+    }
 }
 
 fn fold_with(
@@ -2836,6 +2873,38 @@ mod tests {
     /// The hash streamed while serialising is the hash of the canonical JSON the op log and
     /// the equivocation check have always used: for text with quotes, newlines, diacritics and
     /// control characters, numbers, nulls, nested values and base heads.
+    #[test]
+    fn decimal_and_hex_pushes_write_what_format_writes() {
+        let numbers = [
+            0,
+            1,
+            9,
+            10,
+            42,
+            99,
+            100,
+            12_345,
+            -1,
+            -10,
+            -907,
+            i64::MAX,
+            i64::MIN,
+        ];
+        for n in numbers {
+            let mut s = String::from("x");
+            push_decimal(&mut s, n);
+            assert_eq!(s, format!("x{n}"));
+        }
+        let mut masks = vec![0u128, 1, 0xf, 0x10, 0x6ffff, 0xffeff0, u128::MAX, 1 << 127];
+        masks.extend((0..128).map(|b| 1u128 << b));
+        masks.extend((0..128).map(|b| (1u128 << b) - 1));
+        for mask in masks {
+            let mut s = String::new();
+            push_hex(&mut s, mask);
+            assert_eq!(s, format!("{mask:x}"));
+        }
+    }
+
     #[test]
     fn a_streamed_body_hash_is_the_hash_of_the_canonical_json() {
         let mut body = OpBody::default();
