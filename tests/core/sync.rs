@@ -2164,3 +2164,69 @@ fn a_full_disk_during_an_import_refuses_the_package_and_changes_nothing() {
     let r = n.office.import_paths(&[p], false).expect("import");
     assert_eq!(r[0].status, ImportStatus::Imported, "{r:?}");
 }
+
+/// An op kept in its package is stored without a body hash (hashing every received body was
+/// ~10 % of a folder import); a copy arriving again is still told from another op under the
+/// same key: by its line in a re-sent package, by its body when it arrives otherwise.
+#[test]
+fn an_op_kept_in_its_package_has_no_hash_yet_copies_and_other_bodies_are_told_apart() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", ""), ("Nông Thị B", "")]);
+    let r = send(&d, &mut n.a, &mut n.office);
+    assert_eq!(r[0].status, ImportStatus::Imported, "{r:?}");
+    let count =
+        |l: &Ledger, sql: &str| -> i64 { l.conn().query_row(sql, [], |r| r.get(0)).unwrap() };
+    let unhashed = count(
+        &n.office,
+        "SELECT count(*) FROM op WHERE pack_line IS NOT NULL AND length(body_sha256) = 0",
+    );
+    assert!(
+        unhashed >= 3,
+        "household and members kept in the package: {unhashed}"
+    );
+    assert_eq!(
+        count(
+            &n.office,
+            "SELECT count(*) FROM op WHERE pack_line IS NULL AND length(body_sha256) <> 32"
+        ),
+        0,
+        "an op with its text in its row keeps its hash"
+    );
+
+    // The same ops re-sent (no acknowledgement yet): every one a duplicate, nothing new.
+    let ops_before = count(&n.office, "SELECT count(*) FROM op");
+    let again = n.a.export(&stick(&d), None).expect("export")[0]
+        .file
+        .clone();
+    let r = n.office.import_paths(&[again], false).expect("import");
+    assert_eq!(r[0].status, ImportStatus::Imported, "{r:?}");
+    assert_eq!(r[0].ops_new, 0, "{r:?}");
+    assert!(r[0].ops_duplicate as i64 >= unhashed, "{r:?}");
+    assert_eq!(count(&n.office, "SELECT count(*) FROM op"), ops_before);
+
+    // The same op outside a package: a duplicate; under its key another body: refused.
+    let a_node = node_id(&n.a);
+    let kept =
+        n.a.ops()
+            .expect("ops")
+            .into_iter()
+            .rfind(|o| o.origin == a_node && o.entity == "household")
+            .expect("the household's op");
+    let copy = n
+        .office
+        .apply_remote(std::slice::from_ref(&kept), Some("tay"))
+        .expect("copy");
+    assert_eq!((copy.new, copy.duplicate), (0, 1));
+    let mut forged = kept;
+    forged
+        .body
+        .set
+        .insert("address".into(), serde_json::json!("Nhà khác"));
+    let e = n
+        .office
+        .apply_remote(&[forged], Some("tay"))
+        .expect_err("another body");
+    assert!(e.to_string().contains("cùng mã"), "{e}");
+    assert_eq!(count(&n.office, "SELECT count(*) FROM op"), ops_before);
+}

@@ -126,7 +126,9 @@ impl Op {
             return Ok(EncodedBody {
                 fields_known: stored_positions_known(def, &self.body),
                 text: None,
-                hash: self.body_hash()?,
+                // Not needed while the text stays in the package (`op_pack::HeldLines`); the
+                // write path hashes the body if the op is stored in its row after all.
+                hash: Vec::new(),
                 new_row: None,
                 in_created_row: false,
                 predicted: false,
@@ -2020,13 +2022,18 @@ fn apply_op_with(
     }
     let scope = op_scope(conn, op, batch)?;
     // The text stays in the package it came in when that package is kept (`op_pack`).
-    let body_json = match (pack_line, body_json) {
-        (Some(_), _) => String::new(),
-        (None, Some(text)) => text,
-        (None, None) => op
-            .encoded_body()?
-            .text
-            .ok_or_else(|| Error::Invalid("Không ghi được thao tác.".into()))?,
+    let (body_json, body_hash) = match (pack_line, body_json) {
+        // Kept in its package: no text, and the hash only if it was computed anyway (an op
+        // prepared for its package has none, `op_pack::HeldLines`).
+        (Some(_), _) => (String::new(), body_hash),
+        (None, Some(text)) => (text, body_hash),
+        (None, None) => {
+            let e = op.encoded_body()?;
+            let text = e
+                .text
+                .ok_or_else(|| Error::Invalid("Không ghi được thao tác.".into()))?;
+            (text, e.hash)
+        }
     };
     let (user_id, device_time) = match pack_line {
         Some(_) => ("", ""),
@@ -2057,10 +2064,27 @@ fn apply_op_with(
         pack_line
     ])?;
     if inserted == 0 {
-        let known: Vec<u8> = conn
-            .prepare_cached("SELECT body_sha256 FROM op WHERE origin = ?1 AND seq = ?2")?
-            .query_row(params![op.origin, op.seq], |r| r.get(0))?;
-        if known == body_hash {
+        let (known, package, line): (Vec<u8>, Option<String>, Option<i64>) = conn
+            .prepare_cached(
+                "SELECT body_sha256, received_in, pack_line FROM op WHERE origin = ?1 AND seq = ?2",
+            )?
+            .query_row(params![op.origin, op.seq], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
+        let mine = || -> Result<Vec<u8>> {
+            match body_hash.is_empty() {
+                true => op.body_hash(),
+                false => Ok(body_hash.clone()),
+            }
+        };
+        let same = match (known.is_empty(), package, line) {
+            // Stored in its package without a hash.
+            (true, Some(package), Some(line)) => {
+                crate::op_pack::HeldLines::default().same_body(conn, &package, line, op, None)?
+            }
+            _ => known == mine()?,
+        };
+        if same {
             return Ok(Applied::Duplicate);
         }
         return Err(Error::Conflict(format!(

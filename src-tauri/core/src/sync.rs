@@ -2312,13 +2312,21 @@ fn store_roster(
     Ok(Ok(()))
 }
 
-/// The body hash of every op of `ops` this node already holds, keyed by (origin, seq): one range
+/// What this node stores of an op it already holds, to tell a copy of it from another op under
+/// the same key: the hash of its body, or (kept in its package without a hash,
+/// [`crate::op_pack::HeldLines`]) where its line is.
+enum HeldBody {
+    Hash(Vec<u8>),
+    Line(String, i64),
+}
+
+/// [`HeldBody`] of every op of `ops` this node already holds, keyed by (origin, seq): one range
 /// query per origin instead of a probe per op (a fresh commune's package holds none; a re-sent
 /// one, all).
-fn held_body_hashes<'a>(
+fn held_bodies<'a>(
     tx: &Connection,
     ops: &'a [Op],
-) -> Result<crate::FastMap<(&'a str, i64), Vec<u8>>> {
+) -> Result<crate::FastMap<(&'a str, i64), HeldBody>> {
     let mut ranges: crate::FastMap<&str, (i64, i64)> = crate::FastMap::default();
     for op in ops {
         let r = ranges.entry(op.origin.as_str()).or_insert((op.seq, op.seq));
@@ -2326,16 +2334,24 @@ fn held_body_hashes<'a>(
         r.1 = r.1.max(op.seq);
     }
     let mut stmt = tx.prepare_cached(
-        "SELECT seq, body_sha256 FROM op WHERE origin = ?1 AND seq BETWEEN ?2 AND ?3",
+        "SELECT seq, body_sha256, received_in, pack_line FROM op WHERE origin = ?1 AND seq BETWEEN ?2 AND ?3",
     )?;
     let mut out = crate::FastMap::default();
     for (origin, (lo, hi)) in ranges {
         let rows = stmt.query_map(params![origin, lo, hi], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+            let (seq, hash) = (r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?);
+            let place = (r.get::<_, Option<String>>(2)?, r.get::<_, Option<i64>>(3)?);
+            Ok((
+                seq,
+                match (hash.is_empty(), place) {
+                    (true, (Some(package), Some(line))) => HeldBody::Line(package, line),
+                    _ => HeldBody::Hash(hash),
+                },
+            ))
         })?;
         for row in rows {
-            let (seq, hash) = row?;
-            out.insert((origin, seq), hash);
+            let (seq, held) = row?;
+            out.insert((origin, seq), held);
         }
     }
     Ok(out)
@@ -2387,7 +2403,10 @@ fn apply_package(
     let mut keep: Vec<bool> = Vec::with_capacity(ops.len());
     let mut set_aside = 0u64;
     let (mut held_duplicates, mut held_lamport) = (0u64, 0i64);
-    let held_hashes = held_body_hashes(tx, ops)?;
+    let held_bodies = held_bodies(tx, ops)?;
+    let mut held_lines = crate::op_pack::HeldLines::default();
+    // The arriving op lines, by index, only once a held op is compared by its line.
+    let mut arriving: Option<Vec<&str>> = None;
     let mut in_package: crate::FastMap<(&str, i64), usize> =
         crate::FastMap::with_capacity_and_hasher(ops.len(), Default::default());
     for (idx, op) in ops.iter().enumerate() {
@@ -2434,21 +2453,28 @@ fn apply_package(
             }));
         }
         // Equivocation: the same (origin, seq) with another body, here or within the package.
-        // The body hash is computed only when the key is already known (rare), not for every op.
-        let known: Option<&Vec<u8>> = held_hashes.get(&(op.origin.as_str(), op.seq));
+        // Bodies are compared only when the key is already known (rare but for re-sent
+        // packages), not for every op.
+        let known = held_bodies.get(&(op.origin.as_str(), op.seq));
         let twin_index = in_package.insert((op.origin.as_str(), op.seq), idx);
-        let (known, twin, hash) = if known.is_some() || twin_index.is_some() {
-            let hash = op.body_hash()?;
-            let twin = match twin_index {
-                Some(j) => Some(ops[j].body_hash()?),
-                None => None,
-            };
-            (known, twin, hash)
-        } else {
-            (None, None, Vec::new())
-        };
         let held = known.is_some();
-        if known.is_some_and(|k| *k != hash) || twin.is_some_and(|k| k != hash) {
+        let differs_from_held = match known {
+            None => false,
+            Some(HeldBody::Hash(k)) => *k != op.body_hash()?,
+            Some(HeldBody::Line(package, line)) => {
+                let lines = arriving.get_or_insert_with(|| {
+                    let lines: Vec<&str> = pkg.ops.iter().collect();
+                    lines
+                });
+                let line_here = lines.get(idx).copied().filter(|_| lines.len() == ops.len());
+                !held_lines.same_body(tx, package, *line, op, line_here)?
+            }
+        };
+        let differs_from_twin = match twin_index {
+            Some(j) => ops[j].body_hash()? != op.body_hash()?,
+            None => false,
+        };
+        if differs_from_held || differs_from_twin {
             let who = origin.map(|o| o.short_code.clone()).unwrap_or_default();
             return Ok(Some(Verdict::Quarantine {
                 kind: "equivocation",
