@@ -1079,7 +1079,9 @@ impl Ledger {
     /// finished group of packages wrote survives a power cut; a process killed mid-transaction
     /// leaves a hot journal that the next open rolls back, exactly as an uncommitted WAL is
     /// ignored. Nothing else can read the file meanwhile — nothing needs to: the app has one
-    /// connection, and the folder import's worker opens its read-only one after the switch.
+    /// connection, and the folder import's worker reads nothing from the database (a reader
+    /// would wait for each commit and for any spill of the page cache, which locks readers out
+    /// under the rollback journal; `sync::held_seqs`).
     ///
     /// If another connection holds the file (SQLite then refuses to leave WAL), the writes stay
     /// in the WAL with `synchronous = NORMAL` ([`BulkJournal::Wal`]): a power cut can then roll

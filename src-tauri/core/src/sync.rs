@@ -306,17 +306,17 @@ struct Prefetched {
 /// re-importing a whole stick must stay instant).
 ///
 /// The ops' bodies are also prepared for the write path ([`Op::prepared_body`]), unless the
-/// ledger's committed state (`committed`, a read-only connection) already holds ops of the same
-/// origins up to these sequence numbers: a re-sent package is mostly ops the write path skips,
-/// and preparing them made the second thread the slower one. Whatever this connection sees, the
-/// main thread decides alone which ops are new; it only uses a prepared body for those.
+/// ledger held ops of the same origins up to these sequence numbers when the import began
+/// (`held`, [`held_seqs`]): a re-sent package is mostly ops the write path skips, and preparing
+/// them made the second thread the slower one. Whatever `held` says, the main thread decides
+/// alone which ops are new; it only uses a prepared body for those.
 fn prefetch(
     path: &Path,
     me: &Me,
     table: Arc<SenderTable>,
     imported: &BTreeSet<String>,
     lim: &Limits,
-    committed: Option<&Connection>,
+    held: &crate::FastMap<String, i64>,
 ) -> Option<Prefetched> {
     let local = LocalNode {
         node_id: &me.node.node_id,
@@ -332,7 +332,7 @@ fn prefetch(
     let bodies = ops
         .as_ref()
         .ok()
-        .filter(|ops| !maybe_held(committed, ops))
+        .filter(|ops| !maybe_held(held, ops))
         .and_then(|ops| crate::ledger::prepare_bodies(ops, true).ok());
     Some(Prefetched {
         table,
@@ -342,24 +342,36 @@ fn prefetch(
     })
 }
 
-/// Whether `ops` may include ops the ledger's committed state holds (true when unsure).
-fn maybe_held(committed: Option<&Connection>, ops: &[Op]) -> bool {
-    let Some(conn) = committed else {
-        return true;
-    };
+/// The highest sequence number the ledger holds of each origin (every origin is a node), read
+/// once when a folder import begins. The worker reads nothing from the database while the import
+/// writes: a second connection reading during the rollback journal's commits or cache spills
+/// would wait for them, or skip its work. Ops that earlier packages of the same import bring are
+/// not in it; preparing such a package once more only costs time.
+fn held_seqs(conn: &Connection) -> Result<crate::FastMap<String, i64>> {
+    let nodes: Vec<String> = conn
+        .prepare("SELECT node_id FROM node")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare("SELECT max(seq) FROM op WHERE origin = ?1")?;
+    let mut out = crate::FastMap::default();
+    for node in nodes {
+        if let Some(seq) = stmt.query_row([&node], |r| r.get::<_, Option<i64>>(0))? {
+            out.insert(node, seq);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `ops` may include ops the ledger held when the import began ([`held_seqs`]).
+fn maybe_held(held: &crate::FastMap<String, i64>, ops: &[Op]) -> bool {
     let mut lowest: crate::FastMap<&str, i64> = crate::FastMap::default();
     for op in ops {
         let l = lowest.entry(op.origin.as_str()).or_insert(op.seq);
         *l = (*l).min(op.seq);
     }
-    lowest.into_iter().any(|(origin, seq)| {
-        conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM op WHERE origin = ?1 AND seq >= ?2)",
-            params![origin, seq],
-            |r| r.get::<_, bool>(0),
-        )
-        .unwrap_or(true)
-    })
+    lowest
+        .into_iter()
+        .any(|(origin, seq)| held.get(origin).is_some_and(|h| *h >= seq))
 }
 
 /// Every op line parsed strictly, or the reason the whole package is refused.
@@ -1603,31 +1615,15 @@ impl Ledger {
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         let lim = limits();
-        let ledger_path = self.path().to_path_buf();
-        // Bulk-write mode first: it may change the journal, which needs the file to itself, so
-        // the worker's connection opens inside it and is closed before it ends.
+        let held = held_seqs(self.conn())?;
         self.with_bulk_writes(|me| {
             std::thread::scope(|scope| {
                 let (send, receive) = std::sync::mpsc::sync_channel::<Option<Prefetched>>(0);
-                let (files, worker_me, lim, imported) = (&files, &worker_me, &lim, &imported);
+                let (files, worker_me, lim, imported, held) =
+                    (&files, &worker_me, &lim, &imported, &held);
                 scope.spawn(move || {
-                    // Read-only, and only to skip work: see `prefetch`. It waits out the writer's
-                    // commits (under the rollback journal a commit locks readers out briefly).
-                    let committed = Connection::open_with_flags(
-                        &ledger_path,
-                        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-                    )
-                    .ok()
-                    .filter(|c| c.busy_timeout(std::time::Duration::from_secs(5)).is_ok());
                     for f in files {
-                        let ahead = prefetch(
-                            f,
-                            worker_me,
-                            table.clone(),
-                            imported,
-                            lim,
-                            committed.as_ref(),
-                        );
+                        let ahead = prefetch(f, worker_me, table.clone(), imported, lim, held);
                         if send.send(ahead).is_err() {
                             break; // the import stopped early
                         }
