@@ -411,6 +411,22 @@ fn household_count(conn: &rusqlite::Connection) -> i64 {
         .unwrap()
 }
 
+/// Saves 20 households headed by `head` in bulk-write mode; the journal mode seen inside.
+fn twenty_households_in_bulk(l: &mut Ledger, head: &str) -> String {
+    l.with_bulk_writes(|l| {
+        let mode = journal_mode(l.conn());
+        for i in 0..20 {
+            let h = household(l, vec![member(head, "head", "male", "1960-01-01")]);
+            l.save_household(&HouseholdInput {
+                address: format!("Thôn Nà Pò, số {i}"),
+                ..h
+            })?;
+        }
+        Ok(mode)
+    })
+    .unwrap()
+}
+
 /// Bulk-write mode (folder imports, demo generation) writes through SQLite's rollback journal
 /// when the ledger has the file to itself, and returns to WAL for every other write; when
 /// another connection holds the file it stays in WAL. Either way the writes are committed.
@@ -419,20 +435,7 @@ fn bulk_writes_use_the_rollback_journal_only_with_the_file_to_themselves() {
     let mut t = set_up();
     assert_eq!(journal_mode(t.ledger.conn()), "wal");
 
-    let inside = t
-        .ledger
-        .with_bulk_writes(|l| {
-            let mode = journal_mode(l.conn());
-            for i in 0..20 {
-                let h = household(l, vec![member("Lò Văn Pấu", "head", "male", "1960-01-01")]);
-                l.save_household(&HouseholdInput {
-                    address: format!("Thôn Nà Pò, số {i}"),
-                    ..h
-                })?;
-            }
-            Ok(mode)
-        })
-        .unwrap();
+    let inside = twenty_households_in_bulk(&mut t.ledger, "Lò Văn Pấu");
     assert_eq!(inside, "delete");
     assert_eq!(
         journal_mode(t.ledger.conn()),
@@ -453,23 +456,7 @@ fn bulk_writes_use_the_rollback_journal_only_with_the_file_to_themselves() {
     let path = t.ledger.path().to_path_buf();
     let reader = rusqlite::Connection::open(&path).unwrap();
     assert_eq!(household_count(&reader), after_first + 1);
-    let inside = t
-        .ledger
-        .with_bulk_writes(|l| {
-            let mode = journal_mode(l.conn());
-            for i in 0..20 {
-                let h = household(
-                    l,
-                    vec![member("Vi Thị Nhung", "head", "male", "1960-01-01")],
-                );
-                l.save_household(&HouseholdInput {
-                    address: format!("Thôn Nà Pò, số {i}"),
-                    ..h
-                })?;
-            }
-            Ok(mode)
-        })
-        .unwrap();
+    let inside = twenty_households_in_bulk(&mut t.ledger, "Vi Thị Nhung");
     assert_eq!(inside, "wal");
     assert_eq!(journal_mode(t.ledger.conn()), "wal");
     assert_eq!(household_count(&reader), after_first + 21);
