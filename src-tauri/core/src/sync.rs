@@ -1629,23 +1629,21 @@ impl Ledger {
                         }
                     }
                 });
-                {
-                    let mut out: Vec<ImportReport> = Vec::with_capacity(total);
-                    let mut group = ImportGroup::begin(me)?;
-                    for (i, f) in files.iter().enumerate() {
-                        let ahead = receive.recv().ok().flatten();
-                        let r = me.import_one(f, dry_run, fault, ahead);
-                        group.add(i, &r);
-                        progress(i + 1, total, &r);
-                        out.push(r);
-                        if group.ops >= GROUP_OPS {
-                            group.commit(me, &mut out, fault);
-                            group = ImportGroup::begin(me)?;
-                        }
+                let mut out: Vec<ImportReport> = Vec::with_capacity(total);
+                let mut group = ImportGroup::begin(me)?;
+                for (i, f) in files.iter().enumerate() {
+                    let ahead = receive.recv().ok().flatten();
+                    let r = me.import_one(f, dry_run, fault, ahead);
+                    group.add(i, &r);
+                    progress(i + 1, total, &r);
+                    out.push(r);
+                    if group.ops >= GROUP_OPS {
+                        group.commit(me, &mut out, fault);
+                        group = ImportGroup::begin(me)?;
                     }
-                    group.commit(me, &mut out, fault);
-                    Ok(out)
                 }
+                group.commit(me, &mut out, fault);
+                Ok(out)
             })
         })
     }
