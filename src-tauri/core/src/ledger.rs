@@ -167,14 +167,23 @@ fn body_not_written(e: serde_json::Error) -> Error {
 struct Open {
     def: &'static EntityDef,
     create: usize,
-    /// `None` while the row is its create alone and that create supersedes nothing (nearly
-    /// every row): its `_rev` is then written directly ([`encode_first_rev`]), without building
-    /// the per-field state.
-    state: Option<RevState>,
+    state: OpenRev,
     columns: Vec<ColumnValue>,
     later: bool,
     /// The package's later ops folded into the row.
     folded: Vec<usize>,
+}
+
+/// The revision state of a row a package creates, while it is folded on the worker.
+enum OpenRev {
+    /// The create alone, superseding nothing (nearly every row): its `_rev` is written directly
+    /// ([`encode_first_rev`]), without building the per-field state.
+    First,
+    /// That create and the package's one later op on the row (by index), folded without the
+    /// per-field state either ([`later_over_first`], [`encode_first_and_later`]).
+    FirstAndLater(usize),
+    /// Anything else, as [`fold_state`] builds it.
+    State(RevState),
 }
 
 /// Prepare a package's ops for the write path, without the database (a folder import does it
@@ -211,10 +220,10 @@ pub(crate) fn prepare_bodies(ops: &[Op], packaged: bool) -> Result<Vec<EncodedBo
                 // The row's first op in the package: folded here only if it creates the row.
                 let open = def.filter(|_| op.kind == OpKind::Create).and_then(|def| {
                     let (state, columns) = if is_plain_first(op) {
-                        (None, first_op_columns(def, op))
+                        (OpenRev::First, first_op_columns(def, op))
                     } else {
                         let (state, columns) = fold_state(None, def, op, None).ok()?;
-                        (Some(state), columns)
+                        (OpenRev::State(state), columns)
                     };
                     Some(Open {
                         def,
@@ -230,11 +239,22 @@ pub(crate) fn prepare_bodies(ops: &[Op], packaged: bool) -> Result<Vec<EncodedBo
             std::collections::hash_map::Entry::Occupied(mut o) => {
                 if let Some(row) = o.get_mut() {
                     let folded = def.and_then(|def| {
+                        let create = &ops[row.create];
+                        if matches!(row.state, OpenRev::First) {
+                            if let Some(columns) = later_over_first(def, create, op) {
+                                return Some((OpenRev::FirstAndLater(i), columns));
+                            }
+                        }
                         let state = match &row.state {
-                            Some(state) => state.clone(),
-                            None => fold_state(None, def, &ops[row.create], None).ok()?.0,
+                            OpenRev::State(state) => state.clone(),
+                            OpenRev::First => fold_state(None, def, create, None).ok()?.0,
+                            OpenRev::FirstAndLater(later) => {
+                                let first = fold_state(None, def, create, None).ok()?.0;
+                                fold_state(None, def, &ops[*later], Some(first)).ok()?.0
+                            }
                         };
-                        fold_state(None, def, op, Some(state)).ok()
+                        let (state, columns) = fold_state(None, def, op, Some(state)).ok()?;
+                        Some((OpenRev::State(state), columns))
                     });
                     match folded {
                         Some((state, columns)) => {
@@ -245,7 +265,7 @@ pub(crate) fn prepare_bodies(ops: &[Op], packaged: bool) -> Result<Vec<EncodedBo
                                 }
                             }
                             row.columns.sort_by_key(|(p, _, _)| *p);
-                            row.state = Some(state);
+                            row.state = state;
                             row.later = true;
                             row.folded.push(i);
                             e.in_created_row = true;
@@ -265,8 +285,11 @@ pub(crate) fn prepare_bodies(ops: &[Op], packaged: bool) -> Result<Vec<EncodedBo
     whole.extend(rows.into_values().flatten());
     // Each row's `_rev`, before derived columns join a household's columns.
     let rev_of = |row: &Open| match &row.state {
-        Some(state) => encode_rev(row.def, state),
-        None => encode_first_rev(row.def, &ops[row.create], &row.columns),
+        OpenRev::State(state) => encode_rev(row.def, state),
+        OpenRev::First => encode_first_rev(row.def, &ops[row.create], &row.columns),
+        OpenRev::FirstAndLater(later) => {
+            encode_first_and_later(row.def, &ops[row.create], &ops[*later])
+        }
     };
     let revs = finished
         .iter()
@@ -2309,28 +2332,182 @@ fn encode_first_rev(def: &EntityDef, op: &Op, columns: &[ColumnValue]) -> Result
         }
         mask |= 1u128 << pos;
     }
-    // `RevDisk` with one revision and one group, as serde_json writes it. A node id is hex
-    // digits, which JSON quotes as they are; anything else goes through serde_json.
+    // `RevDisk` with one revision and one group, as serde_json writes it.
     let mut rev = String::with_capacity(op.origin.len() + 64);
-    rev.push_str("{\"o\":[[");
-    if op.origin.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        rev.push('"');
-        rev.push_str(&op.origin);
-        rev.push('"');
-    } else {
-        rev.push_str(
-            &serde_json::to_string(&op.origin).map_err(|e| {
-                Error::Database(format!("Không ghi được trạng thái phiên bản: {e}"))
-            })?,
-        );
-    }
-    for n in [op.seq, op.authority, op.lamport] {
-        rev.push(',');
-        push_decimal(&mut rev, n);
-    }
-    rev.push_str("]],\"g\":[[\"");
+    rev.push_str("{\"o\":[");
+    push_rev_op(&mut rev, op)?;
+    rev.push_str("],\"g\":[[\"");
     push_hex(&mut rev, mask);
     rev.push_str("\",[0]]]}");
+    Ok(rev)
+}
+
+/// `op` as a revision of `RevDisk::o` (`[origin,seq,authority,lamport]`), as serde_json writes
+/// it. A node id is hex digits, which JSON quotes as they are; anything else goes through
+/// serde_json.
+fn push_rev_op(out: &mut String, op: &Op) -> Result<()> {
+    out.push('[');
+    push_json_text(out, &op.origin)?;
+    for n in [op.seq, op.authority, op.lamport] {
+        out.push(',');
+        push_decimal(out, n);
+    }
+    out.push(']');
+    Ok(())
+}
+
+/// `text` as a JSON string, as serde_json writes it.
+fn push_json_text(out: &mut String, text: &str) -> Result<()> {
+    if text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+        return Ok(());
+    }
+    out.push_str(
+        &serde_json::to_string(text)
+            .map_err(|e| Error::Database(format!("Không ghi được trạng thái phiên bản: {e}")))?,
+    );
+    Ok(())
+}
+
+/// Whether a package's later op on a row its create made can be folded into that row without
+/// the per-field revision state (a survey's classification after its creation: one op in
+/// six of a commune's package): the create is a plain first op ([`is_plain_first`]), the later
+/// op has another key and does not supersede itself, and every field of the create it sets
+/// names the create in its base. Each field it sets then has it as its one head (and the
+/// create's other fields keep the create), which needs no database and nothing but the two
+/// ops to write ([`encode_first_and_later`]). Returns the later op's columns, as
+/// [`fold_state`] gives them; `None` when the general fold must decide.
+fn later_over_first(def: &EntityDef, create: &Op, later: &Op) -> Option<Vec<ColumnValue>> {
+    if create.origin == later.origin && create.seq == later.seq {
+        return None;
+    }
+    let mut columns: Vec<ColumnValue> = Vec::with_capacity(later.body.set.len());
+    for (field, value) in &later.body.set {
+        let base = later.body.base.get(field).map_or(&[][..], Vec::as_slice);
+        if base.iter().any(|k| k.0 == later.origin && k.1 == later.seq) {
+            return None;
+        }
+        let names_create = base
+            .iter()
+            .any(|k| k.0 == create.origin && k.1 == create.seq);
+        if create.body.set.contains_key(field) && !names_create {
+            return None; // two heads: a conflict, which the write path records
+        }
+        let pos = stored_position(def, field)?;
+        columns.push((pos, def.fields[pos], json_to_sql(value)));
+    }
+    columns.sort_by_key(|(p, _, _)| *p);
+    Some(columns)
+}
+
+/// The `_rev` of a row made by a plain first op `create` with one later op folded into it
+/// ([`later_over_first`] said yes): what [`encode_rev`] writes for the state [`fold_state`]
+/// builds from the two, without building it. The revisions are numbered in the order of the
+/// first field (by name) each heads, as [`RevState::from_parts`] numbers them; each field has
+/// one head, so there is one group per revision, the lower index first; the superseded
+/// revisions are the later op's bases of the fields it sets.
+fn encode_first_and_later(def: &EntityDef, create: &Op, later: &Op) -> Result<String> {
+    let unknown = |field: &str| {
+        Error::Database(format!(
+            "Trường '{field}' không thuộc loại bản ghi {}",
+            def.name
+        ))
+    };
+    let (mut create_mask, mut later_mask) = (0u128, 0u128);
+    for field in create.body.set.keys() {
+        if !later.body.set.contains_key(field) {
+            create_mask |= 1u128 << stored_position(def, field).ok_or_else(|| unknown(field))?;
+        }
+    }
+    for field in later.body.set.keys() {
+        later_mask |= 1u128 << stored_position(def, field).ok_or_else(|| unknown(field))?;
+    }
+    // The first field by name: the create's own first field that the later op does not set,
+    // or the later op's first field, whichever sorts first.
+    let create_first = create
+        .body
+        .set
+        .keys()
+        .find(|f| !later.body.set.contains_key(*f));
+    let later_first = later.body.set.keys().next();
+    let create_leads = match (create_first, later_first) {
+        (Some(c), Some(l)) => c < l,
+        (c, _) => c.is_some(),
+    };
+    let mut revs: Vec<(&Op, u128)> = Vec::with_capacity(2);
+    if create_leads {
+        revs.push((create, create_mask));
+    }
+    if later_mask != 0 {
+        revs.push((later, later_mask));
+    }
+    if !create_leads && create_mask != 0 {
+        revs.push((create, create_mask));
+    }
+    let mut rev = String::with_capacity(2 * later.origin.len() + 96);
+    rev.push('{');
+    if !revs.is_empty() {
+        rev.push_str("\"o\":[");
+        for (i, (op, _)) in revs.iter().enumerate() {
+            if i > 0 {
+                rev.push(',');
+            }
+            push_rev_op(&mut rev, op)?;
+        }
+        rev.push_str("],\"g\":[");
+        for (i, (_, mask)) in revs.iter().enumerate() {
+            if i > 0 {
+                rev.push(',');
+            }
+            rev.push_str("[\"");
+            push_hex(&mut rev, *mask);
+            rev.push_str("\",[");
+            push_decimal(&mut rev, i as i64);
+            rev.push_str("]]");
+        }
+        rev.push(']');
+    }
+    let mut superseded = later
+        .body
+        .set
+        .keys()
+        .filter_map(|f| {
+            let base = later.body.base.get(f).filter(|b| !b.is_empty())?;
+            let mut keys: Vec<&OpKey> = base.iter().collect();
+            keys.sort();
+            keys.dedup();
+            Some((f, keys))
+        })
+        .peekable();
+    if superseded.peek().is_some() {
+        rev.push_str(if revs.is_empty() {
+            "\"p\":{"
+        } else {
+            ",\"p\":{"
+        });
+        for (i, (field, keys)) in superseded.enumerate() {
+            if i > 0 {
+                rev.push(',');
+            }
+            push_json_text(&mut rev, field)?;
+            rev.push_str(":[");
+            for (j, k) in keys.iter().enumerate() {
+                if j > 0 {
+                    rev.push(',');
+                }
+                rev.push('[');
+                push_json_text(&mut rev, &k.0)?;
+                rev.push(',');
+                push_decimal(&mut rev, k.1);
+                rev.push(']');
+            }
+            rev.push(']');
+        }
+        rev.push('}');
+    }
+    rev.push('}');
     Ok(rev)
 }
 
@@ -2894,6 +3071,97 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A later op folded into a plain create without the revision state gives what the general
+    /// fold gives: the same `_rev` bytes and columns, for every entity, over random field sets
+    /// and bases (none, the create, other ops, repeats, origins JSON must escape); and the
+    /// shortcut says no wherever the general fold needs the database (a second head).
+    #[test]
+    fn a_later_op_over_a_plain_create_folds_as_the_general_fold() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let origins = [
+            "9aa65b3ce9b367d678fc13a0d32938e7",
+            "536ac79b3cf8297ae967ab2af4162238",
+            "o\"1",
+        ];
+        let (mut short, mut general_only) = (0, 0);
+        for def in ENTITIES {
+            for _ in 0..300 {
+                let op = |set: Map<String, Value>, base, origin: &str, seq, kind| Op {
+                    origin: origin.into(),
+                    seq,
+                    lamport: seq + 3,
+                    authority: 1 + (seq % 3),
+                    user_id: "u".into(),
+                    device_time: String::new(),
+                    entity: def.name.into(),
+                    row_id: "r".into(),
+                    kind,
+                    body: OpBody { set, base },
+                    schema_ver: 2,
+                };
+                let mut first = Map::new();
+                for (i, f) in def.fields.iter().enumerate() {
+                    if next(3) > 0 {
+                        first.insert((*f).into(), Value::from(format!("đầu {i}")));
+                    }
+                }
+                let create = op(
+                    first,
+                    BTreeMap::new(),
+                    origins[next(3) as usize],
+                    1 + next(5) as i64,
+                    OpKind::Create,
+                );
+                let later_origin = origins[next(3) as usize];
+                let later_seq = 1 + next(5) as i64;
+                let (mut set, mut base) = (Map::new(), BTreeMap::new());
+                for (i, f) in def.fields.iter().enumerate() {
+                    if next(3) > 0 {
+                        continue;
+                    }
+                    set.insert((*f).into(), Value::from(i as i64));
+                    let mut keys = Vec::new();
+                    for _ in 0..next(4) {
+                        keys.push(match next(6) {
+                            0 => OpKey(later_origin.into(), later_seq),
+                            1 | 2 | 3 => create.key(),
+                            _ => OpKey(origins[next(3) as usize].into(), 1 + next(9) as i64),
+                        });
+                    }
+                    if !keys.is_empty() || next(2) == 0 {
+                        base.insert((*f).into(), keys);
+                    }
+                }
+                let later = op(set, base, later_origin, later_seq, OpKind::Update);
+                let (state, _) = fold_state(None, def, &create, None).expect("plain create");
+                let general = fold_state(None, def, &later, Some(state));
+                match later_over_first(def, &create, &later) {
+                    Some(columns) => {
+                        short += 1;
+                        let (rev, cols) =
+                            general.expect("the shortcut only where no database is needed");
+                        assert_eq!(
+                            encode_first_and_later(def, &create, &later).expect("rev"),
+                            encode_rev(def, &rev).expect("rev"),
+                            "{}",
+                            def.name
+                        );
+                        assert_eq!(columns, cols, "{}", def.name);
+                    }
+                    None => general_only += 1,
+                }
+            }
+        }
+        // Both ways were taken, each many times.
+        assert!(short > 500 && general_only > 500, "{short} {general_only}");
     }
 
     /// The hash streamed while serialising is the hash of the canonical JSON the op log and

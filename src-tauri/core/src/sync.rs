@@ -609,9 +609,41 @@ struct StrictOp {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StrictBody {
+    #[serde(deserialize_with = "fields_in_one_build")]
     set: serde_json::Map<String, Value>,
     #[serde(default)]
     base: BTreeMap<String, Vec<OpKey>>,
+}
+
+/// A body's fields read into a list first and the map built from it in one go: an exporter
+/// writes them sorted, and building a sorted map whole costs a fraction of inserting each field
+/// into it (a search from the root, a node split now and then), which was a third of the parse.
+/// The result is the same map: a field given twice keeps its last value, as with inserts.
+fn fields_in_one_build<'de, D>(
+    d: D,
+) -> std::result::Result<serde_json::Map<String, Value>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Fields;
+    impl<'de> serde::de::Visitor<'de> for Fields {
+        type Value = serde_json::Map<String, Value>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object of fields")
+        }
+        fn visit_map<A>(self, mut map: A) -> std::result::Result<Self::Value, A::Error>
+        where
+            A: serde::de::MapAccess<'de>,
+        {
+            let mut fields: Vec<(String, Value)> =
+                Vec::with_capacity(map.size_hint().unwrap_or(16));
+            while let Some(field) = map.next_entry::<String, Value>()? {
+                fields.push(field);
+            }
+            Ok(fields.into_iter().collect())
+        }
+    }
+    d.deserialize_map(Fields)
 }
 
 /// Parses one op line strictly: no unknown key, known kind, entity and fields, supported schema.
@@ -1621,14 +1653,17 @@ impl Ledger {
                 let (send, receive) = std::sync::mpsc::sync_channel::<Option<Prefetched>>(0);
                 let (files, worker_me, lim, imported, held) =
                     (&files, &worker_me, &lim, &imported, &held);
-                scope.spawn(move || {
-                    for f in files {
-                        let ahead = prefetch(f, worker_me, table.clone(), imported, lim, held);
-                        if send.send(ahead).is_err() {
-                            break; // the import stopped early
+                // Named, so that a profiler or debugger tells it from the importing thread.
+                std::thread::Builder::new()
+                    .name("package-opener".into())
+                    .spawn_scoped(scope, move || {
+                        for f in files {
+                            let ahead = prefetch(f, worker_me, table.clone(), imported, lim, held);
+                            if send.send(ahead).is_err() {
+                                break; // the import stopped early
+                            }
                         }
-                    }
-                });
+                    })?;
                 let mut out: Vec<ImportReport> = Vec::with_capacity(total);
                 let mut group = ImportGroup::begin(me)?;
                 for (i, f) in files.iter().enumerate() {
@@ -2716,6 +2751,31 @@ fn apply_package(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fields of a body built in one go are the map serde_json builds field by field: in
+    /// any order, with nested values, and a field given twice keeping its last value.
+    #[test]
+    fn a_bodys_fields_built_in_one_go_are_the_map_built_field_by_field() {
+        for set in [
+            r#"{"b":1,"a":"x","c":[1,{"z":2,"y":null}]}"#,
+            r#"{"full_name":"Lò Thị Mai","id_number":"001","full_name":"Lò Văn Páo"}"#,
+            r#"{}"#,
+        ] {
+            let line = format!(r#"{{"set":{set},"base":{{"a":[["o",1]]}}}}"#);
+            let one_go: StrictBody = serde_json::from_str(&line).expect("one go");
+            let by_field: serde_json::Map<String, Value> = serde_json::from_str(set).expect("map");
+            assert_eq!(one_go.set, by_field, "{set}");
+            assert_eq!(one_go.base.len(), 1);
+        }
+        assert_eq!(
+            serde_json::from_str::<StrictBody>(r#"{"set":{"a":1},"sets":{}}"#)
+                .ok()
+                .map(|b| b.set.len()),
+            None,
+            "an unknown key of the body is still refused"
+        );
+        assert!(serde_json::from_str::<StrictBody>(r#"{"set":[1]}"#).is_err());
+    }
 
     /// The office's return-package query reads two parts through two indexes (migration 8). It
     /// must select exactly what the single filter it replaced selected: the receiving commune's
