@@ -3132,7 +3132,7 @@ mod tests {
                     for _ in 0..next(4) {
                         keys.push(match next(6) {
                             0 => OpKey(later_origin.into(), later_seq),
-                            1 | 2 | 3 => create.key(),
+                            1..=3 => create.key(),
                             _ => OpKey(origins[next(3) as usize].into(), 1 + next(9) as i64),
                         });
                     }
