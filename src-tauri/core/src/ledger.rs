@@ -889,6 +889,9 @@ pub struct Ledger {
     clock: Arc<dyn Clock>,
     /// Built-in plus loaded rule sets; dropped whenever an op touches a `ruleset` row.
     rules_cache: std::cell::RefCell<Option<crate::rules::RuleSets>>,
+    /// The personal IDs known to the member table while a folder import runs at an office
+    /// ([`crate::review_items::KnownIdNumbers`]); `None` otherwise.
+    pub(crate) known_ids: Option<crate::review_items::KnownIdNumbers>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -912,6 +915,7 @@ impl Ledger {
             path,
             clock,
             rules_cache: std::cell::RefCell::new(None),
+            known_ids: None,
         })
     }
 
@@ -1297,7 +1301,7 @@ pub(crate) fn apply_ops_in(
     ops: &[Op],
     received_in: Option<&str>,
 ) -> Result<RemoteApply> {
-    apply_ops_encoded(tx, ops, None, received_in, None)
+    apply_ops_encoded(tx, ops, None, received_in, None, None)
 }
 
 /// [`apply_ops_in`] with each op's stored body already encoded (`bodies[i]` is `ops[i]`'s,
@@ -1309,6 +1313,7 @@ pub(crate) fn apply_ops_encoded(
     bodies: Option<Vec<EncodedBody>>,
     received_in: Option<&str>,
     pack_lines: Option<&[i64]>,
+    known_ids: Option<&mut crate::review_items::KnownIdNumbers>,
 ) -> Result<RemoteApply> {
     if bodies.as_ref().is_some_and(|b| b.len() != ops.len())
         || pack_lines.is_some_and(|l| l.len() != ops.len())
@@ -1346,7 +1351,7 @@ pub(crate) fn apply_ops_encoded(
         refresh_household_derived(tx, h)?;
     }
     // Row-level review items (locked_edit, delete_vs_edit, duplicate_person) from the op set.
-    crate::review_items::refresh_after(tx, ops)?;
+    crate::review_items::refresh_after(tx, ops, known_ids)?;
     tx.execute(
         "UPDATE local_node SET lamport = max(lamport, ?1) WHERE id = 1",
         params![max_lamport],
@@ -3438,7 +3443,8 @@ mod tests {
                 .expect("node");
             }
             apply_ops_in(&tx, &earlier, Some("p0")).expect("earlier");
-            let r = apply_ops_encoded(&tx, &package, bodies, Some("p1"), None).expect("apply");
+            let r =
+                apply_ops_encoded(&tx, &package, bodies, Some("p1"), None, None).expect("apply");
             assert_eq!(r.new, package.len() as u64);
             tx.commit().expect("commit");
             ends.push(rows_of(&conn));
@@ -3565,7 +3571,8 @@ mod tests {
             .expect("node");
             apply_ops_in(&tx, &earlier, Some("p0")).expect("earlier");
             let with_bodies = bodies.is_some();
-            let r = apply_ops_encoded(&tx, &package, bodies, Some("p1"), None).expect("apply");
+            let r =
+                apply_ops_encoded(&tx, &package, bodies, Some("p1"), None, None).expect("apply");
             // Only h3 keeps its prediction: h4 has a member from before, h5's member came
             // first, h6 has none.
             assert_eq!(r.households_predicted, u64::from(with_bodies), "{name}");

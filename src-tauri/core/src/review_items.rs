@@ -599,7 +599,7 @@ fn duplicate_item_heads(conn: &Connection, member: &str) -> Result<Vec<String>> 
 /// Members whose duplicate item must be recomputed: those of `ids` that share an ID with another
 /// record or already have an item, plus the records on the other side.
 pub(crate) fn refresh_duplicates(conn: &Connection, ids: &BTreeSet<String>) -> Result<()> {
-    refresh_duplicates_with(conn, ids, &[])
+    refresh_duplicates_with(conn, ids, &[], None)
 }
 
 /// [`refresh_duplicates`] for `ids`, and for `numbered`: members each given one personal ID by
@@ -612,6 +612,7 @@ pub(crate) fn refresh_duplicates_with(
     conn: &Connection,
     ids: &BTreeSet<String>,
     numbered: &[(&str, &str)],
+    known: Option<&mut KnownIdNumbers>,
 ) -> Result<()> {
     if ids.is_empty() && numbered.is_empty() {
         return Ok(());
@@ -625,7 +626,10 @@ pub(crate) fn refresh_duplicates_with(
         rows.collect::<rusqlite::Result<_>>()?
     };
     let mut todo: BTreeSet<String> = ids.intersection(&with_item).cloned().collect();
-    let shared = shared_id_numbers(conn, numbered.iter().map(|(_, number)| *number))?;
+    let shared = match known {
+        None => shared_id_numbers(conn, numbered.iter().map(|(_, number)| *number))?,
+        Some(known) => known.shared(conn, ids, numbered)?,
+    };
     for (id, number) in numbered {
         if with_item.contains(*id) || shared.contains(*number) {
             todo.insert((*id).to_owned());
@@ -662,6 +666,88 @@ pub(crate) fn refresh_duplicates_with(
         }
     }
     Ok(())
+}
+
+/// Every personal ID the member table held when a folder import began, and every one its
+/// packages wrote since (a number a member no longer carries, or a package rolled back, may
+/// stay: it only sends that number to the index). Read whole only while the table is small —
+/// an office's first imports, when every member of a package is new —; then a number neither
+/// held before nor given twice in the package needs no lookup. Kept by the ledger for one import
+/// ([`crate::ledger::Ledger::known_ids`]).
+#[derive(Debug, Default)]
+pub(crate) struct KnownIdNumbers {
+    held: crate::FastSet<String>,
+    /// A number not stored as text was met (the column's text affinity should prevent it):
+    /// every number is looked up from then on.
+    incomplete: bool,
+}
+
+impl KnownIdNumbers {
+    /// The numbers held, or `None` when there are more than `limit` (the index answers then).
+    pub(crate) fn load(conn: &Connection, limit: usize) -> Result<Option<Self>> {
+        let mut stmt = conn.prepare(
+            "SELECT DISTINCT id_number FROM member WHERE id_number IS NOT NULL AND id_number <> '' LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit.saturating_add(1) as i64], |r| {
+            r.get::<_, rusqlite::types::Value>(0)
+        })?;
+        let mut held = crate::FastSet::default();
+        for r in rows {
+            match r? {
+                rusqlite::types::Value::Text(t) => {
+                    held.insert(t);
+                }
+                // A number not stored as text is compared by the index.
+                _ => return Ok(None),
+            }
+        }
+        Ok((held.len() <= limit).then_some(Self {
+            held,
+            incomplete: false,
+        }))
+    }
+
+    /// [`shared_id_numbers`] for the members of a package whose one identity op set a number
+    /// (`numbered`): only numbers held before or given twice here are looked up. Then notes
+    /// the numbers the package's members carry now, these and those of the members re-read
+    /// from their rows (`ids`), whose numbers the rows have.
+    fn shared(
+        &mut self,
+        conn: &Connection,
+        ids: &BTreeSet<String>,
+        numbered: &[(&str, &str)],
+    ) -> Result<crate::FastSet<String>> {
+        let mut times: crate::FastMap<&str, u32> =
+            crate::FastMap::with_capacity_and_hasher(numbered.len(), Default::default());
+        for (_, number) in numbered {
+            *times.entry(*number).or_default() += 1;
+        }
+        let ask = times
+            .iter()
+            .filter(|(n, t)| **t > 1 || self.incomplete || self.held.contains(**n))
+            .map(|(n, _)| *n);
+        let shared = shared_id_numbers(conn, ask)?;
+        self.held.extend(times.into_keys().map(str::to_owned));
+        let list: Vec<&String> = ids.iter().collect();
+        for chunk in list.chunks(400) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT id_number FROM member WHERE id IN ({marks}) AND id_number IS NOT NULL AND id_number <> ''"
+            ))?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(chunk.iter()), |r| {
+                r.get::<_, rusqlite::types::Value>(0)
+            })?;
+            for r in rows {
+                match r? {
+                    rusqlite::types::Value::Text(t) => {
+                        self.held.insert(t);
+                    }
+                    _ => self.incomplete = true,
+                }
+            }
+        }
+        Ok(shared)
+    }
 }
 
 /// Which of `numbers` more than one member record carries, from the personal-ID index alone.
@@ -726,7 +812,11 @@ fn deleted_rows(conn: &Connection, def: &EntityDef) -> Result<BTreeSet<String>> 
 type Touched<'a> = Vec<(&'a str, &'a str, bool)>;
 
 /// Called by the ledger at the end of a write for the rows it touched (imports).
-pub(crate) fn refresh_after(conn: &Connection, ops: &[crate::ledger::Op]) -> Result<()> {
+pub(crate) fn refresh_after(
+    conn: &Connection,
+    ops: &[crate::ledger::Op],
+    known: Option<&mut KnownIdNumbers>,
+) -> Result<()> {
     let mut touched: Touched = Vec::with_capacity(ops.len());
     // Members whose one identity op here sets a personal ID (`None`: more than one such op, or
     // one that deletes, restores or clears): checked from the ID index alone.
@@ -751,7 +841,7 @@ pub(crate) fn refresh_after(conn: &Connection, ops: &[crate::ledger::Op]) -> Res
                 .or_insert(only);
         }
     }
-    refresh_with(conn, touched, &numbers)
+    refresh_with(conn, touched, &numbers, known)
 }
 
 /// Called by the ledger at the end of a local transaction for the ops it wrote.
@@ -800,7 +890,7 @@ fn decided_scopes(conn: &Connection) -> Result<(BTreeSet<String>, BTreeSet<Strin
 /// Recompute the row-level review items (and the display of rows under office decisions) for
 /// the touched rows and the rows an office decision in `touched` concerns.
 pub(crate) fn refresh(conn: &Connection, touched: Touched) -> Result<()> {
-    refresh_with(conn, touched, &crate::FastMap::default())
+    refresh_with(conn, touched, &crate::FastMap::default(), None)
 }
 
 /// [`refresh`], with the personal ID of members whose one identity op was just applied
@@ -809,6 +899,7 @@ fn refresh_with(
     conn: &Connection,
     touched: Touched,
     numbers: &crate::FastMap<&str, Option<&str>>,
+    known: Option<&mut KnownIdNumbers>,
 ) -> Result<()> {
     if touched.is_empty() {
         return Ok(());
@@ -986,7 +1077,7 @@ fn refresh_with(
         // Members an office decision names are re-read from their rows.
         let named: BTreeSet<&str> = members.iter().map(String::as_str).collect();
         numbered.retain(|(id, _)| !named.contains(id));
-        refresh_duplicates_with(conn, &members, &numbered)?;
+        refresh_duplicates_with(conn, &members, &numbered, known)?;
     }
     Ok(())
 }
@@ -994,6 +1085,85 @@ fn refresh_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Duplicate-person items after packages checked with the personal IDs known in memory are
+    /// the items the index alone gives: for numbers held before, numbers given twice in a
+    /// package, a number shared only with a member re-read from its row in the same package,
+    /// and members of later packages sharing numbers of earlier ones.
+    #[test]
+    fn personal_ids_known_in_memory_give_the_items_the_index_gives() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let number = |i: u64| format!("{:012}", 1_000 + i);
+        let items = |conn: &Connection| -> Vec<(String, String)> {
+            conn.prepare(
+                "SELECT row_id, heads FROM conflict WHERE kind = 'duplicate_person' ORDER BY 1",
+            )
+            .expect("items")
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("items")
+            .collect::<rusqlite::Result<_>>()
+            .expect("items")
+        };
+        let run = |name: &str, in_memory: bool| -> Vec<(String, String)> {
+            let conn = crate::db::open(&dir.path().join(name)).expect("open");
+            let add = |id: &str, n: &str| {
+                conn.execute(
+                    "INSERT INTO member (id, household_id, id_number) VALUES (?1, 'h', ?2)",
+                    params![id, n],
+                )
+                .expect("member");
+            };
+            // Held before the import: 0–9, number 3 twice.
+            for i in 0..10 {
+                add(&format!("old{i}"), &number(i));
+            }
+            add("old3b", &number(3));
+            let mut known = match in_memory {
+                true => Some(
+                    KnownIdNumbers::load(&conn, 100)
+                        .expect("load")
+                        .expect("few"),
+                ),
+                false => None,
+            };
+            // Each package: members with one identity op (number given), and members re-read
+            // from their rows.
+            type Members<'a> = &'a [(&'a str, u64)];
+            let packages: [(Members, Members); 3] = [
+                // A held number, one given twice, new ones, one shared with a re-read member.
+                (
+                    &[("a1", 2), ("a2", 50), ("a3", 50), ("a4", 51), ("a5", 52)],
+                    &[("a6", 52), ("a7", 53)],
+                ),
+                // Numbers of the package before (one only a re-read member carried), a new one.
+                (&[("b1", 51), ("b2", 60), ("b3", 6), ("b4", 53)], &[]),
+                // New numbers, one shared with a member re-read in the same package.
+                (&[("c1", 70), ("c2", 71)], &[("c3", 71)]),
+            ];
+            for (numbered, reread) in packages {
+                for (id, n) in numbered.iter().chain(reread) {
+                    add(id, &number(*n));
+                }
+                let numbers: Vec<(String, String)> = numbered
+                    .iter()
+                    .map(|(id, n)| ((*id).to_owned(), number(*n)))
+                    .collect();
+                let numbered: Vec<(&str, &str)> = numbers
+                    .iter()
+                    .map(|(id, n)| (id.as_str(), n.as_str()))
+                    .collect();
+                let ids: BTreeSet<String> = reread.iter().map(|(id, _)| (*id).to_owned()).collect();
+                refresh_duplicates_with(&conn, &ids, &numbered, known.as_mut()).expect("refresh");
+            }
+            items(&conn)
+        };
+        let by_index = run("index.db", false);
+        assert_eq!(by_index.len(), 14, "{by_index:?}");
+        assert_eq!(run("memory.db", true), by_index);
+        // More numbers than the limit: none kept, the index answers.
+        let conn = crate::db::open(&dir.path().join("index.db")).expect("open");
+        assert!(KnownIdNumbers::load(&conn, 5).expect("load").is_none());
+    }
 
     /// The shared numbers asked in chunks (the last one padded) are the numbers a count per
     /// number finds shared: over several chunks, with numbers asked twice, absent, or shared

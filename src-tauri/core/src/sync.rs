@@ -1648,7 +1648,18 @@ impl Ledger {
             .collect::<rusqlite::Result<_>>()?;
         let lim = limits();
         let held = held_seqs(self.conn())?;
-        self.with_bulk_writes(|me| {
+        // Only an office keeps duplicate-person items. Reading the numbers it holds pays when
+        // they are few for the packages that come (each package's new members are then looked
+        // up only if their number was held before): ~20,000 per package, a package's worth of
+        // lookups.
+        self.known_ids = match worker_me.is_office() {
+            true => crate::review_items::KnownIdNumbers::load(
+                self.conn(),
+                total.saturating_mul(20_000).min(1_000_000),
+            )?,
+            false => None,
+        };
+        let result = self.with_bulk_writes(|me| {
             std::thread::scope(|scope| {
                 let (send, receive) = std::sync::mpsc::sync_channel::<Option<Prefetched>>(0);
                 let (files, worker_me, lim, imported, held) =
@@ -1680,7 +1691,9 @@ impl Ledger {
                 group.commit(me, &mut out, fault);
                 Ok(out)
             })
-        })
+        });
+        self.known_ids = None;
+        result
     }
 
     fn import_one(
@@ -1840,7 +1853,10 @@ impl Ledger {
             n: 0,
             fail: fault.fail_after_step,
         };
-        // A savepoint inside the folder's open group transaction (see `import_inner`).
+        // A savepoint inside the folder's open group transaction (see `import_inner`). The
+        // known personal IDs are lent to it and given back after it; on an error they are
+        // dropped, and the packages after it ask the index instead.
+        let mut known_ids = self.known_ids.take();
         let tx = self.conn_mut().savepoint()?;
         let verdict = apply_package(
             &tx,
@@ -1854,6 +1870,7 @@ impl Ledger {
             &now,
             &mut steps,
             &mut report,
+            known_ids.as_mut(),
         )?;
         match verdict {
             None => {
@@ -1865,6 +1882,7 @@ impl Ledger {
                 } else {
                     tx.commit()?;
                 }
+                self.known_ids = known_ids;
                 if ops.iter().any(|o| o.entity == "ruleset") {
                     self.forget_rule_sets();
                 }
@@ -1874,6 +1892,7 @@ impl Ledger {
             }
             Some(Verdict::Reject { kind, reason }) => {
                 drop(tx);
+                self.known_ids = known_ids;
                 report.ops_new = 0;
                 report.ops_duplicate = 0;
                 report.conflicts = 0;
@@ -1881,6 +1900,7 @@ impl Ledger {
             }
             Some(Verdict::Quarantine { kind, reason, flag }) => {
                 drop(tx);
+                self.known_ids = known_ids;
                 report.ops_new = 0;
                 report.ops_duplicate = 0;
                 report.conflicts = 0;
@@ -2400,6 +2420,7 @@ fn apply_package(
     now: &str,
     steps: &mut Steps,
     report: &mut ImportReport,
+    known_ids: Option<&mut crate::review_items::KnownIdNumbers>,
 ) -> Result<Option<Verdict>> {
     // Roster and revocations first: relayed ops of this commune's other devices need them.
     if sender.role == "office" {
@@ -2563,6 +2584,7 @@ fn apply_package(
             bodies,
             Some(&pkg.header.package_id),
             lines.as_deref(),
+            known_ids,
         )?
     } else {
         let to_apply: Vec<Op> = ops
@@ -2591,6 +2613,7 @@ fn apply_package(
             bodies,
             Some(&pkg.header.package_id),
             lines.as_deref(),
+            known_ids,
         )?
     };
     if held_duplicates > 0 {
