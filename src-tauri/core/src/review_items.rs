@@ -676,13 +676,46 @@ pub(crate) fn refresh_duplicates_with(
 /// ([`crate::ledger::Ledger::known_ids`]).
 #[derive(Debug, Default)]
 pub(crate) struct KnownIdNumbers {
+    /// Numbers of up to 17 digits (a CCCD has 12) as [`digits_key`]s: no string to allocate
+    /// and hash for each of a province's members.
+    digits: crate::FastSet<u64>,
+    /// Any other number, as it is.
     held: crate::FastSet<String>,
     /// A number not stored as text was met (the column's text affinity should prevent it):
     /// every number is looked up from then on.
     incomplete: bool,
 }
 
+/// A number of 1 to 17 ASCII digits as one integer that keeps its length (`"007"` is not
+/// `"7"`); `None` for anything else.
+fn digits_key(number: &str) -> Option<u64> {
+    let b = number.as_bytes();
+    if b.is_empty() || b.len() > 17 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let value = b.iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
+    Some(value * 32 + b.len() as u64)
+}
+
 impl KnownIdNumbers {
+    fn contains(&self, number: &str) -> bool {
+        match digits_key(number) {
+            Some(k) => self.digits.contains(&k),
+            None => self.held.contains(number),
+        }
+    }
+
+    fn insert(&mut self, number: &str) {
+        match digits_key(number) {
+            Some(k) => {
+                self.digits.insert(k);
+            }
+            None => {
+                self.held.insert(number.to_owned());
+            }
+        }
+    }
+
     /// The numbers held, or `None` when there are more than `limit` (the index answers then).
     pub(crate) fn load(conn: &Connection, limit: usize) -> Result<Option<Self>> {
         let mut stmt = conn.prepare(
@@ -691,20 +724,17 @@ impl KnownIdNumbers {
         let rows = stmt.query_map([limit.saturating_add(1) as i64], |r| {
             r.get::<_, rusqlite::types::Value>(0)
         })?;
-        let mut held = crate::FastSet::default();
+        let mut known = Self::default();
+        let mut count = 0usize;
         for r in rows {
             match r? {
-                rusqlite::types::Value::Text(t) => {
-                    held.insert(t);
-                }
+                rusqlite::types::Value::Text(t) => known.insert(&t),
                 // A number not stored as text is compared by the index.
                 _ => return Ok(None),
             }
+            count += 1;
         }
-        Ok((held.len() <= limit).then_some(Self {
-            held,
-            incomplete: false,
-        }))
+        Ok((count <= limit).then_some(known))
     }
 
     /// [`shared_id_numbers`] for the members of a package whose one identity op set a number
@@ -724,10 +754,13 @@ impl KnownIdNumbers {
         }
         let ask = times
             .iter()
-            .filter(|(n, t)| **t > 1 || self.incomplete || self.held.contains(**n))
+            .filter(|(n, t)| **t > 1 || self.incomplete || self.contains(n))
             .map(|(n, _)| *n);
         let shared = shared_id_numbers(conn, ask)?;
-        self.held.extend(times.into_keys().map(str::to_owned));
+        self.digits.reserve(times.len());
+        for number in times.into_keys() {
+            self.insert(number);
+        }
         let list: Vec<&String> = ids.iter().collect();
         for chunk in list.chunks(400) {
             let marks = vec!["?"; chunk.len()].join(", ");
@@ -739,9 +772,7 @@ impl KnownIdNumbers {
             })?;
             for r in rows {
                 match r? {
-                    rusqlite::types::Value::Text(t) => {
-                        self.held.insert(t);
-                    }
+                    rusqlite::types::Value::Text(t) => self.insert(&t),
                     _ => self.incomplete = true,
                 }
             }
@@ -1086,6 +1117,21 @@ fn refresh_with(
 mod tests {
     use super::*;
 
+    /// Two numbers share a key only when they are the same text.
+    #[test]
+    fn a_number_of_digits_keeps_its_length_in_its_key() {
+        assert_eq!(digits_key("001234567890"), digits_key("001234567890"));
+        assert_ne!(digits_key("7"), digits_key("007"));
+        assert_ne!(digits_key("12"), digits_key("21"));
+        assert_eq!(
+            digits_key("99999999999999999"),
+            Some(99_999_999_999_999_999 * 32 + 17)
+        );
+        for other in ["", "1a", "１２", "123456789012345678", "-1", " 1"] {
+            assert_eq!(digits_key(other), None, "{other:?}");
+        }
+    }
+
     /// Duplicate-person items after packages checked with the personal IDs known in memory are
     /// the items the index alone gives: for numbers held before, numbers given twice in a
     /// package, a number shared only with a member re-read from its row in the same package,
@@ -1093,7 +1139,11 @@ mod tests {
     #[test]
     fn personal_ids_known_in_memory_give_the_items_the_index_gives() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let number = |i: u64| format!("{:012}", 1_000 + i);
+        // Twelve digits as a CCCD, or (from 900) a number of another form.
+        let number = |i: u64| match i {
+            900.. => format!("CMND-{i}"),
+            _ => format!("{:012}", 1_000 + i),
+        };
         let items = |conn: &Connection| -> Vec<(String, String)> {
             conn.prepare(
                 "SELECT row_id, heads FROM conflict WHERE kind = 'duplicate_person' ORDER BY 1",
@@ -1118,6 +1168,7 @@ mod tests {
                 add(&format!("old{i}"), &number(i));
             }
             add("old3b", &number(3));
+            add("old900", &number(900));
             let mut known = match in_memory {
                 true => Some(
                     KnownIdNumbers::load(&conn, 100)
@@ -1132,7 +1183,14 @@ mod tests {
             let packages: [(Members, Members); 3] = [
                 // A held number, one given twice, new ones, one shared with a re-read member.
                 (
-                    &[("a1", 2), ("a2", 50), ("a3", 50), ("a4", 51), ("a5", 52)],
+                    &[
+                        ("a1", 2),
+                        ("a2", 50),
+                        ("a3", 50),
+                        ("a4", 51),
+                        ("a5", 52),
+                        ("a8", 900),
+                    ],
                     &[("a6", 52), ("a7", 53)],
                 ),
                 // Numbers of the package before (one only a re-read member carried), a new one.
@@ -1158,7 +1216,7 @@ mod tests {
             items(&conn)
         };
         let by_index = run("index.db", false);
-        assert_eq!(by_index.len(), 14, "{by_index:?}");
+        assert_eq!(by_index.len(), 16, "{by_index:?}");
         assert_eq!(run("memory.db", true), by_index);
         // More numbers than the limit: none kept, the index answers.
         let conn = crate::db::open(&dir.path().join("index.db")).expect("open");
