@@ -851,7 +851,8 @@ pub(crate) fn refresh_after(
     let mut touched: Touched = Vec::with_capacity(ops.len());
     // Members whose one identity op here sets a personal ID (`None`: more than one such op, or
     // one that deletes, restores or clears): checked from the ID index alone.
-    let mut numbers: crate::FastMap<&str, Option<&str>> = crate::FastMap::default();
+    let mut numbers: crate::FastMap<&str, Option<&str>> =
+        crate::FastMap::with_capacity_and_hasher(ops.len(), Default::default());
     for o in ops {
         // Only a member's identity matters (`duplicate_person`); other rows skip the lookups.
         let member = o.entity == "member";
@@ -941,7 +942,7 @@ fn refresh_with(
     let office = is_office(conn)?;
     let mut rows: BTreeSet<(String, String)> = BTreeSet::new();
     let mut members: BTreeSet<String> = BTreeSet::new();
-    let mut numbered: Vec<(&str, &str)> = Vec::new();
+    let mut numbered: Vec<(&str, &str)> = Vec::with_capacity(numbers.len());
     let mut changed_households: BTreeSet<String> = BTreeSet::new();
     for (e, id, identity) in &touched {
         if *e == "member" && *identity {
