@@ -1872,12 +1872,7 @@ fn parse_rev(def: &EntityDef, row_id: &str, raw: &str) -> Result<RevState> {
 fn encode_rev(def: &EntityDef, rev: &RevState) -> Result<String> {
     let mut groups: BTreeMap<&[usize], u128> = BTreeMap::new();
     for (field, ix) in &rev.h {
-        let pos = def.position(field).filter(|p| *p < 128).ok_or_else(|| {
-            Error::Database(format!(
-                "Trường '{field}' không thuộc loại bản ghi {}",
-                def.name
-            ))
-        })?;
+        let pos = stored_position(def, field).ok_or_else(|| unknown_field(def, field))?;
         *groups.entry(ix.as_slice()).or_default() |= 1u128 << pos;
     }
     let disk = RevDisk {
@@ -1889,8 +1884,19 @@ fn encode_rev(def: &EntityDef, rev: &RevState) -> Result<String> {
         h: BTreeMap::new(),
         p: rev.p.clone(),
     };
-    serde_json::to_string(&disk)
-        .map_err(|e| Error::Database(format!("Không ghi được trạng thái phiên bản: {e}")))
+    serde_json::to_string(&disk).map_err(rev_not_written)
+}
+
+/// A field with no position in the compact `_rev` of `def` (not one of its fields).
+fn unknown_field(def: &EntityDef, field: &str) -> Error {
+    Error::Database(format!(
+        "Trường '{field}' không thuộc loại bản ghi {}",
+        def.name
+    ))
+}
+
+fn rev_not_written(e: serde_json::Error) -> Error {
+    Error::Database(format!("Không ghi được trạng thái phiên bản: {e}"))
 }
 
 /// Migration 8: rewrite every row's `_rev` in the compact form. Runs inside the migration's
@@ -2330,10 +2336,7 @@ fn encode_first_rev(def: &EntityDef, op: &Op, columns: &[ColumnValue]) -> Result
                 .keys()
                 .find(|f| def.position(f).is_none_or(|p| p >= 128))
                 .map_or("?", String::as_str);
-            return Err(Error::Database(format!(
-                "Trường '{field}' không thuộc loại bản ghi {}",
-                def.name
-            )));
+            return Err(unknown_field(def, field));
         }
         mask |= 1u128 << pos;
     }
@@ -2369,10 +2372,7 @@ fn push_json_text(out: &mut String, text: &str) -> Result<()> {
         out.push('"');
         return Ok(());
     }
-    out.push_str(
-        &serde_json::to_string(text)
-            .map_err(|e| Error::Database(format!("Không ghi được trạng thái phiên bản: {e}")))?,
-    );
+    out.push_str(&serde_json::to_string(text).map_err(rev_not_written)?);
     Ok(())
 }
 
@@ -2414,20 +2414,16 @@ fn later_over_first(def: &EntityDef, create: &Op, later: &Op) -> Option<Vec<Colu
 /// one head, so there is one group per revision, the lower index first; the superseded
 /// revisions are the later op's bases of the fields it sets.
 fn encode_first_and_later(def: &EntityDef, create: &Op, later: &Op) -> Result<String> {
-    let unknown = |field: &str| {
-        Error::Database(format!(
-            "Trường '{field}' không thuộc loại bản ghi {}",
-            def.name
-        ))
-    };
     let (mut create_mask, mut later_mask) = (0u128, 0u128);
     for field in create.body.set.keys() {
         if !later.body.set.contains_key(field) {
-            create_mask |= 1u128 << stored_position(def, field).ok_or_else(|| unknown(field))?;
+            create_mask |=
+                1u128 << stored_position(def, field).ok_or_else(|| unknown_field(def, field))?;
         }
     }
     for field in later.body.set.keys() {
-        later_mask |= 1u128 << stored_position(def, field).ok_or_else(|| unknown(field))?;
+        later_mask |=
+            1u128 << stored_position(def, field).ok_or_else(|| unknown_field(def, field))?;
     }
     // The first field by name: the create's own first field that the later op does not set,
     // or the later op's first field, whichever sorts first.
@@ -2486,12 +2482,9 @@ fn encode_first_and_later(def: &EntityDef, create: &Op, later: &Op) -> Result<St
             Some((f, keys))
         })
         .peekable();
+    // A field the later op supersedes is one it sets, so `o` is never empty here.
     if superseded.peek().is_some() {
-        rev.push_str(if revs.is_empty() {
-            "\"p\":{"
-        } else {
-            ",\"p\":{"
-        });
+        rev.push_str(",\"p\":{");
         for (i, (field, keys)) in superseded.enumerate() {
             if i > 0 {
                 rev.push(',');
