@@ -946,6 +946,17 @@ impl Ledger {
         &self.conn
     }
 
+    /// A savepoint for one package of a folder import, and beside it the personal IDs that
+    /// import keeps ([`Ledger::known_ids`]), which the package's review refresh reads and adds to.
+    pub(crate) fn package_savepoint(
+        &mut self,
+    ) -> Result<(
+        rusqlite::Savepoint<'_>,
+        Option<&mut crate::review_items::KnownIdNumbers>,
+    )> {
+        Ok((self.conn.savepoint()?, self.known_ids.as_mut()))
+    }
+
     /// Mutable access for setup code that creates the local identity and for the exchange,
     /// which applies imported ops through [`apply_op`] itself.
     pub(crate) fn conn_mut(&mut self) -> &mut Connection {

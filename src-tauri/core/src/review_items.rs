@@ -636,22 +636,22 @@ pub(crate) fn refresh_duplicates_with(
         }
     }
     let list: Vec<&String> = ids.iter().collect();
-    for chunk in list.chunks(400) {
-        let marks = vec!["?"; chunk.len()].join(", ");
-        // `b.rowid <> a.rowid` (ids are unique, so it is `b.id <> a.id`) is answered from the
-        // personal-ID index alone, without reading each other member's row.
-        let sql = format!(
+    // `b.rowid <> a.rowid` (ids are unique, so it is `b.id <> a.id`) is answered from the
+    // personal-ID index alone, without reading each other member's row.
+    each_row_in_chunks(
+        conn,
+        |marks| {
+            format!(
             "SELECT a.id FROM member a WHERE a.id IN ({marks}) AND a.deleted = 0 AND a.id_number IS NOT NULL
                AND a.id_number <> '' AND EXISTS (SELECT 1 FROM member b WHERE b.id_number = a.id_number AND b.rowid <> a.rowid)"
-        );
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(chunk.iter()), |r| {
-            r.get::<_, String>(0)
-        })?;
-        for r in rows {
-            todo.insert(r?);
-        }
-    }
+        )
+        },
+        &list,
+        |r| {
+            todo.insert(r.get(0)?);
+            Ok(())
+        },
+    )?;
     let mut done = BTreeSet::new();
     while let Some(m) = todo.pop_first() {
         if !done.insert(m.clone()) {
@@ -762,21 +762,22 @@ impl KnownIdNumbers {
             self.insert(number);
         }
         let list: Vec<&String> = ids.iter().collect();
-        for chunk in list.chunks(400) {
-            let marks = vec!["?"; chunk.len()].join(", ");
-            let mut stmt = conn.prepare_cached(&format!(
+        each_row_in_chunks(
+            conn,
+            |marks| {
+                format!(
                 "SELECT id_number FROM member WHERE id IN ({marks}) AND id_number IS NOT NULL AND id_number <> ''"
-            ))?;
-            let rows = stmt.query_map(rusqlite::params_from_iter(chunk.iter()), |r| {
-                r.get::<_, rusqlite::types::Value>(0)
-            })?;
-            for r in rows {
-                match r? {
+            )
+            },
+            &list,
+            |r| {
+                match r.get(0)? {
                     rusqlite::types::Value::Text(t) => self.insert(&t),
                     _ => self.incomplete = true,
                 }
-            }
-        }
+                Ok(())
+            },
+        )?;
         Ok(shared)
     }
 }
@@ -789,34 +790,53 @@ fn shared_id_numbers<'a>(
     conn: &Connection,
     numbers: impl Iterator<Item = &'a str>,
 ) -> Result<crate::FastSet<String>> {
-    const CHUNK: usize = 500;
     let mut numbers: Vec<&str> = numbers.collect();
     numbers.sort_unstable();
     numbers.dedup();
     let mut shared = crate::FastSet::default();
-    if numbers.is_empty() {
-        return Ok(shared);
+    each_row_in_chunks(
+        conn,
+        |marks| {
+            format!(
+            "SELECT id_number FROM member WHERE id_number IN ({marks}) GROUP BY id_number HAVING count(*) > 1"
+        )
+        },
+        &numbers,
+        |r| {
+            shared.insert(r.get(0)?);
+            Ok(())
+        },
+    )?;
+    Ok(shared)
+}
+
+/// Runs the statement `sql` gives for a list of placeholders (`?, ?, …`) over `values`, 500 at
+/// a time, and hands each row it returns to `row`. The last chunk repeats its last value up to
+/// the statement's size, so one statement text (prepared once, then cached) serves every
+/// chunk; each statement here selects rows `IN` the list, where a value given twice selects
+/// the same rows once.
+fn each_row_in_chunks<V: rusqlite::ToSql>(
+    conn: &Connection,
+    sql: impl FnOnce(&str) -> String,
+    values: &[V],
+    mut row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<()>,
+) -> Result<()> {
+    const CHUNK: usize = 500;
+    if values.is_empty() {
+        return Ok(());
     }
-    let sql = format!(
-        "SELECT id_number FROM member WHERE id_number IN ({}) GROUP BY id_number HAVING count(*) > 1",
-        vec!["?"; CHUNK].join(", ")
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    for chunk in numbers.chunks(CHUNK) {
-        // The last chunk repeats its last number up to the statement's size (one statement
-        // text for every chunk; a number asked twice is answered once).
+    let mut stmt = conn.prepare_cached(&sql(&vec!["?"; CHUNK].join(", ")))?;
+    for chunk in values.chunks(CHUNK) {
         let padded = chunk
             .iter()
             .chain(std::iter::repeat(&chunk[chunk.len() - 1]))
             .take(CHUNK);
-        let rows = stmt.query_map(rusqlite::params_from_iter(padded), |r| {
-            r.get::<_, String>(0)
-        })?;
-        for r in rows {
-            shared.insert(r?);
+        let mut rows = stmt.query(rusqlite::params_from_iter(padded))?;
+        while let Some(r) = rows.next()? {
+            row(r)?;
         }
     }
-    Ok(shared)
+    Ok(())
 }
 
 fn is_office(conn: &Connection) -> Result<bool> {

@@ -1854,10 +1854,8 @@ impl Ledger {
             fail: fault.fail_after_step,
         };
         // A savepoint inside the folder's open group transaction (see `import_inner`). The
-        // known personal IDs are lent to it and given back after it; on an error they are
-        // dropped, and the packages after it ask the index instead.
-        let mut known_ids = self.known_ids.take();
-        let tx = self.conn_mut().savepoint()?;
+        // known personal IDs stay valid if it is rolled back: they may only hold too many.
+        let (tx, known_ids) = self.package_savepoint()?;
         let verdict = apply_package(
             &tx,
             &me,
@@ -1870,7 +1868,7 @@ impl Ledger {
             &now,
             &mut steps,
             &mut report,
-            known_ids.as_mut(),
+            known_ids,
         )?;
         match verdict {
             None => {
@@ -1882,7 +1880,6 @@ impl Ledger {
                 } else {
                     tx.commit()?;
                 }
-                self.known_ids = known_ids;
                 if ops.iter().any(|o| o.entity == "ruleset") {
                     self.forget_rule_sets();
                 }
@@ -1892,7 +1889,6 @@ impl Ledger {
             }
             Some(Verdict::Reject { kind, reason }) => {
                 drop(tx);
-                self.known_ids = known_ids;
                 report.ops_new = 0;
                 report.ops_duplicate = 0;
                 report.conflicts = 0;
@@ -1900,7 +1896,6 @@ impl Ledger {
             }
             Some(Verdict::Quarantine { kind, reason, flag }) => {
                 drop(tx);
-                self.known_ids = known_ids;
                 report.ops_new = 0;
                 report.ops_duplicate = 0;
                 report.conflicts = 0;
