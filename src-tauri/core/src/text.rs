@@ -22,13 +22,15 @@ fn tone_rank(c: char) -> Option<u8> {
 
 /// Lower-case, strip every diacritic and map đ to d: "Nông Thị Phương" → "nong thi phuong",
 /// "Đặng" → "dang". Whitespace runs become one space; the result is trimmed.
+///
+/// Each character is decomposed on its own (canonical decomposition, as NFD does) and ASCII
+/// is taken as is: the same result as folding the string's NFD, because NFD only reorders
+/// combining marks (every character of a non-zero combining class is a mark) and folding drops
+/// them all — without NFD's buffer and reordering, for the 150,000 households of an import.
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut last_space = true;
-    for c in s.nfd() {
-        if unicode_normalization::char::is_combining_mark(c) {
-            continue;
-        }
+    let mut take = |c: char| {
         let c = match c {
             'đ' | 'Đ' => 'd',
             c if c.is_whitespace() => ' ',
@@ -39,10 +41,24 @@ pub fn fold(s: &str) -> String {
                 out.push(' ');
             }
             last_space = true;
-            continue;
+            return;
         }
         last_space = false;
-        out.extend(c.to_lowercase());
+        match c.is_ascii() {
+            true => out.push(c.to_ascii_lowercase()),
+            false => out.extend(c.to_lowercase()),
+        }
+    };
+    for c in s.chars() {
+        if c.is_ascii() {
+            take(c);
+            continue;
+        }
+        unicode_normalization::char::decompose_canonical(c, |d| {
+            if !unicode_normalization::char::is_combining_mark(d) {
+                take(d);
+            }
+        });
     }
     if out.ends_with(' ') {
         out.pop();
@@ -51,56 +67,28 @@ pub fn fold(s: &str) -> String {
 }
 
 /// Position of a base letter (with its vowel modifier) in the Vietnamese alphabet, extended with
-/// the Latin letters f j w z where they would fall in Latin order.
+/// the Latin letters f j w z where they would fall in Latin order:
+/// a ă â b c d đ e ê f g h i j k l m n o ô ơ p q r s t u ư v w x y z.
 fn letter_rank(base: char, modifier: Option<char>) -> Option<u8> {
-    const ORDER: [(&str, char); 33] = [
-        ("a", 'a'),
-        ("ă", 'a'),
-        ("â", 'a'),
-        ("b", 'b'),
-        ("c", 'c'),
-        ("d", 'd'),
-        ("đ", 'đ'),
-        ("e", 'e'),
-        ("ê", 'e'),
-        ("f", 'f'),
-        ("g", 'g'),
-        ("h", 'h'),
-        ("i", 'i'),
-        ("j", 'j'),
-        ("k", 'k'),
-        ("l", 'l'),
-        ("m", 'm'),
-        ("n", 'n'),
-        ("o", 'o'),
-        ("ô", 'o'),
-        ("ơ", 'o'),
-        ("p", 'p'),
-        ("q", 'q'),
-        ("r", 'r'),
-        ("s", 's'),
-        ("t", 't'),
-        ("u", 'u'),
-        ("ư", 'u'),
-        ("v", 'v'),
-        ("w", 'w'),
-        ("x", 'x'),
-        ("y", 'y'),
-        ("z", 'z'),
-    ];
-    let wanted: String = match (base, modifier) {
-        ('a', Some(BREVE)) => "ă".into(),
-        ('a', Some(CIRCUMFLEX)) => "â".into(),
-        ('e', Some(CIRCUMFLEX)) => "ê".into(),
-        ('o', Some(CIRCUMFLEX)) => "ô".into(),
-        ('o', Some(HORN)) => "ơ".into(),
-        ('u', Some(HORN)) => "ư".into(),
-        (b, _) => b.to_string(),
-    };
-    ORDER
-        .iter()
-        .position(|(s, _)| *s == wanted)
-        .map(|i| i as u8)
+    Some(match (base, modifier) {
+        ('a', Some(BREVE)) | ('ă', _) => 1,
+        ('a', Some(CIRCUMFLEX)) | ('â', _) => 2,
+        ('a', _) => 0,
+        ('b', _) => 3,
+        ('c', _) => 4,
+        ('d', _) => 5,
+        ('đ', _) => 6,
+        ('e', Some(CIRCUMFLEX)) | ('ê', _) => 8,
+        ('e', _) => 7,
+        (c @ 'f'..='n', _) => 9 + (c as u8 - b'f'),
+        ('o', Some(CIRCUMFLEX)) | ('ô', _) => 19,
+        ('o', Some(HORN)) | ('ơ', _) => 20,
+        ('o', _) => 18,
+        (c @ 'p'..='u', _) if (c, modifier) != ('u', Some(HORN)) => 21 + (c as u8 - b'p'),
+        ('u', _) | ('ư', _) => 27,
+        (c @ 'v'..='z', _) => 28 + (c as u8 - b'v'),
+        _ => return None,
+    })
 }
 
 /// A key whose plain byte order is Vietnamese dictionary order: letters first by the Vietnamese
@@ -177,6 +165,101 @@ mod tests {
             ("", ""),
         ] {
             assert_eq!(fold(input), want, "{input}");
+        }
+    }
+
+    /// Folding as first written: the whole string's NFD, marks dropped.
+    fn fold_by_nfd(s: &str) -> String {
+        let mut out = String::new();
+        let mut last_space = true;
+        for c in s.nfd() {
+            if unicode_normalization::char::is_combining_mark(c) {
+                continue;
+            }
+            let c = match c {
+                'đ' | 'Đ' => 'd',
+                c if c.is_whitespace() => ' ',
+                c => c,
+            };
+            if c == ' ' {
+                if !last_space {
+                    out.push(' ');
+                }
+                last_space = true;
+                continue;
+            }
+            last_space = false;
+            out.extend(c.to_lowercase());
+        }
+        if out.ends_with(' ') {
+            out.pop();
+        }
+        out
+    }
+
+    #[test]
+    fn folding_char_by_char_is_folding_the_strings_nfd() {
+        // Every character of the first two planes alone, after a letter and before a mark …
+        for c in (0..0x2_0000u32).filter_map(char::from_u32) {
+            for s in [
+                c.to_string(),
+                format!("Ta{c}"),
+                format!("{c}\u{0323}\u{0301} x"),
+            ] {
+                assert_eq!(fold(&s), fold_by_nfd(&s), "{s:?}");
+            }
+        }
+        // … and marks in every order after Vietnamese letters, decomposed or not.
+        let marks = [
+            '\u{0300}', '\u{0301}', '\u{0303}', '\u{0309}', '\u{0323}', BREVE, CIRCUMFLEX, HORN,
+        ];
+        for base in ["a", "Ư", "ơ", "Đ", "  ", "ễ"] {
+            for m1 in marks {
+                for m2 in marks {
+                    let s = format!(" {base}{m1}{m2}{base} ");
+                    assert_eq!(fold(&s), fold_by_nfd(&s), "{s:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn letter_ranks_follow_the_alphabet_string() {
+        // The alphabet as a list of letters, each with the modifier NFD gives it.
+        let alphabet = "a ă â b c d đ e ê f g h i j k l m n o ô ơ p q r s t u ư v w x y z";
+        let letters: Vec<(char, Option<char>)> = alphabet
+            .split(' ')
+            .map(|l| {
+                let mut d = l.nfd();
+                (d.next().unwrap(), d.next())
+            })
+            .collect();
+        let rank = |base: char, modifier: Option<char>| {
+            let exact = letters.iter().position(|l| *l == (base, modifier));
+            exact
+                .or_else(|| letters.iter().position(|l| *l == (base, None)))
+                .map(|i| i as u8)
+        };
+        for base in (0..0x2000u32).filter_map(char::from_u32) {
+            for modifier in [
+                None,
+                Some(BREVE),
+                Some(CIRCUMFLEX),
+                Some(HORN),
+                Some('\u{0301}'),
+            ] {
+                let want = match base {
+                    // Precomposed letters (never left by NFD) rank as their letter.
+                    'ă' => Some(1),
+                    'â' => Some(2),
+                    'ê' => Some(8),
+                    'ô' => Some(19),
+                    'ơ' => Some(20),
+                    'ư' => Some(27),
+                    _ => rank(base, modifier),
+                };
+                assert_eq!(letter_rank(base, modifier), want, "{base:?} {modifier:?}");
+            }
         }
     }
 
