@@ -28,42 +28,63 @@ fn tone_rank(c: char) -> Option<u8> {
 /// combining marks (every character of a non-zero combining class is a mark) and folding drops
 /// them all — without NFD's buffer and reordering, for the 150,000 households of an import.
 pub fn fold(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut last_space = true;
-    let mut take = |c: char| {
+    let mut out = Folded::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii() {
+            out.take(c);
+            continue;
+        }
+        unicode_normalization::char::decompose_canonical(c, |d| {
+            if !unicode_normalization::char::is_combining_mark(d) {
+                out.take(d);
+            }
+        });
+    }
+    out.finish()
+}
+
+/// The text [`fold`] builds, one base character (no combining mark) at a time.
+struct Folded {
+    out: String,
+    last_space: bool,
+}
+
+impl Folded {
+    fn with_capacity(n: usize) -> Self {
+        Folded {
+            out: String::with_capacity(n),
+            last_space: true,
+        }
+    }
+
+    /// Adds one character: đ/Đ as d, whitespace runs as one space, the rest lower-cased.
+    fn take(&mut self, c: char) {
         let c = match c {
             'đ' | 'Đ' => 'd',
             c if c.is_whitespace() => ' ',
             c => c,
         };
         if c == ' ' {
-            if !last_space {
-                out.push(' ');
+            if !self.last_space {
+                self.out.push(' ');
             }
-            last_space = true;
+            self.last_space = true;
             return;
         }
-        last_space = false;
+        self.last_space = false;
         match c.is_ascii() {
-            true => out.push(c.to_ascii_lowercase()),
-            false => out.extend(c.to_lowercase()),
+            true => self.out.push(c.to_ascii_lowercase()),
+            false => self.out.extend(c.to_lowercase()),
         }
-    };
-    for c in s.chars() {
-        if c.is_ascii() {
-            take(c);
-            continue;
+    }
+
+    /// The text without a trailing space.
+    fn finish(mut self) -> String {
+        if self.out.ends_with(' ') {
+            self.out.pop();
         }
-        unicode_normalization::char::decompose_canonical(c, |d| {
-            if !unicode_normalization::char::is_combining_mark(d) {
-                take(d);
-            }
-        });
+        self.out
     }
-    if out.ends_with(' ') {
-        out.pop();
-    }
-    out
 }
 
 /// Position of a base letter (with its vowel modifier) in the Vietnamese alphabet, extended with
@@ -168,33 +189,16 @@ mod tests {
         }
     }
 
-    /// Folding as first written: the whole string's NFD, marks dropped.
+    /// Folding as first written: the whole string's NFD (decomposed and its marks reordered),
+    /// marks dropped.
     fn fold_by_nfd(s: &str) -> String {
-        let mut out = String::new();
-        let mut last_space = true;
+        let mut out = Folded::with_capacity(s.len());
         for c in s.nfd() {
-            if unicode_normalization::char::is_combining_mark(c) {
-                continue;
+            if !unicode_normalization::char::is_combining_mark(c) {
+                out.take(c);
             }
-            let c = match c {
-                'đ' | 'Đ' => 'd',
-                c if c.is_whitespace() => ' ',
-                c => c,
-            };
-            if c == ' ' {
-                if !last_space {
-                    out.push(' ');
-                }
-                last_space = true;
-                continue;
-            }
-            last_space = false;
-            out.extend(c.to_lowercase());
         }
-        if out.ends_with(' ') {
-            out.pop();
-        }
-        out
+        out.finish()
     }
 
     #[test]
