@@ -11,13 +11,13 @@
 //! memory reused before that costs no fault.
 //!
 //! Each purge still had a price: an `madvise` call that interrupts the other core to flush its
-//! TLB (the profiles show those interrupts), and more kernel time. A folder import frees and reallocates
-//! the same amount of memory for every package, and with v3's one-second delay it kept purging
-//! memory it reused moments later: ~0.3 s of a ~10 s 30-commune import (BENCHMARKS.md, session
-//! 12; 5 s kept about half of that, 15 s and 60 s all of it, as did never purging). The delay
-//! is therefore 15 s: memory free that long is reset as before, so an idle desktop app still
-//! gives it back, and since a reset does not lower the resident size until the system
-//! reclaims the pages, nothing a user sees changes.
+//! TLB (the profiles show those interrupts), and more kernel time. A folder import frees and
+//! reallocates the same amount of memory for every package, and with v3's one-second delay it
+//! kept purging memory it reused moments later: ~0.3 s of a ~10 s 30-commune import
+//! (BENCHMARKS.md, session 12; 5 s kept about half of that, 15 s and 60 s all of it, as did
+//! never purging). The delay is therefore 15 s: memory free that long is reset as before, so
+//! an idle desktop app still gives it back, and since a reset does not lower the resident size
+//! until the system reclaims the pages, nothing a user sees changes.
 //!
 //! This module holds the workspace's only `unsafe` code (the lint is `deny` with this one
 //! exception): calls into mimalloc's C API with integer arguments.

@@ -105,8 +105,8 @@ fn letter_rank(base: char, modifier: Option<char>) -> Option<u8> {
         ('o', Some(CIRCUMFLEX)) | ('ô', _) => 19,
         ('o', Some(HORN)) | ('ơ', _) => 20,
         ('o', _) => 18,
-        (c @ 'p'..='u', _) if (c, modifier) != ('u', Some(HORN)) => 21 + (c as u8 - b'p'),
-        ('u', _) | ('ư', _) => 27,
+        ('u', Some(HORN)) | ('ư', _) => 27,
+        (c @ 'p'..='u', _) => 21 + (c as u8 - b'p'),
         (c @ 'v'..='z', _) => 28 + (c as u8 - b'v'),
         _ => return None,
     })
