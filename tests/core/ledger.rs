@@ -411,20 +411,31 @@ fn household_count(conn: &rusqlite::Connection) -> i64 {
         .unwrap()
 }
 
+fn foreign_keys(conn: &rusqlite::Connection) -> bool {
+    conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .unwrap()
+}
+
 /// Saves 20 households headed by `head` in bulk-write mode; the journal mode seen inside.
+/// Foreign keys are not enforced inside (every op's origin is checked against the node table
+/// before it is written) and are again afterwards.
 fn twenty_households_in_bulk(l: &mut Ledger, head: &str) -> String {
-    l.with_bulk_writes(|l| {
-        let mode = journal_mode(l.conn());
-        for i in 0..20 {
-            let h = household(l, vec![member(head, "head", "male", "1960-01-01")]);
-            l.save_household(&HouseholdInput {
-                address: format!("Thôn Nà Pò, số {i}"),
-                ..h
-            })?;
-        }
-        Ok(mode)
-    })
-    .unwrap()
+    let out = l
+        .with_bulk_writes(|l| {
+            let mode = journal_mode(l.conn());
+            assert!(!foreign_keys(l.conn()), "not enforced in bulk-write mode");
+            for i in 0..20 {
+                let h = household(l, vec![member(head, "head", "male", "1960-01-01")]);
+                l.save_household(&HouseholdInput {
+                    address: format!("Thôn Nà Pò, số {i}"),
+                    ..h
+                })?;
+            }
+            Ok(mode)
+        })
+        .unwrap();
+    assert!(foreign_keys(l.conn()), "enforced again afterwards");
+    out
 }
 
 /// Bulk-write mode (folder imports, demo generation) writes through SQLite's rollback journal

@@ -899,6 +899,55 @@ fn case21_unknown_op_kind_or_field_rejects_the_whole_package() {
     assert_eq!(dump(&n.office), before);
 }
 
+/// A package that carries the same op twice (same key, same body) imports it once and counts
+/// the copy as a duplicate: the import writes a package's log rows several per statement and
+/// must not meet the copy's key there (`ledger::LogWrite::Deferred`).
+#[test]
+fn an_op_carried_twice_in_one_package_is_applied_once() {
+    let mut n = net();
+    let d = n.dir.path().to_path_buf();
+    add_household(&mut n.a, "Nhà 1", &[("Nông Văn A", ""), ("Lò Thị B", "")]);
+    add_household(&mut n.a, "Nhà 2", &[("Ma Văn C", "")]);
+    let lines = op_lines(&n.a);
+    assert!(lines.len() >= 5, "{}", lines.len());
+    let mut twice = lines.clone();
+    twice.insert(3, lines[1].clone());
+    twice.push(lines[0].clone());
+    let p = forge(&d, &n.a, &n.office, twice);
+    let r = n.office.import_paths(&[p], false).expect("import");
+    assert_eq!(r[0].status, ImportStatus::Imported, "{r:?}");
+    assert_eq!(
+        (r[0].ops_new, r[0].ops_duplicate),
+        (lines.len() as u64, 2),
+        "{r:?}"
+    );
+    // The honest package then brings nothing new: every op of `a` is held exactly once.
+    let r = send(&d, &mut n.a, &mut n.office);
+    assert_eq!(r[0].status, ImportStatus::Imported, "{r:?}");
+    assert_eq!(r[0].ops_new, 0, "{r:?}");
+    let a_id = node_id(&n.a);
+    let (rows, keys): (i64, i64) = n
+        .office
+        .conn()
+        .query_row(
+            "SELECT count(*), count(DISTINCT seq) FROM op WHERE origin = ?1",
+            [&a_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("count");
+    assert_eq!((rows, keys), (lines.len() as i64, lines.len() as i64));
+    let names: i64 = n
+        .office
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM member WHERE full_name IN ('Nông Văn A', 'Lò Thị B', 'Ma Văn C')",
+            [],
+            |r| r.get(0),
+        )
+        .expect("members");
+    assert_eq!(names, 3);
+}
+
 #[test]
 fn case24_batch_of_30_packages_with_3_bad_imports_the_27() {
     let mut n = net();

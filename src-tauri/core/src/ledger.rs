@@ -1131,16 +1131,23 @@ impl Ledger {
     ///
     /// Every other write, above all what a person typed, commits in WAL mode with `synchronous
     /// = FULL`: once the app says "đã lưu", a power cut cannot take it back.
+    ///
+    /// Foreign keys are not enforced while `f` runs. The only ones are the op log's `origin`
+    /// and `local_node`'s id, both naming a `node` row: a folder import checks every op's origin
+    /// against the node table before it writes anything of its package (`sync::apply_package`),
+    /// and local writes are this node's. Enforcing them made SQLite keep a statement journal
+    /// for every insert of several log rows at once ([`LogWrite::Deferred`]), which cost more
+    /// than the rows (BENCHMARKS.md, session 13).
     pub fn with_bulk_writes<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         let journal = BulkJournal::enter(self.conn(), &self.path);
         let setup = match &journal {
             BulkJournal::Rollback => {
-                format!("PRAGMA synchronous = FULL; PRAGMA cache_size = -{BULK_CACHE_KIB};")
+                format!("PRAGMA synchronous = FULL; PRAGMA cache_size = -{BULK_CACHE_KIB}; PRAGMA foreign_keys = OFF;")
             }
             BulkJournal::Wal(checkpointer) => {
                 let own_checkpoints = if checkpointer.is_some() { 0 } else { 16_384 };
                 format!(
-                    "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = {own_checkpoints}; PRAGMA cache_size = -{BULK_CACHE_KIB};"
+                    "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = {own_checkpoints}; PRAGMA cache_size = -{BULK_CACHE_KIB}; PRAGMA foreign_keys = OFF;"
                 )
             }
         };
@@ -1197,7 +1204,7 @@ impl BulkJournal {
     /// the rollback journal is as safe, and the next open switches to WAL again (`db::open`).
     fn leave(self, conn: &Connection) -> Result<()> {
         let back = format!(
-            "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 1000; PRAGMA cache_size = -{CACHE_KIB};"
+            "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 1000; PRAGMA cache_size = -{CACHE_KIB}; PRAGMA foreign_keys = ON;"
         );
         match self {
             BulkJournal::Rollback => {
@@ -1312,12 +1319,18 @@ pub(crate) fn apply_ops_in(
     ops: &[Op],
     received_in: Option<&str>,
 ) -> Result<RemoteApply> {
-    apply_ops_encoded(tx, ops, None, received_in, None, None)
+    apply_ops_encoded(tx, ops, None, received_in, None, None, false)
 }
 
 /// [`apply_ops_in`] with each op's stored body already encoded (`bodies[i]` is `ops[i]`'s,
 /// from [`Op::prepared_body`]), and, when the package's plaintext is kept in `op_pack`, each
 /// op's line in it (`pack_lines[i]`): those op rows then keep no text of their own.
+///
+/// `keys_new`: the caller checked that no op's key (origin, seq) is in the log yet and that no
+/// two ops share one (an import's package, `sync::apply_package`). Their log rows are then
+/// written [`LOG_ROWS_PER_INSERT`] per statement ([`DeferredLogRow`]) instead of one statement
+/// each, and a key found in the log after all fails the whole batch instead of counting as a
+/// duplicate.
 pub(crate) fn apply_ops_encoded(
     tx: &Connection,
     ops: &[Op],
@@ -1325,6 +1338,7 @@ pub(crate) fn apply_ops_encoded(
     received_in: Option<&str>,
     pack_lines: Option<&[i64]>,
     known_ids: Option<&mut crate::review_items::KnownIdNumbers>,
+    keys_new: bool,
 ) -> Result<RemoteApply> {
     if bodies.as_ref().is_some_and(|b| b.len() != ops.len())
         || pack_lines.is_some_and(|l| l.len() != ops.len())
@@ -1346,6 +1360,10 @@ pub(crate) fn apply_ops_encoded(
                 .map(|l| l[i]),
             encoded: bodies.as_mut().and_then(Iterator::next),
             preloaded: None,
+            log: match keys_new {
+                true => LogWrite::Deferred { ops, index: i },
+                false => LogWrite::Now,
+            },
         };
         match apply_op_with(tx, op, write, &mut touched, &mut batch)? {
             Applied::New => result.new += 1,
@@ -1353,6 +1371,7 @@ pub(crate) fn apply_ops_encoded(
         }
         max_lamport = max_lamport.max(op.lamport);
     }
+    write_deferred_log(tx, ops, received_in, &mut batch.deferred_log)?;
     for h in &touched {
         // A prediction every op touching the household entered is what a refresh computes.
         if batch.predicted.contains(h) && !batch.spoiled.contains(h) {
@@ -1629,6 +1648,7 @@ impl Writer<'_> {
             pack_line: None,
             encoded: None,
             preloaded: Some(rev),
+            log: LogWrite::Now,
         };
         apply_op_with(
             &self.tx,
@@ -1974,6 +1994,7 @@ pub fn apply_op(
         pack_line: None,
         encoded: None,
         preloaded: None,
+        log: LogWrite::Now,
     };
     apply_op_with(
         conn,
@@ -2001,6 +2022,125 @@ struct BatchCache {
     spoiled: crate::FastSet<String>,
     /// Per [`EncodedBody::household_slot`]: 1 = noted as touched, 2 = noted as spoiled.
     slots: Vec<u8>,
+    /// Log rows of [`LogWrite::Deferred`] ops not written yet, in op order.
+    deferred_log: Vec<DeferredLogRow>,
+}
+
+/// When [`apply_op_with`] writes the op's row of the log.
+#[derive(Clone, Copy)]
+enum LogWrite<'a> {
+    /// At once, on its own: `ON CONFLICT` then tells a duplicate.
+    Now,
+    /// `ops[index]`, whose key is known to be new ([`apply_ops_encoded`]'s `keys_new`): kept in
+    /// [`BatchCache::deferred_log`] and written with others by [`write_deferred_log`] — when
+    /// [`LOG_ROWS_PER_INSERT`] are waiting, before anything of the batch could read the log
+    /// (an op that is not a new row's), and at the end of the batch.
+    Deferred { ops: &'a [Op], index: usize },
+}
+
+/// The columns of an op's log row that are not the op's own fields (see [`LogWrite`]).
+struct DeferredLogRow {
+    index: usize,
+    /// Author and device time are kept (`false`: empty, the op is kept in its package).
+    with_author: bool,
+    body: String,
+    hash: Vec<u8>,
+    scope: Option<String>,
+    pack_line: Option<i64>,
+}
+
+/// Log rows per `INSERT` of [`write_deferred_log`]: 15 values each, well under SQLite's limit
+/// of 32,766 parameters. One statement per row spent about a third of its time starting and
+/// finishing the statement (BENCHMARKS.md, session 13).
+const LOG_ROWS_PER_INSERT: usize = 32;
+
+/// The `INSERT` of `rows` log rows; with `ON CONFLICT … DO NOTHING` for a single row written
+/// at once ([`LogWrite::Now`]).
+fn log_insert_sql(rows: usize, on_conflict: bool) -> std::rc::Rc<str> {
+    let kind = if on_conflict { "log_now" } else { "log_rows" };
+    cached_sql(kind, "op", rows as u128, || {
+        let mut sql = String::from(if on_conflict {
+            "INSERT"
+        } else {
+            "INSERT OR FAIL"
+        });
+        sql.push_str(
+            " INTO op (origin, seq, lamport, authority, user_id, device_time, entity, row_id, kind, body, body_sha256, schema_ver, received_in, scope, pack_line) VALUES ",
+        );
+        for r in 0..rows {
+            if r > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for c in 0..LOG_COLUMNS {
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("?{}", r * LOG_COLUMNS + c + 1));
+            }
+            sql.push(')');
+        }
+        if on_conflict {
+            sql.push_str(" ON CONFLICT(origin, seq) DO NOTHING");
+        }
+        sql
+    })
+}
+
+/// Values per log row in [`log_insert_sql`].
+const LOG_COLUMNS: usize = 15;
+
+/// Binds one log row's values from parameter `first` on, in [`log_insert_sql`]'s column order.
+fn bind_log_row(
+    stmt: &mut rusqlite::Statement<'_>,
+    first: usize,
+    op: &Op,
+    row: &DeferredLogRow,
+    received_in: Option<&str>,
+) -> Result<()> {
+    let (user_id, device_time) = match row.with_author {
+        true => (op.user_id.as_str(), op.device_time.as_str()),
+        false => ("", ""),
+    };
+    stmt.raw_bind_parameter(first, &op.origin)?;
+    stmt.raw_bind_parameter(first + 1, op.seq)?;
+    stmt.raw_bind_parameter(first + 2, op.lamport)?;
+    stmt.raw_bind_parameter(first + 3, op.authority)?;
+    stmt.raw_bind_parameter(first + 4, user_id)?;
+    stmt.raw_bind_parameter(first + 5, device_time)?;
+    stmt.raw_bind_parameter(first + 6, &op.entity)?;
+    stmt.raw_bind_parameter(first + 7, &op.row_id)?;
+    stmt.raw_bind_parameter(first + 8, op.kind.as_str())?;
+    stmt.raw_bind_parameter(first + 9, &row.body)?;
+    stmt.raw_bind_parameter(first + 10, &row.hash)?;
+    stmt.raw_bind_parameter(first + 11, op.schema_ver)?;
+    stmt.raw_bind_parameter(first + 12, received_in)?;
+    stmt.raw_bind_parameter(first + 13, &row.scope)?;
+    stmt.raw_bind_parameter(first + 14, row.pack_line)?;
+    Ok(())
+}
+
+/// Writes the waiting [`LogWrite::Deferred`] rows, [`LOG_ROWS_PER_INSERT`] per statement.
+fn write_deferred_log(
+    conn: &Connection,
+    ops: &[Op],
+    received_in: Option<&str>,
+    rows: &mut Vec<DeferredLogRow>,
+) -> Result<()> {
+    for chunk in rows.chunks(LOG_ROWS_PER_INSERT) {
+        let mut stmt = conn.prepare_cached(&log_insert_sql(chunk.len(), false))?;
+        for (r, row) in chunk.iter().enumerate() {
+            let op = ops
+                .get(row.index)
+                .ok_or_else(|| Error::Invalid("Nội dung thao tác không khớp.".into()))?;
+            bind_log_row(&mut stmt, r * LOG_COLUMNS + 1, op, row, received_in)?;
+        }
+        if stmt.raw_execute()? != chunk.len() {
+            return Err(Error::Invalid("Không ghi được nhật ký thao tác.".into()));
+        }
+    }
+    rows.clear();
+    Ok(())
 }
 
 /// How [`apply_op_with`] writes one op: the package it came in, its body already encoded, and
@@ -2012,6 +2152,7 @@ struct OpWrite<'a> {
     pack_line: Option<i64>,
     encoded: Option<EncodedBody>,
     preloaded: Option<Option<RevState>>,
+    log: LogWrite<'a>,
 }
 
 /// The row's revision state and, for a member, the household it belongs to now (whose derived
@@ -2048,6 +2189,7 @@ fn apply_op_with(
         pack_line,
         encoded,
         preloaded,
+        log,
     } = write;
     let def = entity_def(&op.entity)
         .ok_or_else(|| Error::Invalid(format!("Loại bản ghi không được hỗ trợ: {}", op.entity)))?;
@@ -2082,62 +2224,30 @@ fn apply_op_with(
             (text, e.hash)
         }
     };
-    let (user_id, device_time) = match pack_line {
-        Some(_) => ("", ""),
-        None => (op.user_id.as_str(), op.device_time.as_str()),
-    };
-    // One probe of the op log: the insert itself tells whether (origin, seq) was already known.
-    let inserted = conn
-        .prepare_cached(
-            "INSERT INTO op (origin, seq, lamport, authority, user_id, device_time, entity, row_id, kind, body, body_sha256, schema_ver, received_in, scope, pack_line)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
-         ON CONFLICT(origin, seq) DO NOTHING",
-        )?
-        .execute(params![
-        op.origin,
-        op.seq,
-        op.lamport,
-        op.authority,
-        user_id,
-        device_time,
-        op.entity,
-        op.row_id,
-        op.kind.as_str(),
-        body_json,
-        body_hash,
-        op.schema_ver,
-        received_in,
+    let row = DeferredLogRow {
+        index: 0,
+        with_author: pack_line.is_none(),
+        body: body_json,
+        hash: body_hash,
         scope,
-        pack_line
-    ])?;
-    if inserted == 0 {
-        let (known, package, line): (Vec<u8>, Option<String>, Option<i64>) = conn
-            .prepare_cached(
-                "SELECT body_sha256, received_in, pack_line FROM op WHERE origin = ?1 AND seq = ?2",
-            )?
-            .query_row(params![op.origin, op.seq], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?;
-        let mine = || -> Result<Vec<u8>> {
-            match body_hash.is_empty() {
-                true => op.body_hash(),
-                false => Ok(body_hash.clone()),
+        pack_line,
+    };
+    match log {
+        LogWrite::Deferred { ops, index } => {
+            batch.deferred_log.push(DeferredLogRow { index, ..row });
+            if batch.deferred_log.len() >= LOG_ROWS_PER_INSERT {
+                write_deferred_log(conn, ops, received_in, &mut batch.deferred_log)?;
             }
-        };
-        let same = match (known.is_empty(), package, line) {
-            // Stored in its package without a hash.
-            (true, Some(package), Some(line)) => {
-                crate::op_pack::HeldLines::default().same_body(conn, &package, line, op, None)?
-            }
-            _ => known == mine()?,
-        };
-        if same {
-            return Ok(Applied::Duplicate);
         }
-        return Err(Error::Conflict(format!(
-            "Phát hiện hai thao tác khác nhau cùng mã ({}, {}): thiết bị có thể đã bị sao chép hoặc khôi phục từ bản sao lưu cũ.",
-            op.origin, op.seq
-        )));
+        LogWrite::Now => {
+            // One probe of the op log: the insert itself tells whether (origin, seq) was
+            // already known.
+            let mut stmt = conn.prepare_cached(&log_insert_sql(1, true))?;
+            bind_log_row(&mut stmt, 1, op, &row, received_in)?;
+            if stmt.raw_execute()? == 0 {
+                return held_again(conn, op, &row.hash);
+            }
+        }
     }
 
     if in_created_row
@@ -2192,12 +2302,48 @@ fn apply_op_with(
         }
         _ => load_row(conn, def, &op.row_id)?,
     };
+    // Folding into an existing row may read the log (this op's and earlier ops' rows).
+    if let LogWrite::Deferred { ops, .. } = log {
+        write_deferred_log(conn, ops, received_in, &mut batch.deferred_log)?;
+    }
     let spoiled = Some(&mut batch.spoiled);
     note_touched_household(def, op, old_household, touched_households, spoiled);
     let (rev_json, columns) = fold_op(conn, def, op, state)?;
     let sql = row_sql(RowWrite::Upsert, def, &columns, column_mask(&columns));
     write_row(conn, &sql, &op.row_id, rev_json, columns)?;
     Ok(Applied::New)
+}
+
+/// An op whose key (origin, seq) the log holds already: a duplicate if the held op has the same
+/// body, else an equivocation (a cloned or restored device).
+fn held_again(conn: &Connection, op: &Op, body_hash: &[u8]) -> Result<Applied> {
+    let (known, package, line): (Vec<u8>, Option<String>, Option<i64>) = conn
+        .prepare_cached(
+            "SELECT body_sha256, received_in, pack_line FROM op WHERE origin = ?1 AND seq = ?2",
+        )?
+        .query_row(params![op.origin, op.seq], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+    let mine = || -> Result<Vec<u8>> {
+        match body_hash.is_empty() {
+            true => op.body_hash(),
+            false => Ok(body_hash.to_vec()),
+        }
+    };
+    let same = match (known.is_empty(), package, line) {
+        // Stored in its package without a hash.
+        (true, Some(package), Some(line)) => {
+            crate::op_pack::HeldLines::default().same_body(conn, &package, line, op, None)?
+        }
+        _ => known == mine()?,
+    };
+    if same {
+        return Ok(Applied::Duplicate);
+    }
+    Err(Error::Conflict(format!(
+        "Phát hiện hai thao tác khác nhau cùng mã ({}, {}): thiết bị có thể đã bị sao chép hoặc khôi phục từ bản sao lưu cũ.",
+        op.origin, op.seq
+    )))
 }
 
 /// Every field the op sets is one of its entity's.
@@ -3409,6 +3555,19 @@ mod tests {
                 json!({"status": "moved_out"}),
             ),
         ];
+        // More new households than one statement of deferred log rows holds
+        // (`LOG_ROWS_PER_INSERT`), after the ops above that read the log.
+        let mut package = package;
+        for i in 0..(2 * LOG_ROWS_PER_INSERT as i64 + 5) {
+            package.push(op(
+                "c",
+                3 + i,
+                "household",
+                &format!("hx{i}"),
+                None,
+                h("009"),
+            ));
+        }
         let prepared = prepare_bodies(&package, false).expect("prepare");
         let folded: Vec<usize> = (0..package.len())
             .filter(|i| prepared[*i].in_created_row)
@@ -3430,12 +3589,16 @@ mod tests {
         // write path builds the stored bodies the worker left out.
         let for_package = prepare_bodies(&package, true).expect("prepare");
         assert!(for_package.iter().all(|b| b.text.is_none()));
+        let deferred = prepare_bodies(&package, false).expect("prepare");
         let dir = tempfile::tempdir().expect("tempdir");
         let mut ends = Vec::new();
-        for (name, bodies) in [
-            ("one-by-one", None),
-            ("folded", Some(prepared)),
-            ("packaged", Some(for_package)),
+        // Each op's log row written at once, or several per statement (`keys_new`, as an
+        // import's package is: no key held yet, none twice).
+        for (name, bodies, keys_new) in [
+            ("one-by-one", None, false),
+            ("folded", Some(prepared), false),
+            ("packaged", Some(for_package), false),
+            ("log rows deferred", Some(deferred), true),
         ] {
             let mut conn = crate::db::open(&dir.path().join(format!("{name}.db"))).expect("open");
             let tx = conn.transaction().expect("tx");
@@ -3447,8 +3610,8 @@ mod tests {
                 .expect("node");
             }
             apply_ops_in(&tx, &earlier, Some("p0")).expect("earlier");
-            let r =
-                apply_ops_encoded(&tx, &package, bodies, Some("p1"), None, None).expect("apply");
+            let r = apply_ops_encoded(&tx, &package, bodies, Some("p1"), None, None, keys_new)
+                .expect("apply");
             assert_eq!(r.new, package.len() as u64);
             tx.commit().expect("commit");
             ends.push(rows_of(&conn));
@@ -3460,6 +3623,7 @@ mod tests {
         );
         assert_eq!(ends[0], ends[1]);
         assert_eq!(ends[0], ends[2]);
+        assert_eq!(ends[0], ends[3]);
     }
 
     /// The worker predicts the derived columns of a household its package creates with its
@@ -3575,8 +3739,8 @@ mod tests {
             .expect("node");
             apply_ops_in(&tx, &earlier, Some("p0")).expect("earlier");
             let with_bodies = bodies.is_some();
-            let r =
-                apply_ops_encoded(&tx, &package, bodies, Some("p1"), None, None).expect("apply");
+            let r = apply_ops_encoded(&tx, &package, bodies, Some("p1"), None, None, false)
+                .expect("apply");
             // Only h3 keeps its prediction: h4 has a member from before, h5's member came
             // first, h6 has none.
             assert_eq!(r.households_predicted, u64::from(with_bodies), "{name}");

@@ -2553,9 +2553,10 @@ fn apply_package(
             )?;
             continue;
         }
-        // Already held with the same body: a duplicate, which `apply_op` would only count. A
-        // re-sent cumulative package (lost acknowledgement) is mostly such ops.
-        if held {
+        // Already held with the same body, or a copy of an earlier op of the package: a
+        // duplicate, which `apply_op` would only count. A re-sent cumulative package (lost
+        // acknowledgement) is mostly such ops. What is applied then has only new keys.
+        if held || twin_index.is_some() {
             held_duplicates += 1;
             held_lamport = held_lamport.max(op.lamport);
             keep.push(false);
@@ -2580,6 +2581,7 @@ fn apply_package(
             Some(&pkg.header.package_id),
             lines.as_deref(),
             known_ids,
+            true,
         )?
     } else {
         let to_apply: Vec<Op> = ops
@@ -2609,6 +2611,7 @@ fn apply_package(
             Some(&pkg.header.package_id),
             lines.as_deref(),
             known_ids,
+            true,
         )?
     };
     if held_duplicates > 0 {
