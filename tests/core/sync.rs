@@ -340,6 +340,11 @@ fn forge(dir: &Path, dev: &Ledger, receiver: &Ledger, ops: Vec<String>) -> PathB
         .path
 }
 
+/// The one number `sql` selects from `l`'s database.
+fn count(l: &Ledger, sql: &str) -> i64 {
+    l.conn().query_row(sql, [], |r| r.get(0)).expect(sql)
+}
+
 fn op_lines(l: &Ledger) -> Vec<String> {
     l.ops()
         .expect("ops")
@@ -936,15 +941,10 @@ fn an_op_carried_twice_in_one_package_is_applied_once() {
         )
         .expect("count");
     assert_eq!((rows, keys), (lines.len() as i64, lines.len() as i64));
-    let names: i64 = n
-        .office
-        .conn()
-        .query_row(
-            "SELECT count(*) FROM member WHERE full_name IN ('Nông Văn A', 'Lò Thị B', 'Ma Văn C')",
-            [],
-            |r| r.get(0),
-        )
-        .expect("members");
+    let names = count(
+        &n.office,
+        "SELECT count(*) FROM member WHERE full_name IN ('Nông Văn A', 'Lò Thị B', 'Ma Văn C')",
+    );
     assert_eq!(names, 3);
 }
 
@@ -1139,16 +1139,11 @@ fn case30_same_national_id_in_two_communes_keeps_both_records() {
     let hb = add_household(&mut n.b, "Nhà B", &[("Nong Van Dung", "004080001234")]);
     send(&d, &mut n.a, &mut n.office);
     send(&d, &mut n.b, &mut n.office);
-    let count: i64 = n
-        .office
-        .conn()
-        .query_row(
-            "SELECT count(*) FROM member WHERE id_number = '004080001234'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("count");
-    assert_eq!(count, 2);
+    let same_id = count(
+        &n.office,
+        "SELECT count(*) FROM member WHERE id_number = '004080001234'",
+    );
+    assert_eq!(same_id, 2);
     assert!(
         field(&n.office, &ha, "address").is_some() && field(&n.office, &hb, "address").is_some()
     );
