@@ -1332,7 +1332,7 @@ pub(crate) fn apply_ops_in(
 ///
 /// `keys_new`: the caller checked that no op's key (origin, seq) is in the log yet and that no
 /// two ops share one (an import's package, `sync::apply_package`). Their log rows are then
-/// written [`LOG_ROWS_PER_INSERT`] per statement ([`DeferredLogRow`]) instead of one statement
+/// written [`LOG_ROWS_PER_INSERT`] per statement ([`LogRow`]) instead of one statement
 /// each, and a key found in the log after all fails the whole batch instead of counting as a
 /// duplicate.
 pub(crate) fn apply_ops_encoded(
@@ -2026,8 +2026,9 @@ struct BatchCache {
     spoiled: crate::FastSet<String>,
     /// Per [`EncodedBody::household_slot`]: 1 = noted as touched, 2 = noted as spoiled.
     slots: Vec<u8>,
-    /// Log rows of [`LogWrite::Deferred`] ops not written yet, in op order.
-    deferred_log: Vec<DeferredLogRow>,
+    /// Log rows of [`LogWrite::Deferred`] ops not written yet, in op order, each with its op's
+    /// index in the batch.
+    deferred_log: Vec<(usize, LogRow)>,
 }
 
 /// When [`apply_op_with`] writes the op's row of the log.
@@ -2043,8 +2044,7 @@ enum LogWrite<'a> {
 }
 
 /// The columns of an op's log row that are not the op's own fields (see [`LogWrite`]).
-struct DeferredLogRow {
-    index: usize,
+struct LogRow {
     /// Author and device time are kept (`false`: empty, the op is kept in its package).
     with_author: bool,
     body: String,
@@ -2099,7 +2099,7 @@ fn bind_log_row(
     stmt: &mut rusqlite::Statement<'_>,
     first: usize,
     op: &Op,
-    row: &DeferredLogRow,
+    row: &LogRow,
     received_in: Option<&str>,
 ) -> Result<()> {
     let (user_id, device_time) = match row.with_author {
@@ -2129,13 +2129,13 @@ fn write_deferred_log(
     conn: &Connection,
     ops: &[Op],
     received_in: Option<&str>,
-    rows: &mut Vec<DeferredLogRow>,
+    rows: &mut Vec<(usize, LogRow)>,
 ) -> Result<()> {
     for chunk in rows.chunks(LOG_ROWS_PER_INSERT) {
         let mut stmt = conn.prepare_cached(&log_insert_sql(chunk.len(), false))?;
-        for (r, row) in chunk.iter().enumerate() {
+        for (r, (index, row)) in chunk.iter().enumerate() {
             let op = ops
-                .get(row.index)
+                .get(*index)
                 .ok_or_else(|| Error::Invalid("Nội dung thao tác không khớp.".into()))?;
             bind_log_row(&mut stmt, r * LOG_COLUMNS + 1, op, row, received_in)?;
         }
@@ -2228,8 +2228,7 @@ fn apply_op_with(
             (text, e.hash)
         }
     };
-    let row = DeferredLogRow {
-        index: 0,
+    let row = LogRow {
         with_author: pack_line.is_none(),
         body: body_json,
         hash: body_hash,
@@ -2238,7 +2237,7 @@ fn apply_op_with(
     };
     match log {
         LogWrite::Deferred { ops, index } => {
-            batch.deferred_log.push(DeferredLogRow { index, ..row });
+            batch.deferred_log.push((index, row));
             if batch.deferred_log.len() >= LOG_ROWS_PER_INSERT {
                 write_deferred_log(conn, ops, received_in, &mut batch.deferred_log)?;
             }
